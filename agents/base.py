@@ -1,0 +1,75 @@
+"""The one interface shared by learned and classical policies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from fieldgym.agents.target import EnvTarget
+
+
+class Policy:
+    """A policy for one environment: ``act(observation) -> action``.
+
+    Classical baselines implement :meth:`act` (and :meth:`reset` if they keep state over
+    an episode). Learners also implement :meth:`fit`, :meth:`save` and :meth:`load`.
+    Evaluation treats both alike.
+
+    Args:
+        target: The environment the policy acts in.
+    """
+
+    name: ClassVar[str] = "policy"
+    learns: ClassVar[bool] = False
+
+    def __init__(self, target: EnvTarget) -> None:
+        self.target = target
+        self.learning_curve: list[dict[str, float]] = []
+        """Rows ``{"step", "episode_return"}`` recorded while fitting (empty for baselines)."""
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget any per-episode state; called before each episode."""
+
+    def act(self, observation: np.ndarray) -> Any:
+        """The action to take on ``observation`` (one observation, not a batch)."""
+        raise NotImplementedError
+
+    def fit(
+        self,
+        total_steps: int,
+        seed: int = 0,
+        log_dir: str | Path | None = None,
+        progress: bool = False,
+    ) -> Self:
+        """Learn from ``total_steps`` environment steps; classical policies have nothing to learn."""
+        return self
+
+    def save(self, path: str | Path) -> None:
+        """Write the policy to the folder ``path``."""
+        raise NotImplementedError(f"{type(self).__name__} has nothing to save.")
+
+    @classmethod
+    def load(cls, path: str | Path, target: EnvTarget) -> Self:
+        """Read a policy written by :meth:`save`."""
+        raise NotImplementedError(f"{cls.__name__} cannot be loaded.")
+
+
+class RandomPolicy(Policy):
+    """Uniformly random actions from the environment's action space (the score floor)."""
+
+    name = "random"
+
+    def __init__(self, target: EnvTarget) -> None:
+        super().__init__(target)
+        env = target.make()
+        self.action_space = env.action_space
+        env.close()
+
+    def reset(self, seed: int | None = None) -> None:
+        if seed is not None:
+            self.action_space.seed(seed)
+
+    def act(self, observation: np.ndarray) -> Any:
+        return self.action_space.sample()

@@ -1,0 +1,89 @@
+"""Evaluation: run a policy over fixed seeds and tabulate the domain's metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from gymnasium.envs.registration import load_env_creator
+
+from fieldgym.agents.base import Policy
+from fieldgym.envs import ENVS
+from fieldgym.envs.core.wrappers import RecordKPIs
+
+
+@dataclasses.dataclass
+class Episode:
+    """One evaluated episode: its seed, return, length and per-step KPI arrays."""
+
+    seed: int
+    episode_return: float
+    length: int
+    kpis: dict[str, np.ndarray]
+
+
+def metrics_function(env_id: str) -> Callable[[dict[str, np.ndarray], Any], dict[str, float]]:
+    """The domain's ``episode_metrics(kpis, config)`` for a fieldgym id."""
+    entry = ENVS.get(env_id)
+    if entry is None or not entry.metrics:
+        return lambda kpis, config: {}
+    return load_env_creator(entry.metrics)
+
+
+def run_episode(policy: Policy, seed: int, max_steps: int | None = None) -> Episode:
+    """Run one episode of ``policy`` in a new environment reset with ``seed``."""
+    extra = {} if max_steps is None else {"max_episode_steps": max_steps}
+    env = RecordKPIs(policy.target.make(**extra))
+    try:
+        observation, _ = env.reset(seed=seed)
+        policy.reset(seed)
+        done = False
+        while not done:
+            observation, _, terminated, truncated, _ = env.step(policy.act(observation))
+            done = terminated or truncated
+        kpis = env.episode()
+    finally:
+        env.close()
+    return Episode(seed, float(kpis["reward"].sum()), len(kpis["reward"]), kpis)
+
+
+def evaluate(
+    policy: Policy,
+    seeds: Iterable[int],
+    max_steps: int | None = None,
+    keep_episodes: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, list[Episode]]:
+    """Evaluate ``policy`` on one episode per seed.
+
+    Args:
+        policy: Any policy (learned or classical).
+        seeds: Seeds of the evaluation episodes; the same seeds give the same demand,
+            arrivals, ... for every policy (common random numbers).
+        max_steps: Episode length; ``None`` keeps the registered ``TimeLimit``.
+        keep_episodes: Also return the :class:`Episode` objects (per-step KPIs, for plots).
+
+    Returns:
+        A DataFrame with one row per episode: ``agent``, ``env_id``, ``seed``,
+        ``episode_return``, ``length`` and the domain's metrics (and the episodes if asked).
+    """
+    metrics = metrics_function(policy.target.id)
+    config = policy.target.config
+    rows, episodes = [], []
+    for seed in seeds:
+        episode = run_episode(policy, int(seed), max_steps)
+        rows.append(
+            {
+                "agent": policy.name,
+                "env_id": policy.target.id,
+                "seed": int(seed),
+                "episode_return": episode.episode_return,
+                "length": episode.length,
+                **metrics(episode.kpis, config),
+            }
+        )
+        episodes.append(episode)
+    table = pd.DataFrame(rows)
+    return (table, episodes) if keep_episodes else table

@@ -1,0 +1,75 @@
+"""One registry of agent names: learners, the random policy and each domain's baselines."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any
+
+from gymnasium.envs.registration import load_env_creator
+
+from fieldgym.agents.base import Policy
+from fieldgym.agents.target import EnvTarget
+from fieldgym.envs.core.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class AgentEntry:
+    """A registered agent: where its class lives and what it is for.
+
+    ``factory`` is an import path ``"module:Class"``, loaded only when the agent is made,
+    so that listing agents never imports torch.
+    """
+
+    name: str
+    factory: str
+    kind: str
+    description: str
+    domains: tuple[str, ...] = ()
+    """Domains the agent applies to; empty for every domain."""
+    defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+AGENTS: dict[str, AgentEntry] = {}
+
+
+def add(entry: AgentEntry) -> None:
+    """Add an agent to the registry."""
+    AGENTS[entry.name] = entry
+
+
+def make_agent(name: str, target: EnvTarget, **params: Any) -> Policy:
+    """Create the agent ``name`` for ``target``, with ``params`` overriding its defaults.
+
+    Raises:
+        ConfigError: On an unknown name (listing the valid ones) or an agent that does not
+            apply to the target's domain.
+    """
+    if name not in AGENTS:
+        hint = difflib.get_close_matches(name, list(AGENTS), n=1)
+        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise ConfigError(f"Unknown agent {name!r}.{suggestion} Valid agents: {', '.join(sorted(AGENTS))}.")
+    entry = AGENTS[name]
+    if entry.domains and target.domain not in entry.domains:
+        raise ConfigError(
+            f"Agent {name!r} is a baseline for {', '.join(entry.domains)}, not for {target.id}; "
+            f"agents for every domain: {', '.join(n for n, e in AGENTS.items() if not e.domains)}."
+        )
+    cls = load_env_creator(entry.factory)
+    return cls(target, **{**entry.defaults, **params})
+
+
+def agents_for(domain: str) -> list[str]:
+    """Names of the agents that apply to ``domain``."""
+    return [name for name, e in AGENTS.items() if not e.domains or domain in e.domains]
+
+
+for _algo, _text in (
+    ("dqn", "Deep Q-network (stable-baselines3); non-discrete actions are discretized"),
+    ("ppo", "Proximal policy optimization (stable-baselines3)"),
+    ("a2c", "Advantage actor-critic (stable-baselines3)"),
+    ("sac", "Soft actor-critic (stable-baselines3); discrete actions are relaxed"),
+    ("td3", "Twin delayed DDPG (stable-baselines3); discrete actions are relaxed"),
+):
+    add(AgentEntry(_algo, "fieldgym.agents.sb3:SB3Agent", "learner", _text, defaults={"algo": _algo}))
+add(AgentEntry("random", "fieldgym.agents.base:RandomPolicy", "baseline", "Uniformly random actions"))

@@ -1,0 +1,50 @@
+"""What an agent acts on: an environment id with its keyword arguments."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+from typing import Any
+
+import gymnasium as gym
+
+from fieldgym.envs import ENVS
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvTarget:
+    """An environment id and the keyword arguments it is made with.
+
+    Agents and evaluation build their environments from it, so a scenario, a script and
+    a saved agent all describe the environment the same way.
+
+    Args:
+        id: A registered id, e.g. ``"fieldgym/MultiEchelonInventory-v0"``.
+        kwargs: Keyword arguments for ``gymnasium.make`` (config fields, ``preset``, ...).
+    """
+
+    id: str
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def make(self, **extra: Any) -> gym.Env:
+        """A new single environment (with the registered ``TimeLimit``)."""
+        return gym.make(self.id, **{**self.kwargs, **extra})
+
+    def make_vec(self, num_envs: int) -> gym.vector.VectorEnv:
+        """``num_envs`` copies: the native vector env when the id has one, else a sync vector env."""
+        return gym.make_vec(self.id, num_envs=num_envs, **self.kwargs)
+
+    @cached_property
+    def config(self) -> Any:
+        """The environment's config object (``env.unwrapped.config``)."""
+        env = self.make()
+        try:
+            return env.unwrapped.config
+        finally:
+            env.close()
+
+    @property
+    def domain(self) -> str:
+        """The domain the id belongs to (``"inventory"``, ...), or ``""`` for a foreign id."""
+        entry = ENVS.get(self.id)
+        return entry.domain if entry else ""

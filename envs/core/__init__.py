@@ -1,0 +1,1 @@
+"""The layer every fieldgym domain shares: configs, errors, rewards, adapters and wrappers."""

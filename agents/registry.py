@@ -48,7 +48,9 @@ def make_agent(name: str, target: EnvTarget, **params: Any) -> Policy:
     if name not in AGENTS:
         hint = difflib.get_close_matches(name, list(AGENTS), n=1)
         suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-        raise ConfigError(f"Unknown agent {name!r}.{suggestion} Valid agents: {', '.join(sorted(AGENTS))}.")
+        raise ConfigError(
+            f"Unknown agent {name!r}.{suggestion} Valid agents: {', '.join(sorted(AGENTS))}."
+        )
     entry = AGENTS[name]
     if entry.domains and target.domain not in entry.domains:
         raise ConfigError(
@@ -71,5 +73,13 @@ for _algo, _text in (
     ("sac", "Soft actor-critic (stable-baselines3); discrete actions are relaxed"),
     ("td3", "Twin delayed DDPG (stable-baselines3); discrete actions are relaxed"),
 ):
-    add(AgentEntry(_algo, "fieldgym.agents.sb3:SB3Agent", "learner", _text, defaults={"algo": _algo}))
-add(AgentEntry("random", "fieldgym.agents.base:RandomPolicy", "baseline", "Uniformly random actions"))
+    add(
+        AgentEntry(
+            _algo, "fieldgym.agents.sb3:SB3Agent", "learner", _text, defaults={"algo": _algo}
+        )
+    )
+add(
+    AgentEntry(
+        "random", "fieldgym.agents.base:RandomPolicy", "baseline", "Uniformly random actions"
+    )
+)

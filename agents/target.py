@@ -31,8 +31,20 @@ class EnvTarget:
         return gym.make(self.id, **{**self.kwargs, **extra})
 
     def make_vec(self, num_envs: int) -> gym.vector.VectorEnv:
-        """``num_envs`` copies: the native vector env when the id has one, else a sync vector env."""
-        return gym.make_vec(self.id, num_envs=num_envs, **self.kwargs)
+        """``num_envs`` copies that reset in the step that ends an episode (same-step autoreset).
+
+        The id's natively vectorized env when it has one, else a sync vector env of
+        single envs in ``AutoresetMode.SAME_STEP``.
+        """
+        if gym.spec(self.id).vector_entry_point is not None:
+            return gym.make_vec(self.id, num_envs=num_envs, **self.kwargs)
+        return gym.make_vec(
+            self.id,
+            num_envs=num_envs,
+            vectorization_mode="sync",
+            vector_kwargs={"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP},
+            **self.kwargs,
+        )
 
     @cached_property
     def config(self) -> Any:

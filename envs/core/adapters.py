@@ -5,6 +5,8 @@
   dimension, a ``MultiDiscrete`` the product of its choices.
 - :class:`RelaxAction` turns a ``Discrete`` or ``MultiDiscrete`` space into a ``Box``
   of scores in [-1, 1] (for SAC and TD3), decoded by argmax (per sub-space).
+- :class:`NormalizeAction` maps a bounded ``Box`` onto [-1, 1] (for PPO, A2C, SAC and
+  TD3, whose Gaussian or squashed policies start centred on 0 with unit scale).
 
 The mapping lives in :class:`ActionCodec`, used by both the single-env wrappers here
 and the vector-env wrappers, so the two cannot drift apart.
@@ -30,26 +32,37 @@ class ActionCodec:
 
     Args:
         env_space: The environment's action space.
-        kind: ``"discretize"`` (to ``Discrete``) or ``"relax"`` (to ``Box``).
+        kind: ``"discretize"`` (to ``Discrete``), ``"relax"`` (to ``Box``) or
+            ``"normalize"`` (bounded ``Box`` to ``Box(-1, 1)``).
         levels: Grid points per dimension when discretizing a ``Box``: one int for all
             dimensions or one per dimension.
     """
 
-    def __init__(
-        self, env_space: spaces.Space, kind: str, levels: int | Sequence[int] = 5
-    ) -> None:
+    def __init__(self, env_space: spaces.Space, kind: str, levels: int | Sequence[int] = 5) -> None:
         self.env_space = env_space
         self.kind = kind
         if kind == "discretize":
             self.agent_space, self._grid = _discretize(env_space, levels)
         elif kind == "relax":
             self.agent_space, self._splits = _relax(env_space)
+        elif kind == "normalize":
+            if not isinstance(env_space, spaces.Box) or not env_space.is_bounded("both"):
+                raise ConfigError(
+                    f"NormalizeAction needs a Box with finite bounds, got {env_space}."
+                )
+            self.agent_space = spaces.Box(-1.0, 1.0, shape=env_space.shape, dtype=np.float32)
         else:
-            raise ConfigError(f"adapter kind={kind!r} is not allowed; use 'discretize' or 'relax'.")
+            raise ConfigError(
+                f"adapter kind={kind!r} is not allowed; use 'discretize', 'relax' or 'normalize'."
+            )
 
     def decode(self, action: np.ndarray) -> np.ndarray:
         """Map a batch of agent actions (first axis: copies) to environment actions."""
         action = np.asarray(action)
+        if self.kind == "normalize":
+            low, high = self.env_space.low, self.env_space.high
+            unit = (np.clip(action, -1.0, 1.0) + 1.0) / 2.0
+            return (low + unit * (high - low)).astype(self.env_space.dtype)
         if self.kind == "discretize":
             index = np.unravel_index(action.astype(np.int64), [len(g) for g in self._grid])
             if isinstance(self.env_space, spaces.MultiDiscrete):
@@ -78,8 +91,7 @@ def _discretize(
     elif isinstance(space, spaces.Box):
         if len(space.shape) != 1 or not (space.is_bounded("both")):
             raise ConfigError(
-                "DiscretizeAction needs a one-dimensional Box with finite bounds, "
-                f"got {space}."
+                f"DiscretizeAction needs a one-dimensional Box with finite bounds, got {space}."
             )
         n = space.shape[0]
         per_dim = [levels] * n if isinstance(levels, int) else list(levels)
@@ -88,7 +100,10 @@ def _discretize(
                 f"levels={levels!r} is not allowed for a Box of {n} dimensions; give an int "
                 f">= 2 or a list of {n} ints >= 2."
             )
-        grid = [np.linspace(lo, hi, int(k)) for lo, hi, k in zip(space.low, space.high, per_dim)]
+        grid = [
+            np.linspace(lo, hi, int(k))
+            for lo, hi, k in zip(space.low, space.high, per_dim, strict=True)
+        ]
     else:
         raise ConfigError(f"DiscretizeAction supports Box and MultiDiscrete spaces, got {space}.")
     total = int(np.prod([len(g) for g in grid], dtype=np.float64))
@@ -135,6 +150,12 @@ class RelaxAction(_CodecWrapper):
     kind = "relax"
 
 
+class NormalizeAction(_CodecWrapper):
+    """A bounded Box action space mapped linearly onto [-1, 1]."""
+
+    kind = "normalize"
+
+
 class _VectorCodecWrapper(VectorActionWrapper):
     kind = ""
 
@@ -158,3 +179,17 @@ class VectorRelaxAction(_VectorCodecWrapper):
     """:class:`RelaxAction` for a natively vectorized environment."""
 
     kind = "relax"
+
+
+class VectorNormalizeAction(_VectorCodecWrapper):
+    """:class:`NormalizeAction` for a natively vectorized environment."""
+
+    kind = "normalize"
+
+
+VECTOR_WRAPPERS: dict[str, type[_VectorCodecWrapper]] = {
+    "discretize": VectorDiscretizeAction,
+    "relax": VectorRelaxAction,
+    "normalize": VectorNormalizeAction,
+}
+"""The vector-env wrapper of each adapter kind."""

@@ -34,7 +34,7 @@ PARALLEL_ENVS: dict[str, EnvEntry] = {}
 
 
 def add(entry: EnvEntry, parallel: bool = False) -> None:
-    """Add an id to the suite's catalogue (registration with Gymnasium happens in :func:`register_envs`)."""
+    """Add an id to the suite's catalogue; :func:`register_envs` registers it with Gymnasium."""
     (PARALLEL_ENVS if parallel else ENVS)[entry.id] = entry
 
 
@@ -55,7 +55,7 @@ def make_parallel(env_id: str, **kwargs: Any) -> Any:
     """Create a multi-agent (PettingZoo ``ParallelEnv``) environment by id.
 
     Raises:
-        gymnasium.error.UnregisteredEnv: If ``env_id`` is not a multi-agent id; names the valid ones.
+        gymnasium.error.UnregisteredEnv: If ``env_id`` is not a multi-agent id (names the valid ones).
     """
     if env_id not in PARALLEL_ENVS:
         close = difflib.get_close_matches(env_id, list(PARALLEL_ENVS) + list(ENVS), n=1)

@@ -36,11 +36,14 @@ class InventoryConfig(EnvConfig):
         default="serial", metadata=doc("'serial' chain or 'distribution' (one warehouse)")
     )
     num_stages: int = dataclasses.field(
-        default=4, metadata=doc("number of stages, warehouse included (>= 1; >= 2 for distribution)")
+        default=4,
+        metadata=doc("number of stages, warehouse included (>= 1; >= 2 for distribution)"),
     )
     lead_times: tuple[int, ...] = dataclasses.field(
         default=(2, 2, 2, 2),
-        metadata=doc("periods from a stage's supplier shipping to the goods arriving, per stage (>= 1)"),
+        metadata=doc(
+            "periods from a stage's supplier shipping to the goods arriving, per stage (>= 1)"
+        ),
     )
     order_limits: tuple[float, ...] = dataclasses.field(
         default=(40.0, 40.0, 40.0, 40.0),
@@ -64,50 +67,61 @@ class InventoryConfig(EnvConfig):
         default=20.0, metadata=doc("cost per unit of lost customer demand (lost_sales only)")
     )
     fixed_order_costs: tuple[float, ...] = dataclasses.field(
-        default=(0.0, 0.0, 0.0, 0.0), metadata=doc("cost per order placed (any positive order), per stage")
+        default=(0.0, 0.0, 0.0, 0.0),
+        metadata=doc("cost per order placed (any positive order), per stage"),
     )
     demand: str = dataclasses.field(
         default="normal",
-        metadata=doc("customer demand per period: 'poisson', 'normal' (truncated at 0), 'seasonal', 'series'"),
+        metadata=doc(
+            "customer demand per period: 'poisson', 'normal' (truncated at 0), 'seasonal', 'series'"
+        ),
     )
     demand_mean: float = dataclasses.field(
         default=10.0, metadata=doc("mean demand per period at each customer-facing stage, units")
     )
     demand_std: float = dataclasses.field(
-        default=2.5, metadata=doc("standard deviation of demand per period ('normal', 'seasonal'), units")
+        default=2.5,
+        metadata=doc("standard deviation of demand per period ('normal', 'seasonal'), units"),
     )
     seasonal_amplitude: float = dataclasses.field(
-        default=0.5, metadata=doc("'seasonal': relative swing of the mean, mean*(1 + a*sin(2*pi*t/period))")
+        default=0.5,
+        metadata=doc("'seasonal': relative swing of the mean, mean*(1 + a*sin(2*pi*t/period))"),
     )
     seasonal_period: int = dataclasses.field(
         default=52, metadata=doc("'seasonal': periods in one season cycle")
     )
-    demand_series: tuple[float, ...] | tuple[tuple[float, ...], ...] | str | None = dataclasses.field(
-        default=None,
-        metadata=doc(
-            "'series': demand per period, a list (all retailers), a list of rows (one column "
-            "per retailer) or a CSV path with a 'demand' column or one column per retailer; "
-            "replayed from the episode's first period and cycled"
-        ),
+    demand_series: tuple[float, ...] | tuple[tuple[float, ...], ...] | str | None = (
+        dataclasses.field(
+            default=None,
+            metadata=doc(
+                "'series': demand per period, a list (all retailers), a list of rows (one column "
+                "per retailer) or a CSV path with a 'demand' column or one column per retailer; "
+                "replayed from the episode's first period and cycled"
+            ),
+        )
     )
     action_type: str = dataclasses.field(
         default="box", metadata=doc("'box': order quantities; 'discrete': order levels per stage")
     )
     order_levels: int = dataclasses.field(
-        default=11, metadata=doc("'discrete': evenly spaced order levels from 0 to order_limits (>= 2)")
+        default=11,
+        metadata=doc("'discrete': evenly spaced order levels from 0 to order_limits (>= 2)"),
     )
     demand_history: int = dataclasses.field(
         default=4, metadata=doc("periods of past demand per retailer in the observation (>= 1)")
     )
     initial_inventory: tuple[float, ...] | None = dataclasses.field(
         default=None,
-        metadata=doc("units on hand per stage at reset; default: two periods of the stage's mean flow"),
+        metadata=doc(
+            "units on hand per stage at reset; default: two periods of the stage's mean flow"
+        ),
     )
     reward: str | Callable[..., Any] = dataclasses.field(
         default="cost",
         metadata=doc(
             "'cost' (minus the weighted cost), 'scaled_cost' (the same divided by the mean "
-            "demand per period times the largest unit cost) or a callable reward(parts, weights, config)"
+            "demand per period times the largest unit cost) or a callable "
+            "reward(parts, weights, config)"
         ),
     )
     reward_weights: dict[str, float] = dataclasses.field(
@@ -127,7 +141,7 @@ class InventoryConfig(EnvConfig):
         """Each stage's supplier index, ``-1`` for the external supplier."""
         n = self.num_stages
         if self.network == "serial":
-            return tuple(list(range(1, n)) + [-1])
+            return (*range(1, n), -1)
         return tuple([-1] + [0] * (n - 1))
 
     def validate(self) -> None:
@@ -135,7 +149,9 @@ class InventoryConfig(EnvConfig):
         check_number("num_stages", self.num_stages, low=1, integer=True)
         n = self.num_stages
         if self.network == "distribution" and n < 2:
-            raise ConfigError("num_stages must be >= 2 for a distribution network (warehouse + retailers).")
+            raise ConfigError(
+                "num_stages must be >= 2 for a distribution network (warehouse + retailers)."
+            )
         check_sequence("lead_times", self.lead_times, n, low=1, integer=True)
         check_sequence("order_limits", self.order_limits, n, low=0, low_inclusive=False)
         check_sequence("holding_costs", self.holding_costs, n, low=0)
@@ -150,7 +166,9 @@ class InventoryConfig(EnvConfig):
         check_number("seasonal_amplitude", self.seasonal_amplitude, low=0, high=1)
         check_number("seasonal_period", self.seasonal_period, low=1, integer=True)
         if self.demand == "series" and self.demand_series is None:
-            raise ConfigError("demand='series' needs demand_series: a list of values or a CSV path.")
+            raise ConfigError(
+                "demand='series' needs demand_series: a list of values or a CSV path."
+            )
         check_choice("action_type", self.action_type, ACTION_TYPES)
         check_number("order_levels", self.order_levels, low=2, integer=True)
         check_number("demand_history", self.demand_history, low=1, integer=True)

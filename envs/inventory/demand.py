@@ -43,8 +43,17 @@ class DemandModel:
             return self.series[t % self.series.shape[0]]
         mean = self.mean
         if self.kind == "seasonal":
-            mean = self.mean * (1.0 + self.amplitude * np.sin(2.0 * math.pi * t / self.period))[:, None]
+            mean = (
+                self.mean
+                * (1.0 + self.amplitude * np.sin(2.0 * math.pi * t / self.period))[:, None]
+            )
         return rng.normal(mean, self.std, size=shape)
+
+    def long_run_mean(self) -> np.ndarray:
+        """Mean demand per period over the long run, one value per customer-facing stage."""
+        if self.kind == "series":
+            return self.series.mean(axis=0)
+        return np.full(self.num_customers, self.mean)
 
     def expected(self, t: np.ndarray) -> np.ndarray:
         """Mean demand in period ``t`` (before truncation at zero), shape ``(B, customers)``."""
@@ -81,7 +90,9 @@ def load_series(source: object, num_customers: int) -> np.ndarray:
         bad = ~np.isfinite(values) | (values < 0)
         if bad.any():
             row = int(np.argwhere(bad)[0][0])
-            raise DataError(f"demand_series row {row} holds {values[row]}; demand must be finite and >= 0.")
+            raise DataError(
+                f"demand_series row {row} holds {values[row]}; demand must be finite and >= 0."
+            )
     if values.shape[0] == 0:
         raise DataError("demand_series is empty; give at least one period of demand.")
     return values
@@ -100,7 +111,8 @@ def _read_csv(path: Path, num_customers: int) -> np.ndarray:
         if len(columns) not in (1, num_customers):
             raise DataError(
                 f"demand CSV {str(path)!r} has columns {header}; it needs a 'demand' column, or "
-                f"one column per retailer ({num_customers}), optionally beside a 'date' or 'period' column."
+                f"one column per retailer ({num_customers}), optionally beside a 'date' or "
+                "'period' column."
             )
         rows = []
         for line, record in enumerate(reader, start=2):

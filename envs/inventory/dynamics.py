@@ -53,7 +53,8 @@ def advance(
         on_hand: ``(B, N)`` units on hand per stage.
         owed: ``(B, N)`` units a stage ordered that its supplier has not shipped yet.
         backorders: ``(B, N)`` customer demand backordered at each stage.
-        pipeline: ``(B, N, L)`` units in transit to each stage; slot ``k`` arrives in ``k + 1`` periods.
+        pipeline: ``(B, N, L)`` units in transit to each stage; slot ``k`` arrives in
+            ``k + 1`` periods.
         history: ``(B, C, H)`` past customer demand, oldest first; shifted by one period.
         orders: ``(B, N)`` requested order quantities, clipped here to [0, order limit].
         demand: ``(B, C)`` customer demand at each customer-facing stage; negative draws
@@ -167,7 +168,7 @@ def write_observation(
     supplier: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Write copy ``b``'s flat observation to ``out[b]``, laid out as :func:`observation_layout` says."""
+    """Write copy ``b``'s flat observation to ``out[b]`` (layout: :func:`observation_layout`)."""
     n_stages = on_hand.shape[1]
     n_slots = pipeline.shape[2]
     n_customers, n_history = history.shape[1], history.shape[2]
@@ -213,14 +214,13 @@ def record_columns(config: InventoryConfig) -> dict[str, slice | int]:
     return columns
 
 
-def mean_flow(config: InventoryConfig) -> np.ndarray:
-    """Mean units per period flowing through each stage (its share of customer demand)."""
+def mean_flow(config: InventoryConfig, customer_means: np.ndarray) -> np.ndarray:
+    """Mean units per period flowing through each stage: the demand of the customers it serves."""
     flow = np.zeros(config.num_stages)
     suppliers = config.suppliers
-    for c in config.customer_stages:
-        stage = c
+    for stage, mean in zip(config.customer_stages, customer_means, strict=True):
         while stage >= 0:
-            flow[stage] += config.demand_mean
+            flow[stage] += mean
             stage = suppliers[stage]
     return flow
 
@@ -275,7 +275,7 @@ class InventorySystem:
         self.demand_model = DemandModel(config)
         self.layout = observation_layout(config)
         self.observation_size = self.layout["demand_history"][0].stop
-        flow = mean_flow(config)
+        flow = mean_flow(config, self.demand_model.long_run_mean())
         self.initial_on_hand = (
             np.asarray(config.initial_inventory, dtype=np.float64)
             if config.initial_inventory is not None
@@ -343,7 +343,15 @@ class InventorySystem:
         return observation, record
 
     def observe(self) -> np.ndarray:
-        """The flat float32 observations ``(B, D)`` (a new array), laid out as :attr:`layout` says."""
+        """New flat float32 observations ``(B, D)``, laid out as :attr:`layout` says."""
         out = np.empty((self.num_copies, self.observation_size), dtype=np.float32)
-        observe(self.on_hand, self.owed, self.backorders, self.pipeline, self.history, self.supplier, out)
+        observe(
+            self.on_hand,
+            self.owed,
+            self.backorders,
+            self.pipeline,
+            self.history,
+            self.supplier,
+            out,
+        )
         return out

@@ -131,7 +131,9 @@ class MultiEchelonInventoryEnv(gym.Env):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         system = self.system
-        observation, record = system.step(system.orders_from_action(np.asarray(action)[None]), self.np_random)
+        observation, record = system.step(
+            system.orders_from_action(np.asarray(action)[None]), self.np_random
+        )
         parts = reward_parts(record, system.columns)
         reward = float(self._reward(parts, self.config.reward_weights, self.config)[0])
         info = {

@@ -14,7 +14,7 @@ LOWER_IS_BETTER = True
 
 
 def subtree_demand(kpis: Mapping[str, np.ndarray], config: InventoryConfig) -> np.ndarray:
-    """Per step and stage, the customer demand of the stages the stage supplies (itself included)."""
+    """Per step and stage, the customer demand of the stages it supplies (itself included)."""
     customer_demand = np.asarray(kpis["customer_demand"], dtype=np.float64)
     out = np.zeros((customer_demand.shape[0], config.num_stages))
     suppliers = config.suppliers
@@ -29,8 +29,8 @@ def episode_metrics(kpis: Mapping[str, np.ndarray], config: InventoryConfig) -> 
     """Average cost and its parts, fill rate, cycle service level, stock and bullwhip.
 
     Args:
-        kpis: Per-step KPI arrays of one episode (as :class:`~fieldgym.envs.core.wrappers.RecordKPIs`
-            gives them), one row per period.
+        kpis: Per-step KPI arrays of one episode, one row per period (as
+            :class:`~fieldgym.envs.core.wrappers.RecordKPIs` gives them).
         config: The environment's config (for the network's shape).
 
     Returns:
@@ -56,5 +56,7 @@ def episode_metrics(kpis: Mapping[str, np.ndarray], config: InventoryConfig) -> 
     for i in range(config.num_stages):
         out[f"avg_on_hand_{i}"] = float(np.mean(on_hand[:, i]))
         variance = float(np.var(served[:, i]))
-        out[f"bullwhip_{i}"] = float(np.var(orders[:, i]) / variance) if variance > 0 else float("nan")
+        out[f"bullwhip_{i}"] = (
+            float(np.var(orders[:, i]) / variance) if variance > 0 else float("nan")
+        )
     return out

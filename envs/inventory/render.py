@@ -20,8 +20,10 @@ def render_levels(on_hand: np.ndarray, owed: np.ndarray, transit: np.ndarray) ->
     top = max(float(np.max(on_hand)), float(np.max(owed)), float(np.max(transit)), 1.0)
     for i in range(n):
         x0 = GAP + i * (3 * BAR_WIDTH + GAP)
-        for j, (value, colour) in enumerate(zip((on_hand[i], owed[i], transit[i]), COLOURS.values())):
-            bar = int(round((HEIGHT - 10) * float(value) / top))
+        for j, (value, colour) in enumerate(
+            zip((on_hand[i], owed[i], transit[i]), COLOURS.values(), strict=True)
+        ):
+            bar = round((HEIGHT - 10) * float(value) / top)
             x = x0 + j * BAR_WIDTH
             if bar > 0:
                 image[HEIGHT - bar :, x : x + BAR_WIDTH - 2] = colour

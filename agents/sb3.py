@@ -1,0 +1,248 @@
+"""stable-baselines3 learners (DQN, PPO, A2C, SAC, TD3) behind the :class:`Policy` interface.
+
+Training runs on the environment's natively vectorized variant through
+:class:`~fieldgym.agents.vec.GymnasiumVecEnv`; the action adapter an algorithm needs
+(discretizer for DQN, relaxation for SAC/TD3) is applied here, never by the user.
+Observations and rewards are normalized with ``VecNormalize`` (as rl-zoo does for
+control tasks); the statistics are saved with the model and used by :meth:`act`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+from tqdm.auto import tqdm
+
+from fieldgym.agents.base import Policy
+from fieldgym.agents.target import EnvTarget
+from fieldgym.agents.vec import GymnasiumVecEnv
+from fieldgym.envs.core.adapters import VECTOR_WRAPPERS, ActionCodec
+from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.wrappers import flatten_observation
+
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
+    "dqn": DQN,
+    "ppo": PPO,
+    "a2c": A2C,
+    "sac": SAC,
+    "td3": TD3,
+}
+
+SUPPORTED_ACTIONS: dict[str, tuple[type[spaces.Space], ...]] = {
+    "dqn": (spaces.Discrete,),
+    "ppo": (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary),
+    "a2c": (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary),
+    "sac": (spaces.Box,),
+    "td3": (spaces.Box,),
+}
+"""The action spaces each algorithm accepts as they are (stable-baselines3's table)."""
+
+DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
+    "dqn": {
+        "learning_starts": 1_000,
+        "buffer_size": 100_000,
+        "exploration_fraction": 0.3,
+        "train_freq": 4,
+        "target_update_interval": 1_000,
+    },
+    "ppo": {"n_steps": 256, "batch_size": 256},
+    "a2c": {},
+    "sac": {"learning_starts": 1_000, "buffer_size": 100_000},
+    "td3": {"learning_starts": 1_000, "buffer_size": 100_000},
+}
+"""Defaults that differ from stable-baselines3's, chosen for short episodes and CPU budgets."""
+
+
+def adapter_kind(algo: str, space: spaces.Space) -> str | None:
+    """The action adapter ``algo`` needs on ``space``, or ``None``.
+
+    ``"discretize"``, ``"relax"`` or ``"normalize"`` (a Box not already [-1, 1]).
+
+    Raises:
+        ConfigError: If no adapter can bridge the two.
+    """
+    if isinstance(space, spaces.Box) and isinstance(space, SUPPORTED_ACTIONS[algo]):
+        unit = np.all(space.low == -1.0) and np.all(space.high == 1.0)
+        return None if unit else "normalize"
+    if isinstance(space, SUPPORTED_ACTIONS[algo]):
+        return None
+    if algo == "dqn" and isinstance(space, spaces.Box | spaces.MultiDiscrete):
+        return "discretize"
+    if algo in ("sac", "td3") and isinstance(space, spaces.Discrete | spaces.MultiDiscrete):
+        return "relax"
+    raise ConfigError(f"{algo} cannot act in {space}, and no fieldgym adapter bridges the two.")
+
+
+class _Progress(BaseCallback):
+    """Records the learning curve and shows a progress bar."""
+
+    def __init__(self, total: int, curve: list[dict[str, float]], show: bool) -> None:
+        super().__init__()
+        self.curve = curve
+        self.bar = tqdm(total=total, desc="training", unit="step", disable=not show, leave=False)
+
+    def _on_step(self) -> bool:
+        for info in self.locals.get("infos", ()):
+            if "episode" in info:
+                self.curve.append(
+                    {"step": self.num_timesteps, "episode_return": info["episode"]["r"]}
+                )
+        self.bar.update(self.num_timesteps - self.bar.n)
+        return True
+
+    def _on_training_end(self) -> None:
+        self.bar.close()
+
+
+class SB3Agent(Policy):
+    """A stable-baselines3 algorithm trained on a fieldgym environment.
+
+    Args:
+        target: The environment to learn.
+        algo: One of ``dqn``, ``ppo``, ``a2c``, ``sac``, ``td3``.
+        n_envs: Copies of the environment stepped together while training.
+        normalize: Normalize observations and rewards with running statistics.
+        levels: Grid points per action dimension when DQN needs a discretized ``Box``.
+        policy: The SB3 policy class name.
+        hyperparams: Keyword arguments for the SB3 algorithm, over :data:`DEFAULT_HYPERPARAMS`.
+    """
+
+    learns: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        target: EnvTarget,
+        algo: str,
+        n_envs: int = 8,
+        normalize: bool = True,
+        levels: int = 5,
+        policy: str = "MlpPolicy",
+        hyperparams: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(target)
+        if algo not in ALGORITHMS:
+            raise ConfigError(
+                f"algo={algo!r} is not allowed; choose one of: {', '.join(ALGORITHMS)}."
+            )
+        self.name = algo
+        self.algo = algo
+        self.n_envs = n_envs
+        self.normalize = normalize
+        self.levels = levels
+        self.policy = policy
+        self.hyperparams = {**DEFAULT_HYPERPARAMS[algo], **(hyperparams or {})}
+        self.model: BaseAlgorithm | None = None
+        self.stats: VecNormalize | None = None
+        probe = flatten_observation(target.make())
+        self.observation_space = probe.observation_space
+        env_actions = probe.unwrapped.action_space
+        probe.close()
+        kind = adapter_kind(algo, env_actions)
+        self.codec = ActionCodec(env_actions, kind, levels) if kind else None
+
+    def _training_env(self, n_envs: int) -> VecNormalize:
+        venv = flatten_observation(self.target.make_vec(n_envs))
+        if self.codec is not None:
+            venv = VECTOR_WRAPPERS[self.codec.kind](venv, self.levels)
+        env = VecMonitor(GymnasiumVecEnv(venv))
+        return VecNormalize(
+            env,
+            norm_obs=self.normalize,
+            norm_reward=self.normalize,
+            gamma=self.hyperparams.get("gamma", 0.99),
+        )
+
+    def fit(
+        self,
+        total_steps: int,
+        seed: int = 0,
+        log_dir: str | Path | None = None,
+        progress: bool = False,
+    ) -> Self:
+        """Train for ``total_steps`` environment steps (over all copies).
+
+        TensorBoard logs go to ``log_dir`` when given; :attr:`learning_curve` collects the
+        training episodes' returns (in the environment's own reward units).
+        """
+        torch.set_num_threads(1)
+        env = self._training_env(self.n_envs)
+        env.seed(seed)
+        self.model = ALGORITHMS[self.algo](
+            self.policy,
+            env,
+            seed=seed,
+            device="cpu",
+            verbose=0,
+            tensorboard_log=None if log_dir is None else str(log_dir),
+            **self.hyperparams,
+        )
+        self.model.learn(
+            total_steps,
+            callback=_Progress(total_steps, self.learning_curve, progress),
+            tb_log_name=self.algo,
+        )
+        self.stats = env
+        self.stats.training = False
+        return self
+
+    def act(self, observation: np.ndarray) -> Any:
+        if self.model is None or self.stats is None:
+            raise RuntimeError(
+                f"{self.algo} has not been trained or loaded: call fit() or load() first."
+            )
+        flat = (
+            spaces.flatten(self.observation_space, observation)
+            if not isinstance(observation, np.ndarray)
+            else observation
+        )
+        normalized = self.stats.normalize_obs(np.asarray(flat, dtype=np.float32)[None])
+        action, _ = self.model.predict(normalized, deterministic=True)
+        return action[0] if self.codec is None else self.codec.decode_one(action[0])
+
+    def save(self, path: str | Path) -> None:
+        """Write ``model.zip``, ``vecnormalize.pkl`` and ``agent.json`` into the folder ``path``."""
+        if self.model is None or self.stats is None:
+            raise RuntimeError(f"{self.algo} has not been trained: nothing to save.")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model.save(folder / "model.zip")
+        self.stats.save(str(folder / "vecnormalize.pkl"))
+        meta = {
+            "algo": self.algo,
+            "normalize": self.normalize,
+            "levels": self.levels,
+            "policy": self.policy,
+            "env_id": self.target.id,
+            "env_kwargs": self.target.kwargs,
+        }
+        (folder / "agent.json").write_text(json.dumps(meta, indent=2, default=str))
+
+    @classmethod
+    def load(cls, path: str | Path, target: EnvTarget | None = None) -> Self:
+        """Read an agent written by :meth:`save`; ``target`` defaults to its training env."""
+        folder = Path(path)
+        meta_file = folder / "agent.json"
+        if not meta_file.is_file():
+            raise ConfigError(f"{str(folder)!r} holds no saved agent (agent.json is missing).")
+        meta = json.loads(meta_file.read_text())
+        target = target or EnvTarget(meta["env_id"], meta["env_kwargs"])
+        agent = cls(
+            target,
+            meta["algo"],
+            normalize=meta["normalize"],
+            levels=meta["levels"],
+            policy=meta["policy"],
+        )
+        agent.model = ALGORITHMS[agent.algo].load(folder / "model.zip", device="cpu")
+        agent.stats = VecNormalize.load(str(folder / "vecnormalize.pkl"), agent._training_env(1))
+        agent.stats.training = False
+        return agent

@@ -1,0 +1,154 @@
+"""The shared layer: configs, rewards, action adapters, flattening, KPIs, optional imports."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+from fieldgym.envs.core.adapters import (
+    ActionCodec,
+    DiscretizeAction,
+    RelaxAction,
+    VectorDiscretizeAction,
+    VectorRelaxAction,
+)
+from fieldgym.envs.core.config import EnvConfig, check_number, doc
+from fieldgym.envs.core.errors import ConfigError, MissingDependencyError
+from fieldgym.envs.core.optional import require
+from fieldgym.envs.core.rewards import resolve_reward, weighted_sum
+from fieldgym.envs.core.wrappers import RecordKPIs, flatten_observation
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyConfig(EnvConfig):
+    speed: float = dataclasses.field(default=1.0, metadata=doc("metres per second"))
+    lanes: tuple[int, ...] = (1, 2)
+
+    def validate(self) -> None:
+        check_number("speed", self.speed, low=0)
+
+
+def test_config_unknown_field_names_it_and_lists_valid_ones():
+    with pytest.raises(
+        ConfigError, match=r"Unknown field 'sped'.*Did you mean 'speed'.*speed, lanes"
+    ):
+        ToyConfig.build(sped=2.0)
+
+
+def test_config_invalid_value_names_field_value_and_rule():
+    with pytest.raises(ConfigError, match=r"speed=-1.0 is not allowed; it must be >= 0"):
+        ToyConfig.build(speed=-1.0)
+
+
+def test_config_from_object_mapping_and_overrides():
+    base = ToyConfig(speed=2.0)
+    assert ToyConfig.build(base) is base
+    assert ToyConfig.build(base, speed=3.0).speed == 3.0
+    built = ToyConfig.build({"lanes": [3, 4]})
+    assert built.lanes == (3, 4)  # YAML lists become tuples
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.speed = 5.0  # type: ignore[misc]
+    with pytest.raises(ConfigError, match="must be a ToyConfig or a mapping"):
+        ToyConfig.build(42)  # type: ignore[arg-type]
+    assert "metres per second" in ToyConfig.describe()
+
+
+def test_reward_by_name_or_callable():
+    registry = {"total": lambda parts, weights, config: weighted_sum(parts, weights)}
+    fn = resolve_reward("total", registry)
+    assert fn({"a": 2.0, "b": -1.0}, {"a": 0.5}, None) == pytest.approx(0.0)
+    custom = lambda parts, weights, config: 7.0  # noqa: E731
+    assert resolve_reward(custom, registry) is custom
+    with pytest.raises(ConfigError, match="'totl' is not a known reward; choose one of: total"):
+        resolve_reward("totl", registry)
+
+
+def test_discretize_box_grid_and_corners():
+    codec = ActionCodec(
+        spaces.Box(np.array([0.0, -1.0]), np.array([10.0, 1.0])), "discretize", [3, 2]
+    )
+    assert codec.agent_space == spaces.Discrete(6)
+    decoded = codec.decode(np.arange(6))
+    np.testing.assert_allclose(decoded, [[0, -1], [0, 1], [5, -1], [5, 1], [10, -1], [10, 1]])
+
+
+def test_discretize_multidiscrete_is_a_bijection():
+    codec = ActionCodec(spaces.MultiDiscrete([2, 3, 4]), "discretize")
+    decoded = codec.decode(np.arange(24))
+    assert len({tuple(row) for row in decoded}) == 24
+    assert decoded.max(axis=0).tolist() == [1, 2, 3]
+
+
+def test_discretize_refuses_unbounded_or_huge_spaces():
+    with pytest.raises(ConfigError, match="finite bounds"):
+        ActionCodec(spaces.Box(-np.inf, np.inf, (2,)), "discretize")
+    with pytest.raises(ConfigError, match="fewer levels"):
+        ActionCodec(spaces.Box(0, 1, (10,)), "discretize", 5)
+
+
+def test_relax_decodes_by_argmax():
+    codec = ActionCodec(spaces.Discrete(3, start=1), "relax")
+    assert codec.agent_space.shape == (3,)
+    assert codec.decode_one(np.array([0.1, 0.9, -0.5])) == 2
+    multi = ActionCodec(spaces.MultiDiscrete([2, 3]), "relax")
+    np.testing.assert_array_equal(multi.decode_one(np.array([0.0, 1.0, 0.2, 0.9, -1.0])), [1, 1])
+
+
+def test_single_and_vector_adapters_agree():
+    env = gym.make("fieldgym/MultiEchelonInventory-v0")
+    vec = gym.make_vec("fieldgym/MultiEchelonInventory-v0", num_envs=4)
+    single = DiscretizeAction(env, 3)
+    vector = VectorDiscretizeAction(vec, 3)
+    assert single.action_space == vector.single_action_space == spaces.Discrete(81)
+    actions = np.array([0, 5, 40, 80])
+    np.testing.assert_array_equal(
+        vector.actions(actions), np.stack([single.action(a) for a in actions])
+    )
+    discrete_env = gym.make("fieldgym/MultiEchelonInventory-v0", action_type="discrete")
+    relaxed = RelaxAction(discrete_env)
+    discrete_vec = VectorRelaxAction(
+        gym.make_vec("fieldgym/MultiEchelonInventory-v0", num_envs=2, action_type="discrete")
+    )
+    scores = np.random.default_rng(0).uniform(-1, 1, size=(2, relaxed.action_space.shape[0]))
+    np.testing.assert_array_equal(
+        discrete_vec.actions(scores), np.stack([relaxed.action(s) for s in scores])
+    )
+
+
+class DictObsEnv(gym.Env):
+    observation_space = spaces.Dict({"a": spaces.Box(0, 1, (2,)), "b": spaces.Discrete(3)})
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return {"a": np.array([0.25, 0.5], dtype=np.float32), "b": 2}, {}
+
+    def step(self, action):
+        obs, _ = self.reset()
+        return obs, 1.0, False, False, {"kpi": {"x": float(action)}, "reward_parts": {"r": 1.0}}
+
+
+def test_flatten_dict_observation_and_record_kpis():
+    env = RecordKPIs(flatten_observation(DictObsEnv()))
+    obs, _ = env.reset()
+    np.testing.assert_allclose(obs, [0.25, 0.5, 0, 0, 1])
+    env.step(1)
+    env.step(0)
+    episode = env.episode()
+    np.testing.assert_array_equal(episode["x"], [1.0, 0.0])
+    np.testing.assert_array_equal(episode["reward_part/r"], [1.0, 1.0])
+    np.testing.assert_array_equal(episode["reward"], [1.0, 1.0])
+    env.reset()
+    assert env.episode()["reward"].size == 0
+    box_env = gym.make("fieldgym/MultiEchelonInventory-v0")
+    assert flatten_observation(box_env) is box_env
+
+
+def test_require_names_the_extra():
+    with pytest.raises(MissingDependencyError, match=r"pip install 'fieldgym\[carla\]'"):
+        require("no_such_module_xyz", extra="carla", purpose="The CARLA backend")
+    assert require("math", extra="none", purpose="x").sqrt(4.0) == 2.0

@@ -43,7 +43,7 @@ class Policy:
         log_dir: str | Path | None = None,
         progress: bool = False,
     ) -> Self:
-        """Learn from ``total_steps`` environment steps; classical policies have nothing to learn."""
+        """Learn from ``total_steps`` environment steps (classical policies learn nothing)."""
         return self
 
     def save(self, path: str | Path) -> None:

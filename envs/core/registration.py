@@ -55,7 +55,7 @@ def make_parallel(env_id: str, **kwargs: Any) -> Any:
     """Create a multi-agent (PettingZoo ``ParallelEnv``) environment by id.
 
     Raises:
-        gymnasium.error.UnregisteredEnv: If ``env_id`` is not a multi-agent id (names the valid ones).
+        gymnasium.error.UnregisteredEnv: If ``env_id`` is not a multi-agent id.
     """
     if env_id not in PARALLEL_ENVS:
         close = difflib.get_close_matches(env_id, list(PARALLEL_ENVS) + list(ENVS), n=1)

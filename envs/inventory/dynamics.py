@@ -49,13 +49,16 @@ def advance(
 ) -> None:
     """Advance every copy by one period, in place; write what happened and the new observation.
 
+    State arrays are stage-major with the copies on the last axis, so every inner loop
+    runs over copies and compiles to vector instructions.
+
     Args:
-        on_hand: ``(B, N)`` units on hand per stage.
-        owed: ``(B, N)`` units a stage ordered that its supplier has not shipped yet.
-        backorders: ``(B, N)`` customer demand backordered at each stage.
-        pipeline: ``(B, N, L)`` units in transit to each stage; slot ``k`` arrives in
+        on_hand: ``(N, B)`` units on hand per stage.
+        owed: ``(N, B)`` units a stage ordered that its supplier has not shipped yet.
+        backorders: ``(N, B)`` customer demand backordered at each stage.
+        pipeline: ``(N, L, B)`` units in transit to each stage; slot ``k`` arrives in
             ``k + 1`` periods.
-        history: ``(B, C, H)`` past customer demand, oldest first; shifted by one period.
+        history: ``(C, H, B)`` past customer demand, oldest first; shifted by one period.
         orders: ``(B, N)`` requested order quantities, clipped here to [0, order limit].
         demand: ``(B, C)`` customer demand at each customer-facing stage; negative draws
             count as zero.
@@ -67,124 +70,93 @@ def advance(
         backorder_cost: Cost per unit backordered per period.
         lost_sale_cost: Cost per unit of lost demand.
         lost_sales: Unmet customer demand is lost (True) or backordered (False).
-        record: ``(B, K)`` output, columns as :func:`record_columns` names them.
-        observation: ``(B, D)`` float32 output, the observation after the period.
+        record: ``(K, B)`` output, rows as :func:`record_columns` names them.
+        observation: ``(D, B)`` float32 output, the observation after the period.
     """
-    n_copies, n_stages = on_hand.shape
-    n_slots = pipeline.shape[2]
-    n_customers, n_history = history.shape[1], history.shape[2]
-    requested = np.zeros(n_stages)
-    share = np.ones(n_stages)
-    col_on_hand = 8
-    col_backorders = col_on_hand + n_stages
-    col_orders = col_backorders + n_stages
-    col_demand = col_orders + n_stages
-    for b in range(n_copies):
-        # 1. arrivals
-        for i in range(n_stages):
-            on_hand[b, i] += pipeline[b, i, 0]
-            for k in range(n_slots - 1):
-                pipeline[b, i, k] = pipeline[b, i, k + 1]
-            pipeline[b, i, n_slots - 1] = 0.0
-        # 2. shipments, rationed in proportion to requests when a supplier is short
-        for i in range(n_stages):
-            order = min(max(orders[b, i], 0.0), stage_params[i, 3])
-            record[b, col_orders + i] = order
-            requested[i] = 0.0
-        for i in range(n_stages):
-            if supplier[i] >= 0:
-                requested[supplier[i]] += owed[b, i] + record[b, col_orders + i]
-        for s in range(n_stages):
-            share[s] = 1.0
-            if requested[s] > on_hand[b, s]:
-                share[s] = on_hand[b, s] / requested[s]
-        for i in range(n_stages):
-            request = owed[b, i] + record[b, col_orders + i]
-            s = supplier[i]
+    n_stages, n_copies = on_hand.shape
+    n_slots = pipeline.shape[1]
+    n_customers, n_history = history.shape[0], history.shape[1]
+    row_on_hand = 8
+    row_backorders = row_on_hand + n_stages
+    row_orders = row_backorders + n_stages
+    row_demand = row_orders + n_stages
+    record[:8] = 0.0
+    # 1. arrivals
+    for i in range(n_stages):
+        for b in range(n_copies):
+            on_hand[i, b] += pipeline[i, 0, b]
+        for k in range(n_slots - 1):
+            for b in range(n_copies):
+                pipeline[i, k, b] = pipeline[i, k + 1, b]
+        for b in range(n_copies):
+            pipeline[i, n_slots - 1, b] = 0.0
+    # 2. shipments, rationed in proportion to requests when a supplier is short
+    placed = record[row_orders : row_orders + n_stages]
+    for i in range(n_stages):
+        limit = stage_params[i, 3]
+        for b in range(n_copies):
+            placed[i, b] = min(max(orders[b, i], 0.0), limit)
+    requested = np.zeros((n_stages, n_copies))
+    for i in range(n_stages):
+        s = supplier[i]
+        if s >= 0:
+            for b in range(n_copies):
+                requested[s, b] += owed[i, b] + placed[i, b]
+    share = np.ones((n_stages, n_copies))
+    for s in range(n_stages):
+        for b in range(n_copies):
+            if requested[s, b] > on_hand[s, b]:
+                share[s, b] = on_hand[s, b] / requested[s, b]
+    for i in range(n_stages):
+        s = supplier[i]
+        slot = lead[i] - 1
+        for b in range(n_copies):
+            request = owed[i, b] + placed[i, b]
             shipped = request
             if s >= 0:
-                shipped = request * share[s]
-                on_hand[b, s] = max(on_hand[b, s] - shipped, 0.0)
-            owed[b, i] = request - shipped
-            pipeline[b, i, lead[i] - 1] += shipped
-        # 3. customer demand, backorders served first
-        met = 0.0
-        unmet = 0.0
-        lost = 0.0
-        for c in range(n_customers):
-            i = customer[c]
+                shipped = request * share[s, b]
+                on_hand[s, b] = max(on_hand[s, b] - shipped, 0.0)
+            owed[i, b] = request - shipped
+            pipeline[i, slot, b] += shipped
+    # 3. customer demand, backorders served first; rows 0-2: met, unmet, lost
+    for c in range(n_customers):
+        i = customer[c]
+        for k in range(n_history - 1):
+            for b in range(n_copies):
+                history[c, k, b] = history[c, k + 1, b]
+        for b in range(n_copies):
             d = max(demand[b, c], 0.0)
-            record[b, col_demand + c] = d
-            for k in range(n_history - 1):
-                history[b, c, k] = history[b, c, k + 1]
-            history[b, c, n_history - 1] = d
-            served = min(backorders[b, i], on_hand[b, i])
-            backorders[b, i] -= served
-            on_hand[b, i] -= served
-            now = min(d, on_hand[b, i])
-            on_hand[b, i] -= now
-            met += now
-            unmet += d - now
+            record[row_demand + c, b] = d
+            history[c, n_history - 1, b] = d
+            served = min(backorders[i, b], on_hand[i, b])
+            backorders[i, b] -= served
+            on_hand[i, b] -= served
+            now = min(d, on_hand[i, b])
+            on_hand[i, b] -= now
+            record[0, b] += now
+            record[1, b] += d - now
             if lost_sales:
-                lost += d - now
+                record[2, b] += d - now
             else:
-                backorders[b, i] += d - now
-        # 4. costs on the end-of-period state
-        holding = 0.0
-        transit = 0.0
-        ordering = 0.0
-        backordered = 0.0
-        for i in range(n_stages):
-            holding += stage_params[i, 0] * on_hand[b, i]
+                backorders[i, b] += d - now
+    # 4. costs on the end-of-period state; rows 3-7: holding, pipeline, shortage, ordering, total
+    for i in range(n_stages):
+        holding, transit, fixed = stage_params[i, 0], stage_params[i, 1], stage_params[i, 2]
+        for b in range(n_copies):
             in_transit = 0.0
             for k in range(n_slots):
-                in_transit += pipeline[b, i, k]
-            transit += stage_params[i, 1] * in_transit
-            if record[b, col_orders + i] > 0.0:
-                ordering += stage_params[i, 2]
-            backordered += backorders[b, i]
-            record[b, col_on_hand + i] = on_hand[b, i]
-            record[b, col_backorders + i] = backorders[b, i]
-        shortage = backorder_cost * backordered + lost_sale_cost * lost
-        record[b, 0] = met
-        record[b, 1] = unmet
-        record[b, 2] = lost
-        record[b, 3] = holding
-        record[b, 4] = transit
-        record[b, 5] = shortage
-        record[b, 6] = ordering
-        record[b, 7] = holding + transit + shortage + ordering
-        write_observation(b, on_hand, owed, backorders, pipeline, history, supplier, observation)
-
-
-@njit(cache=True)
-def write_observation(
-    b: int,
-    on_hand: np.ndarray,
-    owed: np.ndarray,
-    backorders: np.ndarray,
-    pipeline: np.ndarray,
-    history: np.ndarray,
-    supplier: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Write copy ``b``'s flat observation to ``out[b]`` (layout: :func:`observation_layout`)."""
-    n_stages = on_hand.shape[1]
-    n_slots = pipeline.shape[2]
-    n_customers, n_history = history.shape[1], history.shape[2]
-    for i in range(n_stages):
-        out[b, i] = on_hand[b, i]
-        out[b, n_stages + i] = backorders[b, i]
-        out[b, 2 * n_stages + i] = owed[b, i]
-    for i in range(n_stages):
-        if supplier[i] >= 0:
-            out[b, n_stages + supplier[i]] += owed[b, i]
-        for k in range(n_slots):
-            out[b, 3 * n_stages + i * n_slots + k] = pipeline[b, i, k]
-    start = 3 * n_stages + n_stages * n_slots
-    for c in range(n_customers):
-        for k in range(n_history):
-            out[b, start + c * n_history + k] = history[b, c, k]
+                in_transit += pipeline[i, k, b]
+            record[3, b] += holding * on_hand[i, b]
+            record[4, b] += transit * in_transit
+            record[5, b] += backorder_cost * backorders[i, b]
+            if placed[i, b] > 0.0:
+                record[6, b] += fixed
+            record[row_on_hand + i, b] = on_hand[i, b]
+            record[row_backorders + i, b] = backorders[i, b]
+    for b in range(n_copies):
+        record[5, b] += lost_sale_cost * record[2, b]
+        record[7, b] = record[3, b] + record[4, b] + record[5, b] + record[6, b]
+    observe(on_hand, owed, backorders, pipeline, history, supplier, observation)
 
 
 @njit(cache=True)
@@ -197,9 +169,32 @@ def observe(
     supplier: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Write every copy's flat observation to ``out`` ``(B, D)``."""
-    for b in range(on_hand.shape[0]):
-        write_observation(b, on_hand, owed, backorders, pipeline, history, supplier, out)
+    """Write every copy's flat observation to ``out`` ``(D, B)`` (layout: :func:`observation_layout`).
+
+    State arrays are stage-major, as :func:`advance` takes them.
+    """
+    n_stages, n_copies = on_hand.shape
+    n_slots = pipeline.shape[1]
+    n_customers, n_history = history.shape[0], history.shape[1]
+    for i in range(n_stages):
+        for b in range(n_copies):
+            out[i, b] = on_hand[i, b]
+            out[n_stages + i, b] = backorders[i, b]
+            out[2 * n_stages + i, b] = owed[i, b]
+    for i in range(n_stages):
+        s = supplier[i]
+        if s >= 0:
+            for b in range(n_copies):
+                out[n_stages + s, b] += owed[i, b]
+        for k in range(n_slots):
+            row = 3 * n_stages + i * n_slots + k
+            for b in range(n_copies):
+                out[row, b] = pipeline[i, k, b]
+    start = 3 * n_stages + n_stages * n_slots
+    for c in range(n_customers):
+        for k in range(n_history):
+            for b in range(n_copies):
+                out[start + c * n_history + k, b] = history[c, k, b]
 
 
 def record_columns(config: InventoryConfig) -> dict[str, slice | int]:
@@ -284,12 +279,18 @@ class InventorySystem:
         self.initial_pipeline = np.zeros((n, max(config.lead_times)))
         for i, lead in enumerate(config.lead_times):
             self.initial_pipeline[i, :lead] = flow[i]
-        shape = (num_copies, n)
-        self.on_hand = np.zeros(shape)
-        self.owed = np.zeros(shape)
-        self.backorders = np.zeros(shape)
-        self.pipeline = np.zeros((num_copies, *self.initial_pipeline.shape))
-        self.history = np.zeros((num_copies, len(customers), config.demand_history))
+        # The kernels work on stage-major buffers (copies last); the attributes below are
+        # copy-major views of them, (B, ...), which is how everything else reads the state.
+        self._on_hand = np.zeros((n, num_copies))
+        self._owed = np.zeros((n, num_copies))
+        self._backorders = np.zeros((n, num_copies))
+        self._pipeline = np.zeros((*self.initial_pipeline.shape, num_copies))
+        self._history = np.zeros((len(customers), config.demand_history, num_copies))
+        self.on_hand = self._on_hand.T
+        self.owed = self._owed.T
+        self.backorders = self._backorders.T
+        self.pipeline = self._pipeline.transpose(2, 0, 1)
+        self.history = self._history.transpose(2, 0, 1)
         self.t = np.zeros(num_copies, dtype=np.int64)
 
     def reset(self, mask: np.ndarray | None = None) -> None:
@@ -316,18 +317,19 @@ class InventorySystem:
 
         Returns:
             New arrays: the observations ``(B, D)`` after the period, and the period's
-            record ``(B, K)``, columns as :attr:`columns` names them.
+            record ``(B, K)``, columns as :attr:`columns` names them (both are transposed
+            views of copy-last buffers).
         """
         demand = self.demand_model.sample(rng, self.t)
-        record = np.empty((self.num_copies, self.record_width))
-        observation = np.empty((self.num_copies, self.observation_size), dtype=np.float32)
+        record = np.empty((self.record_width, self.num_copies))
+        observation = np.empty((self.observation_size, self.num_copies), dtype=np.float32)
         advance(
-            self.on_hand,
-            self.owed,
-            self.backorders,
-            self.pipeline,
-            self.history,
-            orders,
+            self._on_hand,
+            self._owed,
+            self._backorders,
+            self._pipeline,
+            self._history,
+            np.asarray(orders, dtype=np.float64),
             demand,
             self.supplier,
             self.lead,
@@ -340,18 +342,18 @@ class InventorySystem:
             observation,
         )
         self.t += 1
-        return observation, record
+        return observation.T, record.T
 
     def observe(self) -> np.ndarray:
         """New flat float32 observations ``(B, D)``, laid out as :attr:`layout` says."""
-        out = np.empty((self.num_copies, self.observation_size), dtype=np.float32)
+        out = np.empty((self.observation_size, self.num_copies), dtype=np.float32)
         observe(
-            self.on_hand,
-            self.owed,
-            self.backorders,
-            self.pipeline,
-            self.history,
+            self._on_hand,
+            self._owed,
+            self._backorders,
+            self._pipeline,
+            self._history,
             self.supplier,
             out,
         )
-        return out
+        return out.T

@@ -169,7 +169,7 @@ def observe(
     supplier: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Write every copy's flat observation to ``out`` ``(D, B)`` (layout: :func:`observation_layout`).
+    """Write every copy's flat observation to ``out`` ``(D, B)`` (see :func:`observation_layout`).
 
     State arrays are stage-major, as :func:`advance` takes them.
     """

@@ -48,10 +48,10 @@ class EnvTarget:
 
     @cached_property
     def config(self) -> Any:
-        """The environment's config object (``env.unwrapped.config``)."""
+        """The environment's config object (``env.unwrapped.config``; ``None`` for foreign ids)."""
         env = self.make()
         try:
-            return env.unwrapped.config
+            return getattr(env.unwrapped, "config", None)
         finally:
             env.close()
 

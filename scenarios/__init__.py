@@ -1,0 +1,32 @@
+"""Scenarios, runs and reports: compare agents on environments from one YAML file.
+
+``load_scenario(path)`` checks a scenario file into a :class:`Plan`; ``run_plan`` runs
+its trials into a results store (``runs/<name>/``), which :func:`load_results` and
+:func:`load_curves` read as pandas tables; ``write_report`` turns the store into
+``reports/<name>/index.html``. The ``fieldgym`` command (:mod:`fieldgym.scenarios.cli`)
+wraps all of it.
+"""
+
+from __future__ import annotations
+
+from fieldgym.scenarios.report import write_report
+from fieldgym.scenarios.runner import RunSummary, TrialsFailed, run_plan, run_trial
+from fieldgym.scenarios.spec import Plan, Scenario, load_scenario
+from fieldgym.scenarios.store import load_curves, load_results, load_trials
+from fieldgym.scenarios.trials import Trial, expand
+
+__all__ = [
+    "Plan",
+    "RunSummary",
+    "Scenario",
+    "Trial",
+    "TrialsFailed",
+    "expand",
+    "load_curves",
+    "load_results",
+    "load_scenario",
+    "load_trials",
+    "run_plan",
+    "run_trial",
+    "write_report",
+]

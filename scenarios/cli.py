@@ -1,0 +1,392 @@
+"""The ``fieldgym`` command: list, train, backtest, compare and report.
+
+::
+
+    fieldgym list [--fields]
+    fieldgym train ENV_ID --agent NAME --steps N [--seed S] --out DIR [--preset P]
+                   [--set FIELD=VALUE ...] [--param NAME=VALUE ...]
+    fieldgym backtest ENV_ID --agent NAME [--preset P] [--set ...] [--param ...] [--seeds ...]
+    fieldgym backtest [ENV_ID] --model DIR [--seeds ...] [--csv FILE]
+    fieldgym compare SCENARIO.yaml [--workers N] [--runs RUN_DIR] [--out DIR] [--fresh]
+    fieldgym report RUN_DIR [--out DIR]
+
+Values of ``--set`` and ``--param`` are read as YAML (``lead_times=[1,1,2,2]``,
+``lost_sales=true``, ``demand=poisson``). fieldgym's own errors (a bad config field, a
+missing file, a missing optional dependency, failed trials) print one line to stderr and
+exit with status 2; an interrupted compare keeps its finished trials and resumes when
+rerun.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import gymnasium as gym
+import pandas as pd
+import yaml
+
+from fieldgym.envs.core.errors import ConfigError, DataError, FieldgymError
+
+PACKAGED = Path(__file__).resolve().parent
+"""Where the packaged scenario files live (``fieldgym compare quickstart`` finds them)."""
+DEFAULT_EVAL_SEEDS = "10000:10010"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except FieldgymError as exc:
+        print(f"fieldgym: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fieldgym: interrupted; finished trials are kept, rerun to resume.", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="fieldgym", description="Train, backtest and compare agents on fieldgym environments."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="environment ids and agents")
+    p.add_argument(
+        "--fields", action="store_true", help="also list each environment's config fields"
+    )
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("train", help="train a learner and save it")
+    p.add_argument("env_id", metavar="ENV_ID")
+    _agent_options(p)
+    p.add_argument("--steps", type=int, required=True, help="environment steps to train for")
+    p.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    p.add_argument(
+        "--out", required=True, help="folder to save the model (and TensorBoard logs) in"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("backtest", help="evaluate a baseline or a saved model over fixed seeds")
+    p.add_argument(
+        "env_id", metavar="ENV_ID", nargs="?", help="optional with --model (default: its env)"
+    )
+    _agent_options(p, required=False)
+    p.add_argument("--model", help="a folder written by `fieldgym train` or a run's models/<trial>")
+    p.add_argument(
+        "--seeds",
+        nargs="+",
+        default=[DEFAULT_EVAL_SEEDS],
+        help=f"evaluation seeds: integers and/or START:STOP ranges (default {DEFAULT_EVAL_SEEDS})",
+    )
+    p.add_argument("--max-steps", type=int, help="episode length (default: the registered limit)")
+    p.add_argument("--csv", help="write the per-episode table to this CSV file")
+    p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("compare", help="run a scenario's trials, then write its report")
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="a scenario file or a packaged name")
+    p.add_argument("--workers", type=int, help="worker processes (default: the scenario's)")
+    p.add_argument("--runs", help="run folder (default runs/<scenario name>)")
+    p.add_argument("--out", help="report folder (default reports/<scenario name>)")
+    p.add_argument("--fresh", action="store_true", help="delete earlier results first")
+    _tensorboard_option(p)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("report", help="write the report of a run folder again")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--out", help="report folder (default reports/<scenario name>)")
+    _tensorboard_option(p)
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def _tensorboard_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-tensorboard",
+        dest="tensorboard",
+        action="store_false",
+        help="do not copy the training logs into the report folder",
+    )
+
+
+def _agent_options(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--agent", required=required, help="a registered agent (see `fieldgym list`)")
+    p.add_argument("--preset", help="the environment's named preset")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="env config field"
+    )
+    p.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="agent parameter"
+    )
+
+
+# Helpers.
+
+
+def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, Any]:
+    """``["a=1", "b=[1,2]"]`` -> ``{"a": 1, "b": [1, 2]}`` (values read as YAML)."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{what} {pair!r} is not KEY=VALUE.")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{what} {pair!r}: the value is not valid YAML ({exc}).") from exc
+    return out
+
+
+def parse_seeds(items: Sequence[str]) -> list[int]:
+    """Integers and ``START:STOP`` ranges (stop excluded) -> a list of seeds."""
+    seeds: list[int] = []
+    for item in items:
+        for part in item.replace(",", " ").split():
+            try:
+                if ":" in part:
+                    start, stop = part.split(":")
+                    seeds.extend(range(int(start), int(stop)))
+                else:
+                    seeds.append(int(part))
+            except ValueError as exc:
+                raise ConfigError(
+                    f"--seeds {part!r} is not an integer or a START:STOP range."
+                ) from exc
+    if not seeds:
+        raise ConfigError("--seeds selects no seed.")
+    return seeds
+
+
+def make_target(
+    env_id: str, preset: str | None, sets: Sequence[str], base: dict[str, Any] | None = None
+) -> Any:
+    """An :class:`EnvTarget` whose config is built (and so checked) now."""
+    from fieldgym.agents import EnvTarget
+    from fieldgym.envs import ENVS
+
+    if env_id not in ENVS:
+        hint = difflib.get_close_matches(env_id, list(ENVS), n=1)
+        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise ConfigError(f"Unknown environment id {env_id!r}.{suggestion} Ids: {', '.join(ENVS)}.")
+    kwargs = {**(base or {}), **parse_pairs(sets, "--set")}
+    if preset:
+        kwargs["preset"] = preset
+    target = EnvTarget(env_id, kwargs)
+    try:
+        _ = target.config
+    except TypeError as exc:
+        raise ConfigError(f"{env_id}: {exc}") from exc
+    return target
+
+
+def print_table(table: pd.DataFrame) -> None:
+    """Print a DataFrame without truncation."""
+    with pd.option_context(
+        "display.max_rows", None, "display.max_columns", None, "display.width", 200
+    ):
+        print(table.to_string())
+
+
+# Commands.
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print every environment id (domain, spaces) and every agent (kind, description)."""
+    from fieldgym.agents import AGENTS
+    from fieldgym.envs import ENVS, PARALLEL_ENVS
+
+    print("Environments")
+    for env_id, entry in {**ENVS, **PARALLEL_ENVS}.items():
+        print(f"  {env_id}  [domain: {entry.domain or '-'}, max steps: {entry.max_episode_steps}]")
+        if env_id in ENVS:
+            env = gym.make(env_id)
+            print(f"      observation: {env.observation_space}")
+            print(f"      action:      {env.action_space}")
+            if args.fields:
+                for line in type(env.unwrapped.config).describe().splitlines():
+                    print(f"      {line}")
+            env.close()
+    print("\nAgents")
+    width = max(len(name) for name in AGENTS)
+    for name, entry in AGENTS.items():
+        domains = ", ".join(entry.domains) or "all domains"
+        print(f"  {name:<{width}}  {entry.kind:<8}  {domains:<12}  {entry.description}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a learner and save it (with a model card and its learning curve) in ``--out``."""
+    from fieldgym.agents import make_agent
+    from fieldgym.scenarios.runner import MODEL_CARD
+    from fieldgym.scenarios.store import write_json_atomic
+
+    target = make_target(args.env_id, args.preset, args.set)
+    params = parse_pairs(args.param, "--param")
+    policy = make_agent(args.agent, target, **params)
+    if not policy.learns:
+        raise ConfigError(
+            f"Agent {args.agent!r} does not learn; evaluate it with "
+            f"`fieldgym backtest {args.env_id} --agent {args.agent}`."
+        )
+    if args.steps < 1:
+        raise ConfigError(f"--steps {args.steps} is not allowed; give a positive number of steps.")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    policy.fit(args.steps, seed=args.seed, log_dir=out / "tensorboard", progress=not args.quiet)
+    seconds = time.perf_counter() - start
+    policy.save(out)
+    card = {
+        "agent": args.agent,
+        "params": params,
+        "env_id": target.id,
+        "env_kwargs": target.kwargs,
+        "train_steps": args.steps,
+        "seed": args.seed,
+        "seconds": seconds,
+    }
+    write_json_atomic(out / MODEL_CARD, card)
+    pd.DataFrame(policy.learning_curve, columns=["step", "episode_return"]).to_csv(
+        out / "learning_curve.csv", index=False
+    )
+    print(
+        f"Trained {args.agent} on {target.id} for {args.steps:,} steps in {seconds:.1f} s; "
+        f"saved to {out}."
+    )
+    print(f"Evaluate it with: fieldgym backtest --model {out}")
+    return 0
+
+
+def load_model(
+    folder: str | Path, env_id: str | None, preset: str | None, sets: Sequence[str]
+) -> Any:
+    """A policy saved by ``fieldgym train`` or a run, on its env (or ``env_id``) with overrides."""
+    from fieldgym.agents.registry import AGENTS
+    from fieldgym.scenarios.runner import MODEL_CARD
+    from fieldgym.scenarios.store import read_json
+
+    card_path = Path(folder) / MODEL_CARD
+    if not card_path.is_file():
+        raise DataError(f"{folder} holds no model saved by fieldgym ({MODEL_CARD} is missing).")
+    card = read_json(card_path)
+    if card["agent"] not in AGENTS:
+        raise DataError(f"{card_path}: agent {card['agent']!r} is not registered in this fieldgym.")
+    same_env = env_id in (None, card["env_id"])
+    target = make_target(
+        env_id or card["env_id"], preset, sets, base=card["env_kwargs"] if same_env else None
+    )
+    from gymnasium.envs.registration import load_env_creator
+
+    cls = load_env_creator(AGENTS[card["agent"]].factory)
+    return cls.load(folder, target)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Evaluate a baseline or a saved model and print the mean of each metric with its 95% CI."""
+    from fieldgym.agents import evaluate, make_agent
+    from fieldgym.scenarios.stats import t_interval
+
+    if args.model and args.agent:
+        raise ConfigError(
+            "Give either --agent NAME (a baseline) or --model DIR (a saved learner), not both."
+        )
+    if args.model:
+        policy = load_model(args.model, args.env_id, args.preset, args.set)
+    else:
+        if not args.agent or not args.env_id:
+            raise ConfigError("backtest needs ENV_ID --agent NAME, or --model DIR.")
+        policy = make_agent(
+            args.agent,
+            make_target(args.env_id, args.preset, args.set),
+            **parse_pairs(args.param, "--param"),
+        )
+        if policy.learns:
+            raise ConfigError(
+                f"{args.agent!r} is a learner: train it with `fieldgym train` and pass --model DIR."
+            )
+    seeds = parse_seeds(args.seeds)
+    table = cast(pd.DataFrame, evaluate(policy, seeds, max_steps=args.max_steps))
+    rows = []
+    for column in table.columns:
+        if column in ("agent", "env_id", "seed") or not pd.api.types.is_numeric_dtype(
+            table[column]
+        ):
+            continue
+        mean, low, high, n = t_interval(table[column])
+        rows.append({"metric": column, "mean": mean, "ci_low": low, "ci_high": high, "n": n})
+    label = args.model or args.agent
+    print(
+        f"{label} on {policy.target.id} over {len(seeds)} episodes (seeds {seeds[0]}..{seeds[-1]}):"
+    )
+    print_table(pd.DataFrame(rows).set_index("metric"))
+    if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.csv, index=False)
+        print(f"Per-episode table written to {args.csv}.")
+    return 0
+
+
+def resolve_scenario(name: str) -> Path:
+    """A scenario path, or the packaged scenario of that name (``quickstart``)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    packaged = PACKAGED / (path.name if path.suffix else f"{path.name}.yaml")
+    if packaged.is_file():
+        return packaged
+    raise ConfigError(
+        f"{name}: no such scenario file; packaged scenarios: "
+        f"{', '.join(p.stem for p in sorted(PACKAGED.glob('*.yaml')))}."
+    )
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run the scenario's unfinished trials, then write its report."""
+    from fieldgym.scenarios.report import write_report
+    from fieldgym.scenarios.runner import TrialsFailed, run_plan
+    from fieldgym.scenarios.spec import load_scenario
+
+    plan = load_scenario(resolve_scenario(args.scenario))
+    if args.workers is not None:
+        if args.workers < 1:
+            raise ConfigError(f"--workers {args.workers} is not allowed; give 1 or more.")
+        plan = dataclasses.replace(plan, workers=args.workers)
+    run_dir = Path(args.runs) if args.runs else Path("runs") / plan.name
+    out = Path(args.out) if args.out else Path("reports") / plan.name
+    start = time.perf_counter()
+    try:
+        summary = run_plan(plan, run_dir, fresh=args.fresh, progress=not args.quiet)
+    except TrialsFailed:
+        index = write_report(run_dir, out, tensorboard=args.tensorboard)
+        print(f"Partial report (some trials failed): {index}", file=sys.stderr)
+        raise
+    index = write_report(run_dir, out, tensorboard=args.tensorboard)
+    print(
+        f"{plan.name}: ran {len(summary.ran)} trial(s), reused {summary.skipped}; "
+        f"{time.perf_counter() - start:.1f} s in total. Report: {index}"
+    )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the report of a run folder."""
+    from fieldgym.scenarios.report import write_report
+
+    index = write_report(args.run_dir, args.out, tensorboard=args.tensorboard)
+    print(f"Report: {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

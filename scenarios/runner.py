@@ -1,0 +1,290 @@
+"""The runner: expand a plan into trials and run the unfinished ones in a process pool.
+
+Each trial runs in a worker process: make the agent, fit it if it learns (TensorBoard
+logs in the run folder), save the trained model, evaluate it on the plan's evaluation
+seeds and write the trial's result file atomically (see :mod:`fieldgym.scenarios.store`).
+A trial whose result file exists with the same key is never run again, so rerunning a
+scenario after a crash or a ``kill -9`` resumes where it stopped.
+
+Workers are started with the ``spawn`` method (no state inherited from the parent) and
+limit torch to one thread each, so ``workers`` processes use about ``workers`` cores.
+If the parent is killed, each worker notices within half a second and exits, dropping
+its unfinished trial (which reruns next time).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import datetime as dt
+import multiprocessing
+import os
+import platform
+import shutil
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from fieldgym.envs.core.errors import FieldgymError
+from fieldgym.scenarios import store
+from fieldgym.scenarios.domains import domain_view
+from fieldgym.scenarios.spec import Plan
+from fieldgym.scenarios.trials import Trial, expand
+
+MODEL_CARD = "fieldgym_model.json"
+"""File written next to a saved model: the agent, environment and budget it was trained with."""
+
+
+class TrialsFailed(FieldgymError):
+    """Some trials of a run raised; their tracebacks are in the run folder's ``errors/``."""
+
+
+@dataclasses.dataclass
+class RunSummary:
+    """What :func:`run_plan` did."""
+
+    run_dir: Path
+    total: int
+    skipped: int
+    ran: list[str]
+    failed: dict[str, str]
+    seconds: float
+
+
+def machine() -> dict[str, Any]:
+    """The machine a trial ran on, as reports show it."""
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "hostname": platform.node(),
+    }
+
+
+def run_plan(
+    plan: Plan,
+    run_dir: str | Path,
+    workers: int | None = None,
+    fresh: bool = False,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> RunSummary:
+    """Run every unfinished trial of ``plan``, writing results into ``run_dir``.
+
+    Args:
+        plan: A checked scenario.
+        run_dir: The run folder (created if needed).
+        workers: Worker processes; default: the plan's ``workers``.
+        fresh: Delete the run folder's previous results first.
+        progress: Show a progress bar over trials (on stderr).
+        log: Where to write one-line status messages (default: stderr).
+
+    Returns:
+        A summary of the trials run, skipped and failed.
+
+    Raises:
+        TrialsFailed: If any trial raised; the others still ran and are stored.
+    """
+    log = log or (lambda message: print(message, file=sys.stderr))
+    start = time.perf_counter()
+    run_dir = Path(run_dir)
+    if fresh:
+        clear_run(run_dir)
+    (run_dir / store.TRIALS).mkdir(parents=True, exist_ok=True)
+    store.remove_stale_temporaries(run_dir / store.TRIALS)
+    store.write_plan(run_dir, plan)
+
+    trials = expand(plan)
+    done = store.finished_trials(run_dir)
+    pending = [t for t in trials if done.get(t.trial_id) != t.key()]
+    stale = sum(1 for t in pending if t.trial_id in done)
+    workers = max(1, min(workers or plan.workers, len(pending) or 1))
+    note = f" ({stale} changed since they ran)" if stale else ""
+    log(
+        f"{plan.name}: {len(trials)} trials, {len(trials) - len(pending)} already finished, "
+        f"running {len(pending)}{note} on {workers} worker(s); results in {run_dir}"
+    )
+    ran: list[str] = []
+    failed: dict[str, str] = {}
+    if pending:
+        context = multiprocessing.get_context("spawn")
+        with (
+            cf.ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+            ) as pool,
+            tqdm(total=len(pending), desc=plan.name, unit="trial", disable=not progress) as bar,
+        ):
+            futures = {pool.submit(run_trial, t, str(run_dir)): t for t in pending}
+            try:
+                for future in cf.as_completed(futures):
+                    trial = futures[future]
+                    try:
+                        future.result()
+                        ran.append(trial.trial_id)
+                        (run_dir / store.ERRORS / f"{trial.trial_id}.txt").unlink(missing_ok=True)
+                    except Exception as exc:
+                        failed[trial.trial_id] = _record_failure(run_dir, trial, exc)
+                    bar.set_postfix_str(trial.trial_id, refresh=False)
+                    bar.update()
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    summary = RunSummary(
+        run_dir, len(trials), len(trials) - len(pending), ran, failed, time.perf_counter() - start
+    )
+    if failed:
+        first = next(iter(failed.items()))
+        raise TrialsFailed(
+            f"{len(failed)} of {len(pending)} trials failed "
+            f"(tracebacks in {run_dir / store.ERRORS}); "
+            f"first: {first[0]}: {first[1]}"
+        )
+    return summary
+
+
+def clear_run(run_dir: Path) -> None:
+    """Delete a run folder's results (only if it looks like one, to never delete user files)."""
+    if not run_dir.exists():
+        return
+    if not ((run_dir / store.PLAN).exists() or (run_dir / store.TRIALS).is_dir()):
+        raise FieldgymError(
+            f"{run_dir} exists but is not a run folder; refusing to delete it for --fresh."
+        )
+    for name in (store.TRIALS, store.MODELS, store.TENSORBOARD, store.ERRORS):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+    (run_dir / store.PLAN).unlink(missing_ok=True)
+
+
+def _record_failure(run_dir: Path, trial: Trial, exc: BaseException) -> str:
+    folder = run_dir / store.ERRORS
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{trial.trial_id}.txt").write_text(
+        "".join(traceback.format_exception(exc)), encoding="utf-8"
+    )
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _init_worker(parent: int) -> None:
+    """Keep each worker on one core, and make it exit when the parent process is gone.
+
+    torch would otherwise use every core in each worker. A pool's workers wait on a
+    queue that never closes when the parent is killed (``kill -9``), so a watcher thread
+    ends the worker instead, even mid-trial (an unfinished trial has no result file, and
+    reruns).
+    """
+    import torch
+
+    torch.set_num_threads(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="fieldgym-parent-watch", daemon=True).start()
+
+
+def run_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
+    """Run one trial and store its result; returns the stored record.
+
+    Fits the agent if it learns, saves the model under ``models/<trial_id>/`` (with a
+    :data:`MODEL_CARD`), evaluates it, and writes ``trials/<trial_id>.json`` last.
+    """
+    from fieldgym.agents import EnvTarget, evaluate, make_agent
+
+    run_dir = Path(run_dir)
+    start = time.perf_counter()
+    target = EnvTarget(trial.env_id, dict(trial.env_kwargs))
+    policy = make_agent(trial.agent_name, target, **trial.params)
+    fit_seconds, model, log_dir = 0.0, None, None
+    if policy.learns and trial.train_steps > 0:
+        log_dir = run_dir / store.TENSORBOARD / trial.trial_id
+        shutil.rmtree(log_dir, ignore_errors=True)
+        policy.fit(trial.train_steps, seed=int(trial.seed or 0), log_dir=log_dir, progress=False)
+        fit_seconds = time.perf_counter() - start
+        model = run_dir / store.MODELS / trial.trial_id
+        save_model(policy, model, card=model_card(trial))
+    evaluated = time.perf_counter()
+    table, episodes = evaluate(
+        policy, trial.eval_seeds, max_steps=trial.max_steps, keep_episodes=True
+    )
+    table = table.drop(columns=["agent", "env_id"]).rename(columns={"seed": "eval_seed"})
+    record = {
+        "format": store.FORMAT,
+        "trial_id": trial.trial_id,
+        "key": trial.key(),
+        "episodes": table.to_dict("records"),
+        "curve": [{k: float(v) for k, v in row.items()} for row in policy.learning_curve],
+        "trace": trace(episodes[0], target.domain) if episodes else None,
+        "wall_time": {
+            "fit": fit_seconds,
+            "evaluate": time.perf_counter() - evaluated,
+            "total": time.perf_counter() - start,
+        },
+        "model": str(model.relative_to(run_dir)) if model else None,
+        "log_dir": str(log_dir.relative_to(run_dir)) if log_dir else None,
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "pid": os.getpid(),
+    }
+    store.write_json_atomic(store.trial_path(run_dir, trial.trial_id), _plain(record))
+    return record
+
+
+def trace(episode: Any, domain: str) -> dict[str, Any]:
+    """The domain's per-step KPIs of one episode (lists, 4 decimals), for the levels plot."""
+    kept = [name for name in domain_view(domain).trace_kpis if name in episode.kpis]
+    kpis = {
+        name: np.round(np.asarray(episode.kpis[name], dtype=float), 4).tolist() for name in kept
+    }
+    kpis["reward"] = np.round(np.asarray(episode.kpis["reward"], dtype=float), 4).tolist()
+    return {"seed": episode.seed, "kpis": kpis}
+
+
+def model_card(trial: Trial) -> dict[str, Any]:
+    """What a saved model was trained on, so ``fieldgym backtest --model`` can rebuild it."""
+    return {
+        "agent": trial.agent_name,
+        "params": trial.params,
+        "env_id": trial.env_id,
+        "env_kwargs": trial.env_kwargs,
+        "train_steps": trial.train_steps,
+        "seed": trial.seed,
+    }
+
+
+def save_model(policy: Any, folder: Path, card: dict[str, Any]) -> None:
+    """Save ``policy`` into ``folder`` with its model card, replacing any previous model whole.
+
+    The model is written to a temporary sibling folder that is renamed into place, so a
+    killed run never leaves a half-written model under the final name.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    policy.save(tmp)
+    store.write_json_atomic(tmp / MODEL_CARD, _plain(card))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars and arrays as Python numbers and lists (for JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,218 @@
+"""The results store: one JSON file per finished trial, written atomically.
+
+Layout of a run folder (default ``runs/<scenario name>/``)::
+
+    plan.json                 the checked scenario (see :class:`~fieldgym.scenarios.spec.Plan`)
+    trials/<trial_id>.json    one finished trial (see :func:`trial_record` in the runner)
+    models/<trial_id>/        a trained learner, loadable with ``fieldgym backtest --model``
+    tensorboard/<trial_id>/   its training logs (``tensorboard --logdir runs/<name>/tensorboard``)
+    errors/<trial_id>.txt     the traceback of a trial that failed (removed when it succeeds)
+
+A trial file exists only once the trial has finished: it is written to a temporary file
+in the same folder, flushed to disk and renamed over the final name, so a run killed at
+any moment leaves either the whole file or none. Temporary names do not end in
+``.json``, so no reader ever takes one for a result. Metric values may be NaN (for
+example a bullwhip ratio under constant demand); they are stored as JSON ``NaN``, which
+Python's ``json`` and pandas read back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fieldgym.envs.core.errors import DataError
+from fieldgym.scenarios.spec import Plan
+from fieldgym.scenarios.trials import expand
+
+FORMAT = 1
+"""Version of the trial file layout."""
+PLAN = "plan.json"
+TRIALS = "trials"
+MODELS = "models"
+TENSORBOARD = "tensorboard"
+ERRORS = "errors"
+_TMP_SUFFIX = ".tmp"
+KEY_COLUMNS = ("trial_id", "env", "env_id", "agent", "agent_name", "train_seed")
+"""Columns that identify a trial in :func:`load_results` and :func:`load_curves`."""
+
+
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    """Write ``data`` as JSON to ``path`` so that readers see the old file or the new one, whole.
+
+    The data goes to a temporary file in the same folder, is flushed and fsynced, and
+    the file is renamed over ``path`` (``os.replace`` is atomic on POSIX and Windows);
+    the folder is then fsynced so the rename survives a power cut.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
+    try:
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide results from other users
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temporaries(folder: str | Path, older_than: float = 60.0) -> int:
+    """Delete temporary files left by a killed writer (older than ``older_than`` seconds)."""
+    count = 0
+    now = time.time()
+    for tmp in Path(folder).glob(f".*{_TMP_SUFFIX}"):
+        try:
+            if now - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+                count += 1
+        except FileNotFoundError:
+            pass
+    return count
+
+
+def trial_path(run_dir: str | Path, trial_id: str) -> Path:
+    """Where the result of ``trial_id`` is stored."""
+    return Path(run_dir) / TRIALS / f"{trial_id}.json"
+
+
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file of the store.
+
+    Raises:
+        DataError: If the file is missing or not valid JSON (it names the file).
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: no such file.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a valid results file ({exc}).") from exc
+
+
+def write_plan(run_dir: str | Path, plan: Plan) -> None:
+    """Keep the plan in the run folder, for ``fieldgym report``."""
+    write_json_atomic(Path(run_dir) / PLAN, plan.to_dict())
+
+
+def read_plan(run_dir: str | Path) -> Plan:
+    """The plan kept in a run folder.
+
+    Raises:
+        DataError: If ``run_dir`` is not a run folder written by ``fieldgym compare``.
+    """
+    path = Path(run_dir) / PLAN
+    if not path.is_file():
+        raise DataError(
+            f"{run_dir} is not a run folder (no {PLAN}); "
+            "run `fieldgym compare SCENARIO.yaml` first."
+        )
+    try:
+        return Plan.from_dict(read_json(path))
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"{path}: not a plan written by this version of fieldgym ({exc}).") from exc
+
+
+def load_trials(run_dir: str | Path, current_only: bool = True) -> list[dict[str, Any]]:
+    """The records of the finished trials, sorted by trial id.
+
+    Args:
+        run_dir: A run folder.
+        current_only: Keep only the trials of the folder's current plan whose stored key
+            matches (results of an older version of the scenario are left out). Without a
+            plan in the folder every trial is kept.
+
+    Raises:
+        DataError: If a trial file cannot be read.
+    """
+    folder = Path(run_dir) / TRIALS
+    records = [read_json(path) for path in sorted(folder.glob("*.json"))]
+    if current_only and (Path(run_dir) / PLAN).is_file():
+        keys = {t.trial_id: t.key() for t in expand(read_plan(run_dir))}
+        records = [r for r in records if keys.get(r.get("trial_id")) == r.get("key")]
+    return records
+
+
+def finished_trials(run_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """Stored trial keys by trial id; unreadable files are left out (their trial reruns)."""
+    out = {}
+    for path in (Path(run_dir) / TRIALS).glob("*.json"):
+        try:
+            record = read_json(path)
+            out[record["trial_id"]] = record["key"]
+        except (DataError, KeyError, TypeError):
+            continue
+    return out
+
+
+def _trial_columns(record: dict[str, Any]) -> dict[str, Any]:
+    key = record["key"]
+    return {
+        "trial_id": record["trial_id"],
+        "env": key["env"],
+        "env_id": key["env_id"],
+        "agent": key["agent"],
+        "agent_name": key["agent_name"],
+        "train_seed": key["seed"],
+    }
+
+
+def results_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The episode rows of trial records (see :func:`load_results`)."""
+    rows = []
+    for record in records:
+        head = _trial_columns(record)
+        rows.extend({**head, **episode} for episode in record["episodes"])
+    table = pd.DataFrame(rows, columns=None if rows else [*KEY_COLUMNS, "eval_seed"])
+    table["train_seed"] = table["train_seed"].astype("Int64")
+    return table
+
+
+def curves_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The learning-curve rows of trial records (see :func:`load_curves`)."""
+    rows = []
+    for record in records:
+        head = _trial_columns(record)
+        rows.extend({**head, **point} for point in record.get("curve") or [])
+    table = pd.DataFrame(rows, columns=None if rows else [*KEY_COLUMNS, "step", "episode_return"])
+    table["train_seed"] = table["train_seed"].astype("Int64")
+    return table
+
+
+def load_results(run_dir: str | Path, current_only: bool = True) -> pd.DataFrame:
+    """Every evaluated episode of a run: one row per trial and evaluation episode.
+
+    Columns: ``trial_id``, ``env`` (label), ``env_id``, ``agent`` (label), ``agent_name``,
+    ``train_seed`` (nullable: ``<NA>`` for baselines), ``eval_seed``, ``episode_return``,
+    ``length``, then the domain's metrics. See :func:`load_trials` for ``current_only``.
+    """
+    return results_table(load_trials(run_dir, current_only))
+
+
+def load_curves(run_dir: str | Path, current_only: bool = True) -> pd.DataFrame:
+    """The learning curves of a run: one row per trial and training episode.
+
+    Columns: the trial columns of :func:`load_results`, then ``step`` (environment steps
+    so far) and ``episode_return``, as the learner recorded them during ``fit``.
+    """
+    return curves_table(load_trials(run_dir, current_only))

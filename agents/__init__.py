@@ -1,12 +1,17 @@
 """fieldgym's agents: stable-baselines3 learners, baselines, and evaluation.
 
+Each domain's baselines live in a subpackage (``agents/<domain>/``) that registers them
+when imported; every subpackage is imported below, so a new domain needs no edit here.
+
 ``make_agent(name, EnvTarget(id, kwargs))`` creates any registered agent; every agent is a
 :class:`Policy` with ``act(observation)``; :func:`evaluate` runs one over fixed seeds.
 """
 
 from __future__ import annotations
 
-from fieldgym.agents import inventory  # noqa: F401  (registers the inventory baselines)
+import importlib
+import pkgutil
+
 from fieldgym.agents.base import Policy, RandomPolicy
 from fieldgym.agents.evaluation import evaluate, run_episode
 from fieldgym.agents.registry import AGENTS, agents_for, make_agent
@@ -22,3 +27,7 @@ __all__ = [
     "make_agent",
     "run_episode",
 ]
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.ispkg:
+        importlib.import_module(f"{__name__}.{_module.name}")

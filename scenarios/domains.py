@@ -1,6 +1,7 @@
 """What runs keep and reports show of each domain, as data.
 
-A new domain adds one :class:`DomainView` entry to :data:`DOMAINS`: which per-step KPIs
+A new domain adds a module ``scenarios/views/<domain>.py`` defining ``VIEW``, a
+:class:`DomainView`, which :data:`DOMAINS` collects: which per-step KPIs
 to keep from one evaluation episode, which of them to plot as levels, which metric
 columns stack into a breakdown bar, and which metrics the tables show by default. The
 headline metric and its direction come from the domain's metrics module
@@ -10,6 +11,8 @@ headline metric and its direction come from the domain's metrics module
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,29 +48,17 @@ class DomainView:
         return metric not in self.higher_is_better
 
 
-DOMAINS: dict[str, DomainView] = {
-    "inventory": DomainView(
-        metrics=(
-            "avg_cost",
-            "avg_holding_cost",
-            "avg_pipeline_cost",
-            "avg_shortage_cost",
-            "avg_ordering_cost",
-            "fill_rate",
-            "cycle_service_level",
-            "bullwhip_0",
-        ),
-        trace_kpis=("on_hand", "backorders", "orders", "demand", "total_cost"),
-        levels_kpi="on_hand",
-        levels_label="units on hand",
-        levels_series="stage {i}",
-        time_label="period",
-        stack=("avg_holding_cost", "avg_pipeline_cost", "avg_shortage_cost", "avg_ordering_cost"),
-        stack_label="average cost per period",
-        higher_is_better=("episode_return", "fill_rate", "cycle_service_level"),
-    ),
-}
-"""Per-domain views, by the domain name of :class:`fieldgym.envs.core.registration.EnvEntry`."""
+def _load_views() -> dict[str, DomainView]:
+    from fieldgym.scenarios import views as views_package  # its modules import DomainView
+
+    views = {}
+    for module in pkgutil.iter_modules(views_package.__path__):
+        views[module.name] = importlib.import_module(f"{views_package.__name__}.{module.name}").VIEW
+    return views
+
+
+DOMAINS: dict[str, DomainView] = _load_views()
+"""Per-domain views: ``scenarios/views/<domain>.py`` defines ``VIEW``; keyed by domain name."""
 
 GENERIC = DomainView()
 """The view of a domain without an entry: returns and lengths only."""

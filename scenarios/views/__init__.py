@@ -1,0 +1,1 @@
+"""One module per domain, each defining ``VIEW``: what reports show of that domain."""

@@ -261,3 +261,14 @@ def test_render_shows_every_stage():
     plain = gym.make(ENV_ID)
     plain.reset(seed=0)
     assert plain.render() is None
+
+
+def test_config_object_and_fields_give_the_same_env():
+    config = InventoryConfig(backorder_cost=25.0, demand="poisson", demand_mean=8.0)
+    by_object = gym.make(ENV_ID, config=config)
+    by_fields = gym.make(ENV_ID, backorder_cost=25.0, demand="poisson", demand_mean=8.0)
+    assert by_object.unwrapped.config == by_fields.unwrapped.config == config
+    overridden = gym.make(ENV_ID, config=config, backorder_cost=5.0).unwrapped.config
+    assert overridden.backorder_cost == 5.0 and overridden.demand_mean == 8.0
+    with pytest.raises(ConfigError, match="either config= or preset="):
+        gym.make(ENV_ID, config=config, preset="serial")

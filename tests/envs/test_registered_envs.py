@@ -103,7 +103,7 @@ def test_native_vector_env_matches_single_env(env_id):
         action = single.action_space.sample()
         obs, reward, terminated, truncated, _info = single.step(action)
         vobs, vreward, vterm, vtrunc, vinfo = vector.step(action[None])
-        if truncated:
+        if terminated or truncated:
             np.testing.assert_array_equal(vinfo["final_obs"][0], obs)
             obs, _ = single.reset()
         np.testing.assert_array_equal(vobs[0], obs)

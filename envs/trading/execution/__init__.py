@@ -1,0 +1,1 @@
+"""Optimal execution under Almgren-Chriss impact."""

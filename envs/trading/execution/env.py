@@ -1,0 +1,185 @@
+"""The optimal execution environment, ``fieldgym/OptimalExecution-v0``, and its vector form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
+from fieldgym.envs.trading.execution.config import ExecutionConfig
+from fieldgym.envs.trading.execution.dynamics import OBSERVATION, RECORD, ExecutionSystem
+
+PARTS = ("shortfall", "risk")
+
+
+def cost_reward(parts: Mapping[str, Any], weights: Mapping[str, float], config: Any) -> Any:
+    """Minus the period's shortfall and risk penalty, in bps of the arrival value."""
+    return weighted_sum(parts, weights)
+
+
+REWARDS: dict[str, RewardFn] = {"cost": cost_reward}
+
+
+def reward_parts(record: np.ndarray) -> dict[str, np.ndarray]:
+    """``shortfall`` and ``risk``, negative, in basis points of ``X * S0``, per copy."""
+    return {"shortfall": -record[:, 1], "risk": -record[:, 2]}
+
+
+def action_space(config: ExecutionConfig) -> spaces.Space:
+    """``Discrete(len(fractions))`` or ``Box(0, 1, (1,))``: a fraction of the remaining shares."""
+    if config.action_type == "discrete":
+        return spaces.Discrete(len(config.fractions))
+    return spaces.Box(0.0, 1.0, (1,), np.float32)
+
+
+OBSERVATION_SPACE = spaces.Box(
+    np.array([0, 0, -10, -10], np.float32), np.array([1, 1, 10, 10], np.float32), dtype=np.float32
+)
+
+
+class OptimalExecutionEnv(gym.Env):
+    """Sell a block of shares before a deadline under Almgren-Chriss market impact.
+
+    ## Description
+
+    ``X`` shares must be sold within ``T`` days, in ``N`` periods. Selling fast pays
+    temporary impact (``epsilon + eta/L * rate``, with ``L`` the liquidity) and moves the
+    price down permanently (``gamma`` per share); selling slowly leaves the position exposed
+    to an arithmetic Brownian price. Liquidity is constant, follows a deterministic
+    intraday U shape, or is a hidden mean-reverting process. The order of events is in
+    :mod:`fieldgym.envs.trading.execution.dynamics`; defaults are Almgren and Chriss's
+    (2000) example.
+
+    ## Action Space
+
+    ``action_type="discrete"`` (default): ``Discrete(len(fractions))``, action ``k`` sells
+    ``fractions[k]`` of the remaining shares; ``"box"``: ``Box(0, 1, (1,))``, the fraction
+    itself. The last period sells whatever remains.
+
+    ## Observation Space
+
+    ``Box((4,), float32)``:
+
+    | Index | Name             | Meaning                                              |
+    |-------|------------------|------------------------------------------------------|
+    | 0     | `time_left`      | fraction of the periods left, in [0, 1]              |
+    | 1     | `inventory_left` | fraction of the shares left, in [0, 1]               |
+    | 2     | `price_move`     | (S - S0) / (sigma sqrt(T)), clipped to [-10, 10]      |
+    | 3     | `last_impact`    | last period's impact per share / TWAP's, clipped      |
+
+    The liquidity itself is never observed.
+
+    ## Rewards
+
+    ``reward="cost"``: the weighted sum of ``shortfall`` (minus the period's implementation
+    shortfall against the arrival price) and ``risk`` (minus ``lambda sigma^2 tau x^2``),
+    both in basis points of ``X * S0``. The episode return is minus ``IS + lambda *
+    Var`` of a static schedule, Almgren and Chriss's objective. ``info["kpi"]``: shortfall
+    ($ and bps), risk (bps), shares sold and left, price, execution price, liquidity and
+    ``value`` (cash plus shares left at the price, over ``X * S0``).
+
+    ## Starting State
+
+    ``X`` shares at price ``S0``; the hidden log liquidity starts from its stationary law.
+
+    ## Episode End
+
+    Terminates when every share is sold (at the latest after ``N`` periods). The
+    ``TimeLimit`` of registration (1000) never binds since ``N <= 1000``.
+
+    ## Arguments
+
+    ``gymnasium.make("fieldgym/OptimalExecution-v0", config=None, **fields)``: ``fields``
+    are :class:`ExecutionConfig` fields.
+
+    ## Version History
+
+    * v0: Initial version.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, config: ExecutionConfig | dict[str, Any] | None = None, **fields: Any):
+        self.config = ExecutionConfig.build(config, **fields)
+        self.system = ExecutionSystem(self.config, 1)
+        self.action_space = action_space(self.config)
+        self.observation_space = OBSERVATION_SPACE
+        self.observation_names = OBSERVATION
+        self._reward = resolve_reward("cost", REWARDS)
+        self._weights = {"shortfall": 1.0, "risk": 1.0}
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.system.reset(self.np_random)
+        return self.system.observe()[0], {}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        observation, record, done = self.system.step(np.asarray(action)[None], self.np_random)
+        parts = reward_parts(record)
+        reward = float(self._reward(parts, self._weights, self.config)[0])
+        info = {
+            "reward_parts": {name: float(value[0]) for name, value in parts.items()},
+            "kpi": dict(zip(RECORD, record[0].tolist(), strict=True)),
+        }
+        return observation[0], reward, bool(done[0, 0]), False, info
+
+
+class OptimalExecutionVectorEnv(VectorEnv):
+    """``num_envs`` copies of :class:`OptimalExecutionEnv` advanced as one batch.
+
+    Finished copies reset in the same step (``AutoresetMode.SAME_STEP``); shocks are drawn
+    from the vector env's ``np_random`` in copy order, as the single env draws them.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: ExecutionConfig | dict[str, Any] | None = None,
+        max_episode_steps: int | None = 1000,
+        **fields: Any,
+    ) -> None:
+        self.config = ExecutionConfig.build(config, **fields)
+        self.num_envs = num_envs
+        self.system = ExecutionSystem(self.config, num_envs)
+        self.single_action_space = action_space(self.config)
+        self.single_observation_space = OBSERVATION_SPACE
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self.observation_space = batch_space(OBSERVATION_SPACE, num_envs)
+        self._reward = resolve_reward("cost", REWARDS)
+        self._weights = {"shortfall": 1.0, "risk": 1.0}
+
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        if isinstance(seed, list):
+            seed = seed[0]
+        super().reset(seed=seed)
+        self.system.reset(self.np_random)
+        return self.system.observe(), {}
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        observations, record, done = self.system.step(actions, self.np_random)
+        parts = reward_parts(record)
+        rewards = np.asarray(self._reward(parts, self._weights, self.config))
+        kpis = {name: record[:, k] for k, name in enumerate(RECORD)}
+        infos: dict[str, Any] = {"reward_parts": parts, "kpi": kpis}
+        terminated = done[:, 0].copy()
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        if terminated.any():
+            infos["final_obs"] = observations.copy()
+            infos["_final_obs"] = terminated.copy()
+            rows = self.system.reset(self.np_random, terminated)
+            observations[rows] = self.system.observe()[rows]
+        return observations, rewards, terminated, truncated, infos

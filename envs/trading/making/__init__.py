@@ -1,0 +1,1 @@
+"""Market making in the Avellaneda-Stoikov setting."""

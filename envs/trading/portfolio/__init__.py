@@ -1,0 +1,1 @@
+"""N assets plus cash: daily allocation with proportional costs."""

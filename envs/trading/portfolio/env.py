@@ -1,0 +1,133 @@
+"""The portfolio allocation environment, ``fieldgym/PortfolioAllocation-v0``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from fieldgym.envs.core.rewards import resolve_reward
+from fieldgym.envs.trading.market import FEATURE_BOUND
+from fieldgym.envs.trading.portfolio.config import PortfolioConfig
+from fieldgym.envs.trading.portfolio.dynamics import RECORD, PortfolioSystem
+from fieldgym.envs.trading.portfolio.reward import PART_COLUMNS, REWARDS
+
+
+def action_space(system: PortfolioSystem) -> spaces.Box:
+    """``N + 1`` scores in [0, 1] (assets, then cash), normalized to weights by their sum."""
+    return spaces.Box(0.0, 1.0, shape=(system.n_assets + 1,), dtype=np.float32)
+
+
+def observation_space(system: PortfolioSystem) -> spaces.Box:
+    """Features clipped to [-10, 10] (volatilities >= 0) and weights in [0, 1]."""
+    low = np.full(system.observation_size, -FEATURE_BOUND, dtype=np.float32)
+    high = np.full(system.observation_size, FEATURE_BOUND, dtype=np.float32)
+    for name, (where, _) in system.layout.items():
+        if name.startswith("volatility"):
+            low[where] = 0.0
+        if name == "weights":
+            low[where], high[where] = 0.0, 1.0
+    return spaces.Box(low, high, dtype=np.float32)
+
+
+class PortfolioAllocationEnv(gym.Env):
+    """Daily allocation of wealth over N assets and cash, on real prices, with costs.
+
+    ## Description
+
+    Each trading day, after the close, the agent chooses the weights of its wealth in
+    ``N`` assets and cash. The portfolio is rebalanced at that close (paying
+    ``cost_rate`` per unit of turnover), then earns the next day's returns, and its
+    weights drift with them. Prices are real daily adjusted closes (by default skfolio's
+    20 S&P 500 stocks, 1990-2022; see ``data/trading/README.md``). The order of events is
+    given in :mod:`fieldgym.envs.trading.portfolio.dynamics`. Nothing the agent sees uses
+    a price after the close it decides at, and prices after ``end`` are never loaded.
+
+    ## Action Space
+
+    ``Box(0, 1, (N + 1,), float32)``: one score per asset and one for cash (last). The
+    target weights are the scores divided by their sum (all cash if they sum to 0):
+    long-only, fully allocated. With ``turbulence_threshold`` set, the target is all cash
+    on days whose turbulence exceeds it.
+
+    ## Observation Space
+
+    A ``Box((D,), float32)``; ``env.unwrapped.layout`` maps each block to its slice. All
+    features of day ``t`` use prices up to day ``t`` only; they are clipped to [-10, 10].
+
+    | Block             | Size  | Meaning                                                 |
+    |-------------------|-------|---------------------------------------------------------|
+    | `return_{k}d`     | N     | log return over the last k days, k in `return_windows`  |
+    | `volatility_{k}d` | N     | std of daily log returns over the last k days           |
+    | `window`          | W × N | the last `window` daily log returns, oldest first       |
+    | `weights`         | N + 1 | weights held now (assets, then cash), drifted           |
+
+    ``window`` is present only if ``window > 0``; ``k`` of the volatility block is
+    ``volatility_window``.
+
+    ## Rewards
+
+    Chosen by name (``reward``), from named parts (``info["reward_parts"]``, weighted by
+    ``reward_weights``): ``log_return`` (the day's log growth of wealth net of costs; the
+    default, summing to the episode's log wealth), ``differential_sharpe`` (Moody and
+    Saffell's differential Sharpe ratio, moving moments with rate ``dsr_eta``) and
+    ``mean_variance`` (``return + risk_aversion * risk``, where ``risk`` is minus half the
+    squared deviation of the return from its moving mean). A callable
+    ``reward(parts, weights, config)`` replaces them. ``info["kpi"]`` carries the day's
+    net return, log return, turnover, cost, wealth (``value``, starting at 1), the ratio,
+    the guard flag and the held weights; ``info["date"]`` the close the step ended at.
+
+    ## Starting State
+
+    All cash, wealth 1. ``mode="train"``: the first decision is at a uniformly random day
+    of the range that leaves ``episode_length`` days; ``mode="backtest"``: at the range's
+    first day with enough history for the features.
+
+    ## Episode End
+
+    Never terminates. Truncated when the range's last price has been used, and by the
+    ``TimeLimit`` of registration (252 days, one trading year; pass
+    ``max_episode_steps=-1`` to ``gymnasium.make`` for a backtest over the whole range).
+
+    ## Arguments
+
+    ``gymnasium.make("fieldgym/PortfolioAllocation-v0", config=None, **fields)``:
+    ``fields`` are :class:`PortfolioConfig` fields, each documented there with its unit.
+
+    ## Version History
+
+    * v0: Initial version.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, config: PortfolioConfig | dict[str, Any] | None = None, **fields: Any):
+        self.config = PortfolioConfig.build(config, **fields)
+        self.system = PortfolioSystem(self.config, num_copies=1)
+        self.layout = self.system.layout
+        self.tickers = self.system.tickers
+        self.action_space = action_space(self.system)
+        self.observation_space = observation_space(self.system)
+        self._reward = resolve_reward(self.config.reward, REWARDS)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.system.reset(self.np_random)
+        return self.system.observe()[0], {"date": self.system.date()}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        system = self.system
+        if system.state[0, 0] >= system.last:
+            raise RuntimeError("The price range is exhausted: call reset() before step().")
+        observation, record, truncated = system.step(action, reuse=True)
+        row = record[0]
+        kpi = dict(zip(RECORD, row[: len(RECORD)].tolist(), strict=True))
+        kpi["weights"] = row[len(RECORD) :].copy()
+        parts = {part: kpi[part] for part in PART_COLUMNS}
+        reward = float(self._reward(parts, self.config.reward_weights, self.config))
+        info = {"reward_parts": parts, "kpi": kpi, "date": system.date()}
+        return observation[0], reward, False, bool(truncated[0]), info

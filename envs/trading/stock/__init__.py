@@ -1,0 +1,1 @@
+"""One asset, discrete target positions, filled at the next bar."""

@@ -1,0 +1,277 @@
+"""Single-stock trading dynamics, shared by the single and the vectorized environment.
+
+One step of a copy deciding after the close of bar ``t``:
+
+1. The action picks a target position ``p`` (fraction of wealth in the asset).
+2. The order is filled at bar ``t + 1``'s open (``fill="next_open"``) or close
+   (``"next_close"``) -- never at a price of bar ``t``, which the agent has already seen
+   and could not trade at any more. At the fill price ``F`` the wealth is
+   ``W_F = cash + shares * F``; the target is ``p * W_F / F`` shares. Buying pays
+   ``F * (1 + slippage)``, selling receives ``F * (1 - slippage)``, and the commission is
+   ``cost_rate * |traded shares| * F``.
+3. Wealth is marked at bar ``t + 1``'s close: ``W = cash + shares * close``. The step's
+   return is ``W / W_before - 1``, so costs and slippage are inside every reward.
+4. The observation is row ``t + 1`` of the features (bars up to ``t + 1``) and the
+   position held, ``shares * close / W``.
+
+If wealth falls to 1e-9 of its initial value the episode terminates (ruin).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from numba import njit
+
+from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.trading.common import differential_sharpe
+from fieldgym.envs.trading.market import FEATURE_BOUND, episode_bounds, price_history
+from fieldgym.envs.trading.stock.config import StockConfig
+from fieldgym.envs.trading.stock.features import stock_features
+
+TIME, CASH, SHARES, WEALTH, DSR_A, DSR_B, STEPS = range(7)
+"""Columns of the state array."""
+
+RECORD = (
+    "return",
+    "log_return",
+    "pnl",
+    "cost",
+    "turnover",
+    "value",
+    "position",
+    "differential_sharpe",
+    "fill_price",
+)
+"""Columns of the per-step record :func:`advance` writes."""
+
+RUIN = 1e-9
+"""Wealth, as a fraction of the initial wealth, at which an episode terminates."""
+
+
+@njit(cache=True, error_model="numpy")
+def advance(
+    state: np.ndarray,
+    actions: np.ndarray,
+    prices: np.ndarray,
+    features: np.ndarray,
+    params: np.ndarray,
+    record: np.ndarray,
+    observation: np.ndarray,
+    done: np.ndarray,
+) -> None:
+    """Advance every copy one bar, in place; write the record, observation and end flags.
+
+    Args:
+        state: ``(B, 7)`` per copy: bar, cash, shares, wealth, the differential Sharpe
+            ratio's moments A and B, steps taken.
+        actions: ``(B,)`` indices into the positions (clipped to the valid range).
+        prices: ``(T, 2)``: the fill price of an order given after the previous bar (open
+            or close), and the close.
+        features: ``(T, F)`` float32 observed features.
+        params: cost rate, slippage, eta, variance floor, step limit, last bar, initial
+            wealth, then the ``K`` target positions (fractions of wealth).
+        record: ``(B, len(RECORD))`` output.
+        observation: ``(B, F + 1)`` float32 output.
+        done: ``(B, 2)`` bool output: terminated (ruin), truncated (last bar or limit).
+    """
+    cost_rate, slip, eta, var_floor = params[0], params[1], params[2], params[3]
+    max_steps, last, initial = params[4], params[5], params[6]
+    n_positions = params.shape[0] - 7
+    for b in range(state.shape[0]):
+        t = min(int(state[b, TIME]), int(last) - 1)  # never past the data, even if misused
+        k = min(max(int(actions[b]), 0), n_positions - 1)
+        price = prices[t + 1, 0]
+        cash, shares, before = state[b, CASH], state[b, SHARES], state[b, WEALTH]
+        at_fill = cash + shares * price
+        target = params[7 + k] * at_fill / price if at_fill > 0.0 else 0.0
+        delta = target - shares
+        traded = abs(delta) * price
+        executed = price * (1.0 + slip) if delta > 0.0 else price * (1.0 - slip)
+        commission = cost_rate * traded
+        cash = cash - delta * executed - commission
+        close = prices[t + 1, 1]
+        after = cash + target * close
+        ruined = after <= RUIN * initial
+        if ruined:
+            after = RUIN * initial
+        r = after / before - 1.0
+        d, a_new, b_new = differential_sharpe(r, state[b, DSR_A], state[b, DSR_B], eta, var_floor)
+        state[b, TIME] = t + 1
+        state[b, CASH] = cash
+        state[b, SHARES] = target
+        state[b, WEALTH] = after
+        state[b, DSR_A] = a_new
+        state[b, DSR_B] = b_new
+        state[b, STEPS] += 1.0
+        record[b, 0] = r
+        record[b, 1] = np.log(after / before)
+        record[b, 2] = after - before
+        record[b, 3] = commission + traded * slip
+        record[b, 4] = traded / at_fill if at_fill > 0.0 else 0.0
+        record[b, 5] = after / initial
+        record[b, 6] = target * close / after
+        record[b, 7] = d
+        record[b, 8] = executed
+        done[b, 0] = ruined
+        done[b, 1] = t + 1 >= last or state[b, STEPS] >= max_steps
+    observe(state, prices, features, observation)
+
+
+@njit(cache=True, error_model="numpy")
+def observe(
+    state: np.ndarray, prices: np.ndarray, features: np.ndarray, observation: np.ndarray
+) -> None:
+    """Write each copy's observation: its bar's features, then its position (clipped to ±10)."""
+    n_features = features.shape[1]
+    for b in range(state.shape[0]):
+        t = int(state[b, TIME])
+        for j in range(n_features):
+            observation[b, j] = features[t, j]
+        position = state[b, SHARES] * prices[t, 1] / state[b, WEALTH]
+        observation[b, n_features] = min(max(position, -FEATURE_BOUND), FEATURE_BOUND)
+
+
+@functools.lru_cache(maxsize=16)
+def _market(key: tuple) -> tuple:
+    source, ticker, end, ffill_limit, cache_dir, fill, window, indicators = key
+    needs_open = fill == "next_open" or "overnight" in indicators
+    fields = ("close", "open") if needs_open else ("close",)
+    history = price_history(
+        source, (ticker,) if ticker else None, end, fields, ffill_limit, cache_dir
+    )
+    close = np.ascontiguousarray(history.close[:, 0])
+    opens = np.ascontiguousarray(history.fields["open"][:, 0]) if needs_open else None
+    features, names = stock_features(close, opens, window, indicators)
+    features = np.clip(features, -FEATURE_BOUND, FEATURE_BOUND).astype(np.float32)
+    fill_prices = opens if fill == "next_open" else close
+    for array in (close, fill_prices, features):
+        array.flags.writeable = False
+    return history, close, fill_prices, features, names
+
+
+def market_arrays(config: StockConfig) -> tuple:
+    """``(history, close, fill prices, features, feature names)``, cached per process."""
+    return _market(
+        (
+            config.source,
+            config.ticker,
+            config.end,
+            config.ffill_limit,
+            config.cache_dir,
+            config.fill,
+            config.window,
+            config.indicators,
+        )
+    )
+
+
+class StockSystem:
+    """``B`` copies of one trading account on one asset: state, reset and step.
+
+    Args:
+        config: The environment's parameters.
+        num_copies: ``B``.
+        max_steps: Steps after which :meth:`step` reports a copy truncated.
+
+    Raises:
+        ConfigError: If the range is too short for the warm-up or for one training episode.
+    """
+
+    def __init__(self, config: StockConfig, num_copies: int, max_steps: int | None = None):
+        self.config = config
+        self.num_copies = num_copies
+        history, self.close, self.fill, self.features, self.feature_names = market_arrays(config)
+        self.dates = history.dates
+        self.ticker = history.tickers[0]
+        self.date_labels = list(self.dates.strftime("%Y-%m-%d"))
+        self.first, self.last = episode_bounds(self.dates, config.start, config.end, config.warmup)
+        if config.mode == "train" and self.last - self.first < config.episode_length:
+            raise ConfigError(
+                f"mode='train' needs episode_length={config.episode_length} bars after the "
+                f"start; the range has {self.last - self.first}. Widen it or shorten "
+                "episode_length."
+            )
+        self.prices = np.ascontiguousarray(np.stack([self.fill, self.close], axis=1))
+        self.params = np.array(
+            [
+                config.cost_rate,
+                config.slippage,
+                config.dsr_eta,
+                config.dsr_initial_volatility**2 / 100.0,
+                np.inf if max_steps is None else max_steps,
+                self.last,
+                config.initial_value,
+                *config.positions,
+            ]
+        )
+        self.observation_size = self.features.shape[1] + 1
+        self.initial_state = np.array(
+            [0.0, config.initial_value, 0.0, config.initial_value, 0.0, 0.0, 0.0]
+        )
+        self.initial_state[DSR_B] = config.dsr_initial_volatility**2
+        self.state = np.tile(self.initial_state, (num_copies, 1))
+        self._record = np.empty((num_copies, len(RECORD)))
+        self._done = np.empty((num_copies, 2), dtype=bool)
+
+    def draw_starts(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        """Start bars of ``count`` new episodes: random (train) or the range's first (backtest)."""
+        if self.config.mode == "backtest":
+            return np.full(count, self.first)
+        return rng.integers(self.first, self.last - self.config.episode_length + 1, size=count)
+
+    def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
+        """Start new episodes (all cash) in the copies of ``mask`` (all if ``None``).
+
+        Returns:
+            The indices of the reset copies.
+        """
+        index = np.arange(self.num_copies) if mask is None else np.flatnonzero(mask)
+        self.state[index] = self.initial_state
+        self.state[index, TIME] = self.draw_starts(rng, len(index))
+        return index
+
+    def step(
+        self, actions: np.ndarray, reuse: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Advance all copies one bar.
+
+        Args:
+            actions: ``(B,)`` position indices.
+            reuse: Write the record and end flags into buffers kept by the system (valid
+                until the next step) instead of new arrays; the single env reads them at once.
+
+        Returns:
+            Observations (always a new array), the record ``(B, K)`` and ``(B, 2)`` flags
+            (terminated, truncated).
+        """
+        if not (isinstance(actions, np.ndarray) and actions.dtype == np.int64):
+            actions = np.asarray(actions, dtype=np.int64)
+        if reuse:
+            record, done = self._record, self._done
+        else:
+            record = np.empty((self.num_copies, len(RECORD)))
+            done = np.empty((self.num_copies, 2), dtype=bool)
+        observation = np.empty((self.num_copies, self.observation_size), dtype=np.float32)
+        advance(
+            self.state,
+            actions.reshape(self.num_copies),
+            self.prices,
+            self.features,
+            self.params,
+            record,
+            observation,
+            done,
+        )
+        return observation, record, done
+
+    def observe(self) -> np.ndarray:
+        """New observations ``(B, D)``."""
+        observation = np.empty((self.num_copies, self.observation_size), dtype=np.float32)
+        observe(self.state, self.prices, self.features, observation)
+        return observation
+
+    def date(self, copy: int = 0) -> str:
+        """The date of the last bar copy ``copy`` has seen (ISO)."""
+        return self.date_labels[int(self.state[copy, TIME])]

@@ -1,0 +1,113 @@
+"""The single-stock trading environment, ``fieldgym/StockTrading-v0``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from fieldgym.envs.core.rewards import resolve_reward
+from fieldgym.envs.trading.market import FEATURE_BOUND
+from fieldgym.envs.trading.stock.config import StockConfig
+from fieldgym.envs.trading.stock.dynamics import RECORD, StockSystem
+from fieldgym.envs.trading.stock.reward import PARTS, REWARDS
+
+
+def observation_space(system: StockSystem) -> spaces.Box:
+    """Features and position, clipped to [-10, 10]."""
+    return spaces.Box(-FEATURE_BOUND, FEATURE_BOUND, (system.observation_size,), np.float32)
+
+
+class StockTradingEnv(gym.Env):
+    """Trade one asset with discrete target positions, filled at the next bar.
+
+    ## Description
+
+    After each daily bar's close the agent chooses a target position (short, flat, long by
+    default). The order is filled at the next bar's open (``fill="next_open"``, the
+    default) or close -- a configured execution delay, never at a price the agent could
+    no longer trade at -- paying a commission and slippage; wealth is then marked at that
+    bar's close. Prices are real (by default arch's S&P 500 index, 1999-2018; see
+    ``data/trading/README.md``). The order of events is in
+    :mod:`fieldgym.envs.trading.stock.dynamics`.
+
+    ## Action Space
+
+    ``Discrete(K)``: action ``k`` targets ``positions[k]`` of wealth in the asset
+    (default ``(-1, 0, 1)``; add levels such as ``(-1, -0.5, 0, 0.5, 1)``).
+
+    ## Observation Space
+
+    ``Box(-10, 10, (window + I + 1,), float32)``, all from bars up to the decision:
+
+    | Index             | Meaning                                                    |
+    |-------------------|------------------------------------------------------------|
+    | 0 .. window - 1   | daily close-to-close log returns of the last bars, oldest first |
+    | window .. + I - 1 | the configured `indicators`, in order (see `StockConfig`)  |
+    | last              | position held: shares times close over wealth              |
+
+    ``env.unwrapped.feature_names`` names every column but the last.
+
+    ## Rewards
+
+    By name (``reward``): ``log_return`` (log growth of wealth, the default), ``pnl``
+    (change of wealth in currency, starting from ``initial_value``) or
+    ``differential_sharpe``; each is net of commission and slippage. ``reward_weights``
+    weights the parts; a callable ``reward(parts, weights, config)`` replaces them.
+    ``info["kpi"]``: return, log return, PnL, cost, turnover, ``value`` (wealth over its
+    initial value), position, the ratio and the fill price; ``info["date"]`` the bar.
+
+    ## Starting State
+
+    All cash (``initial_value``). ``mode="train"``: a uniformly random bar of the range that
+    leaves ``episode_length`` bars; ``mode="backtest"``: the range's first bar with enough
+    history for the features.
+
+    ## Episode End
+
+    Terminates if wealth falls to 1e-9 of its initial value. Truncated when the range's
+    last bar has been used, and by the ``TimeLimit`` of registration (252 bars;
+    ``max_episode_steps=-1`` for a whole-range backtest).
+
+    ## Arguments
+
+    ``gymnasium.make("fieldgym/StockTrading-v0", config=None, **fields)``: ``fields`` are
+    :class:`StockConfig` fields, each documented there with its unit.
+
+    ## Version History
+
+    * v0: Initial version.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, config: StockConfig | dict[str, Any] | None = None, **fields: Any):
+        self.config = StockConfig.build(config, **fields)
+        self.system = StockSystem(self.config, num_copies=1)
+        self.feature_names = self.system.feature_names
+        self.action_space = spaces.Discrete(len(self.config.positions))
+        self.observation_space = observation_space(self.system)
+        self._reward = resolve_reward(self.config.reward, REWARDS)
+        self._action = np.zeros(1, dtype=np.int64)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        self.system.reset(self.np_random)
+        return self.system.observe()[0], {"date": self.system.date()}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        system = self.system
+        if system.state[0, 0] >= system.last:
+            raise RuntimeError("The price range is exhausted: call reset() before step().")
+        self._action[0] = action
+        observation, record, done = system.step(self._action, reuse=True)
+        kpi = dict(zip(RECORD, record[0].tolist(), strict=True))
+        parts = {part: kpi[part] for part in PARTS}
+        reward = float(self._reward(parts, self.config.reward_weights, self.config))
+        terminated, truncated = done[0].tolist()
+        info = {"reward_parts": parts, "kpi": kpi, "date": system.date()}
+        return observation[0], reward, terminated, truncated, info

@@ -1,0 +1,42 @@
+"""The metrics of circuit search, from one episode of per-step KPIs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from fieldgym.envs.quantum.config import QuantumConfig
+
+HEADLINE = "final_fidelity"
+"""The metric a comparison ranks by."""
+LOWER_IS_BETTER = False
+
+
+def episode_metrics(kpis: Mapping[str, np.ndarray], config: QuantumConfig) -> dict[str, float]:
+    """Success, fidelity and the size of the circuit built in one episode.
+
+    Args:
+        kpis: Per-step KPI arrays of one episode (as
+            :class:`~fieldgym.envs.core.wrappers.RecordKPIs` gives them).
+        config: The environment's config.
+
+    Returns:
+        ``success`` (1 if the fidelity reached ``success_threshold``, else 0; its mean over
+        episodes is the success rate), ``final_fidelity`` and ``max_fidelity`` (under the
+        noise model in noisy mode), the final circuit's ``gates``, ``cnots`` (two-qubit
+        gates) and ``depth``, and ``steps_to_solution``, the gates applied when the
+        threshold was first reached (NaN if it never was).
+    """
+    fidelity = np.asarray(kpis["fidelity"], dtype=np.float64)
+    solved = np.flatnonzero(np.asarray(kpis["success"]) > 0)
+    gates = np.asarray(kpis["gates"], dtype=np.float64)
+    return {
+        "success": float(solved.size > 0),
+        "final_fidelity": float(fidelity[-1]),
+        "max_fidelity": float(fidelity.max()),
+        "gates": float(gates[-1]),
+        "cnots": float(np.asarray(kpis["cnots"])[-1]),
+        "depth": float(np.asarray(kpis["depth"])[-1]),
+        "steps_to_solution": float(gates[solved[0]]) if solved.size else float("nan"),
+    }

@@ -1,0 +1,88 @@
+"""The natively vectorized quantum architecture search environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from fieldgym.envs.core.rewards import resolve_reward
+from fieldgym.envs.quantum.config import QuantumConfig
+from fieldgym.envs.quantum.dynamics import CircuitSystem
+from fieldgym.envs.quantum.env import check_ready, choose_patterns, make_config, observation_space
+from fieldgym.envs.quantum.reward import REWARDS, reward_parts, step_kpis
+
+
+class QuantumArchitectureSearchVectorEnv(VectorEnv):
+    """``num_envs`` copies of :class:`QuantumArchitectureSearchEnv` advanced as one batch.
+
+    Made by ``gymnasium.make_vec("fieldgym/QuantumArchitectureSearch-v0", num_envs=n)``.
+    A copy ends when it reaches the success threshold (terminated) or after
+    ``min(max_gates, max_episode_steps)`` gates (truncated) and is reset in the same step
+    (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first,
+    and ``infos["final_obs"]`` holds the last one of the finished episode. Noise patterns
+    drawn per episode come from this env's ``np_random``, one per reset copy in copy
+    order, as the single env draws them. ``infos["kpi"]`` and ``infos["reward_parts"]``
+    hold arrays with one row per copy.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        config: QuantumConfig | dict[str, Any] | None = None,
+        preset: str | None = None,
+        max_episode_steps: int | None = None,
+        **fields: Any,
+    ) -> None:
+        self.config = make_config(config, preset, fields)
+        self.num_envs = num_envs
+        self.system = CircuitSystem(self.config, num_copies=num_envs)
+        check_ready(self.system)
+        self.actions = self.system.actions
+        limit = self.config.max_gates
+        self.horizon = limit if max_episode_steps is None else min(limit, max_episode_steps)
+        self.single_action_space = spaces.Discrete(len(self.actions))
+        self.single_observation_space = observation_space(self.system)
+        self.action_space = batch_space(self.single_action_space, num_envs)
+        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self._reward = resolve_reward(self.config.reward, REWARDS)
+
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        if isinstance(seed, list):
+            seed = seed[0]
+        super().reset(seed=seed)
+        self.system.reset(
+            patterns=choose_patterns(self.config, self.np_random, self.num_envs, options)
+        )
+        return self.system.observe(), {}
+
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
+        if actions.min() < 0 or actions.max() >= self.single_action_space.n:
+            raise ValueError(f"actions must lie in Discrete({self.single_action_space.n}).")
+        system = self.system
+        observations, record = system.step(actions)
+        threshold = self.config.success_threshold
+        columns = list(record.T)
+        parts = reward_parts(columns, threshold)
+        rewards = np.asarray(self._reward(parts, self.config.reward_weights, self.config))
+        infos: dict[str, Any] = {"reward_parts": parts, "kpi": step_kpis(columns, threshold)}
+        terminated = record[:, 0] >= threshold
+        truncated = ~terminated & (system.t >= self.horizon)
+        done = terminated | truncated
+        if done.any():
+            infos["final_obs"] = observations.copy()
+            infos["_final_obs"] = done.copy()
+            patterns = choose_patterns(self.config, self.np_random, int(done.sum()), None)
+            system.reset(done, patterns)
+            observations[done] = system.observe()[done]
+        return observations, rewards, terminated, truncated, infos

@@ -1,0 +1,342 @@
+"""Multi-agent learning on PettingZoo parallel environments, with parameter sharing.
+
+* :class:`ParallelTarget`: a multi-agent id (``fieldgym.make_parallel``) and its kwargs.
+* :class:`ParallelPolicy`: ``act(observations, state) -> actions``, one dict per step;
+  planners (baselines) may read the global ``state``, learners ignore it.
+* :func:`evaluate_parallel`: runs a policy over fixed seeds, one row per episode with the
+  domain's metrics, as :func:`fieldgym.agents.evaluate` does for single-agent ids.
+* :class:`SharedAgentsVecEnv`: a ``ParallelEnv`` -> stable-baselines3 ``VecEnv`` bridge in
+  which every agent of every copy is one row, so one network acts for all agents
+  (parameter sharing). A copy resets as a whole when its episode ends.
+* :class:`SharedPPO` (``shared_ppo``): PPO trained on that bridge.
+
+The bridge needs every agent to act every step (no agent leaves mid-episode) and all
+agents to share one observation and one action space, as parameter sharing requires.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+import torch
+from gymnasium.envs.registration import load_env_creator
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
+
+from fieldgym.agents.base import Policy
+from fieldgym.envs import PARALLEL_ENVS, make_parallel
+from fieldgym.envs.core.errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class ParallelTarget:
+    """A multi-agent environment id and the keyword arguments it is made with."""
+
+    id: str
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def make(self, **extra: Any) -> Any:
+        """A new PettingZoo ``ParallelEnv``."""
+        return make_parallel(self.id, **{**self.kwargs, **extra})
+
+    @property
+    def config(self) -> Any:
+        """The environment's config object (``None`` if it has none)."""
+        return getattr(self.make(), "config", None)
+
+    @property
+    def domain(self) -> str:
+        """The domain the id belongs to, ``""`` for a foreign id."""
+        entry = PARALLEL_ENVS.get(self.id)
+        return entry.domain if entry else ""
+
+
+class ParallelPolicy(Policy):
+    """A policy for every agent of a parallel env at once.
+
+    Subclasses implement :meth:`act` on the dict of observations; ``state`` is the
+    env's ``state()`` (global information a centralized planner may use).
+    """
+
+    def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
+        raise NotImplementedError
+
+
+class RandomParallelPolicy(ParallelPolicy):
+    """Uniformly random actions for every agent."""
+
+    name = "random"
+
+    def __init__(self, target: ParallelTarget) -> None:
+        super().__init__(target)
+        self.rng = np.random.default_rng()
+        env = target.make()
+        self.spaces = {a: env.action_space(a) for a in env.possible_agents}
+
+    def reset(self, seed: int | None = None) -> None:
+        for k, space in enumerate(self.spaces.values()):
+            space.seed(None if seed is None else seed + 7919 * k)
+
+    def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
+        return {agent: self.spaces[agent].sample() for agent in observations}
+
+
+def metrics_function(env_id: str) -> Callable[[dict[str, np.ndarray], Any], dict[str, float]]:
+    """The domain's ``episode_metrics(kpis, config)`` for a multi-agent id."""
+    entry = PARALLEL_ENVS.get(env_id)
+    if entry is None or not entry.metrics:
+        return lambda kpis, config: {}
+    return load_env_creator(entry.metrics)
+
+
+def run_parallel_episode(policy: ParallelPolicy, seed: int) -> tuple[float, int, dict]:
+    """One episode: the team return (mean over agents, summed over steps), length, KPIs."""
+    env = policy.target.make()
+    observations, _ = env.reset(seed=seed)
+    policy.reset(seed)
+    kpis: dict[str, list] = {}
+    team_return, length = 0.0, 0
+    while env.agents:
+        actions = policy.act(observations, env.state())
+        observations, rewards, _, _, infos = env.step(actions)
+        team_return += float(np.mean(list(rewards.values())))
+        length += 1
+        first = next(iter(infos.values()), {})
+        for name, value in first.get("kpi", {}).items():
+            kpis.setdefault(name, []).append(np.copy(value))
+    env.close()
+    return team_return, length, {name: np.asarray(v) for name, v in kpis.items()}
+
+
+def evaluate_parallel(policy: ParallelPolicy, seeds: Iterable[int]) -> pd.DataFrame:
+    """Evaluate a multi-agent policy on one episode per seed.
+
+    Returns:
+        One row per episode: ``agent``, ``env_id``, ``seed``, ``episode_return`` (the
+        team's mean reward per agent, summed over the episode), ``length`` and the
+        domain's metrics, like :func:`fieldgym.agents.evaluate`.
+    """
+    metrics = metrics_function(policy.target.id)
+    config = policy.target.config
+    rows = []
+    for seed in seeds:
+        team_return, length, kpis = run_parallel_episode(policy, int(seed))
+        rows.append(
+            {
+                "agent": policy.name,
+                "env_id": policy.target.id,
+                "seed": int(seed),
+                "episode_return": team_return,
+                "length": length,
+                **metrics(kpis, config),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+class SharedAgentsVecEnv(VecEnv):
+    """``n_copies`` parallel envs as one SB3 ``VecEnv`` with one row per (copy, agent).
+
+    Row ``c * n_agents + i`` is agent ``possible_agents[i]`` of copy ``c``. When a copy's
+    episode ends (every agent terminated or truncated), its rows carry
+    ``terminal_observation`` and ``TimeLimit.truncated`` and the copy is reset in the
+    same step, as SB3 expects of a ``VecEnv``.
+
+    Args:
+        make_env: Builds one ``ParallelEnv``.
+        n_copies: Independent copies stepped together.
+    """
+
+    def __init__(self, make_env: Callable[[], Any], n_copies: int) -> None:
+        self.envs = [make_env() for _ in range(n_copies)]
+        first = self.envs[0]
+        self.agent_ids: list[str] = list(first.possible_agents)
+        spaces_ = {a: (first.observation_space(a), first.action_space(a)) for a in self.agent_ids}
+        obs_space, act_space = spaces_[self.agent_ids[0]]
+        for agent, (o, a) in spaces_.items():
+            if o != obs_space or a != act_space:
+                raise ConfigError(
+                    f"parameter sharing needs one observation and action space for all agents; "
+                    f"{agent} has {o} and {a}, {self.agent_ids[0]} has {obs_space} and {act_space}."
+                )
+        self.n_agents = len(self.agent_ids)
+        super().__init__(n_copies * self.n_agents, obs_space, act_space)
+        self._actions: np.ndarray | None = None
+
+    def _stack(self, per_copy: Sequence[dict[str, np.ndarray]]) -> np.ndarray:
+        return np.stack([obs[a] for obs in per_copy for a in self.agent_ids])
+
+    def reset(self) -> np.ndarray:
+        seed = self._seeds[0] if self._seeds else None
+        out = []
+        for c, env in enumerate(self.envs):
+            observations, _ = env.reset(seed=None if seed is None else seed + c)
+            out.append(observations)
+        self._reset_seeds()
+        self._reset_options()
+        return self._stack(out)
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions)
+
+    def step_wait(self) -> VecEnvStepReturn:
+        n = self.n_agents
+        observations, rewards, dones, infos = [], [], [], []
+        for c, env in enumerate(self.envs):
+            acts = {a: self._actions[c * n + i] for i, a in enumerate(self.agent_ids)}
+            obs, rew, term, trunc, info = env.step(acts)
+            missing = set(self.agent_ids) - set(obs)
+            if missing:
+                raise ConfigError(
+                    f"agents {sorted(missing)} left mid-episode; the bridge needs all."
+                )
+            done = not env.agents
+            row_infos = [dict(info.get(a, {})) for a in self.agent_ids]
+            if done:
+                for i, a in enumerate(self.agent_ids):
+                    row_infos[i]["terminal_observation"] = obs[a]
+                    row_infos[i]["TimeLimit.truncated"] = bool(trunc[a] and not term[a])
+                obs, _ = env.reset()
+            observations.append(obs)
+            rewards.extend(rew[a] for a in self.agent_ids)
+            dones.extend([done] * n)
+            infos.extend(row_infos)
+        return (
+            self._stack(observations),
+            np.asarray(rewards, dtype=np.float32),
+            np.asarray(dones, dtype=bool),
+            infos,
+        )
+
+    def close(self) -> None:
+        for env in self.envs:
+            env.close()
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        return [
+            getattr(self.envs[i // self.n_agents], attr_name) for i in self._get_indices(indices)
+        ]
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        for i in self._get_indices(indices):
+            setattr(self.envs[i // self.n_agents], attr_name, value)
+
+    def env_method(
+        self, method_name: str, *method_args: Any, indices: VecEnvIndices = None, **kwargs: Any
+    ) -> list[Any]:
+        return [
+            getattr(self.envs[i // self.n_agents], method_name)(*method_args, **kwargs)
+            for i in self._get_indices(indices)
+        ]
+
+    def env_is_wrapped(
+        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
+    ) -> list[bool]:
+        return [False for _ in self._get_indices(indices)]
+
+
+class SharedPPO(ParallelPolicy):
+    """PPO with one policy shared by all agents (stable-baselines3 on the bridge).
+
+    Args:
+        target: A multi-agent environment.
+        n_copies: Copies of the environment stepped together while training.
+        hyperparams: Keyword arguments of SB3's ``PPO``.
+    """
+
+    name = "shared_ppo"
+    learns: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        target: ParallelTarget,
+        n_copies: int = 4,
+        hyperparams: dict[str, Any] | None = None,
+    ) -> None:
+        if target.id not in PARALLEL_ENVS:
+            raise ConfigError(
+                f"shared_ppo learns multi-agent (PettingZoo parallel) ids, not {target.id!r}; "
+                f"give a ParallelTarget of one of: {', '.join(PARALLEL_ENVS) or 'none'}."
+            )
+        super().__init__(target)
+        self.n_copies = n_copies
+        self.hyperparams = {"n_steps": 128, "batch_size": 256, **(hyperparams or {})}
+        self.model: PPO | None = None
+
+    def fit(
+        self,
+        total_steps: int,
+        seed: int = 0,
+        log_dir: str | Path | None = None,
+        progress: bool = False,
+    ) -> Self:
+        """Train for ``total_steps`` agent-steps (rows of the bridge, over all copies)."""
+        torch.set_num_threads(1)
+        venv = VecMonitor(SharedAgentsVecEnv(self.target.make, self.n_copies))
+        venv.seed(seed)
+        self.model = PPO(
+            "MlpPolicy",
+            venv,
+            seed=seed,
+            device="cpu",
+            verbose=0,
+            tensorboard_log=None if log_dir is None else str(log_dir),
+            **self.hyperparams,
+        )
+        curve = self.learning_curve
+
+        from stable_baselines3.common.callbacks import BaseCallback
+
+        class _Curve(BaseCallback):
+            def _on_step(self) -> bool:
+                for info in self.locals.get("infos", ()):
+                    if "episode" in info:
+                        curve.append(
+                            {"step": self.num_timesteps, "episode_return": info["episode"]["r"]}
+                        )
+                return True
+
+        self.model.learn(
+            total_steps, callback=_Curve(), tb_log_name="shared_ppo", progress_bar=progress
+        )
+        venv.close()
+        return self
+
+    def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
+        if self.model is None:
+            raise RuntimeError("shared_ppo has not been trained or loaded: call fit() or load().")
+        agents = list(observations)
+        batch = np.stack([observations[a] for a in agents])
+        actions, _ = self.model.predict(batch, deterministic=True)
+        return dict(zip(agents, actions, strict=True))
+
+    def save(self, path: str | Path) -> None:
+        """Write ``model.zip`` and ``agent.json`` into the folder ``path``."""
+        if self.model is None:
+            raise RuntimeError("shared_ppo has not been trained: nothing to save.")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model.save(folder / "model.zip")
+        meta = {
+            "env_id": self.target.id,
+            "env_kwargs": self.target.kwargs,
+            "n_copies": self.n_copies,
+        }
+        (folder / "agent.json").write_text(json.dumps(meta, indent=2, default=str))
+
+    @classmethod
+    def load(cls, path: str | Path, target: ParallelTarget | None = None) -> Self:
+        """Read an agent written by :meth:`save`; ``target`` defaults to its training env."""
+        folder = Path(path)
+        meta = json.loads((folder / "agent.json").read_text())
+        agent = cls(target or ParallelTarget(meta["env_id"], meta["env_kwargs"]), meta["n_copies"])
+        agent.model = PPO.load(folder / "model.zip", device="cpu")
+        return agent

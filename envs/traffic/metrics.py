@@ -1,0 +1,53 @@
+"""The traffic metrics reported by the field, from one episode of per-step KPIs.
+
+Per-vehicle averages divide the episode's vehicle-seconds by the vehicles that entered
+the network, so vehicles still inside at the end count with the time they have spent so
+far (CityFlow's definition of average travel time); a policy cannot look good by keeping
+vehicles from finishing. Vehicles that never entered (waiting to enter, or not inserted
+by SUMO) are reported separately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from fieldgym.envs.traffic.config import TrafficConfig
+
+HEADLINE = "avg_waiting_time"
+"""The metric a comparison ranks by."""
+LOWER_IS_BETTER = True
+
+
+def episode_metrics(kpis: Mapping[str, np.ndarray], config: TrafficConfig) -> dict[str, float]:
+    """Waiting time, travel time, delay, queue length and throughput of one episode.
+
+    Args:
+        kpis: Per-step KPI arrays of one episode, one row per decision step (as
+            :class:`~fieldgym.envs.core.wrappers.RecordKPIs` gives them).
+        config: The environment's config (for the step length).
+
+    Returns:
+        ``avg_waiting_time`` (halted seconds per vehicle), ``avg_travel_time`` (seconds in
+        the network per vehicle), ``avg_delay`` (seconds lost against free flow per
+        vehicle), ``avg_queue`` (halted vehicles in the network, mean over decision steps),
+        ``throughput`` (vehicles that finished their trip), ``throughput_per_hour``,
+        ``entered``, ``waiting_to_enter`` (at the episode's end) and ``teleports`` (SUMO).
+    """
+    entered = float(np.sum(kpis["entered"]))
+    per_vehicle = 1.0 / entered if entered > 0 else 0.0
+    steps = len(kpis["entered"])
+    hours = steps * config.delta_time / 3600.0
+    exited = float(np.sum(kpis["exited"]))
+    return {
+        "avg_waiting_time": float(np.sum(kpis["halted_seconds"])) * per_vehicle,
+        "avg_travel_time": float(np.sum(kpis["vehicle_seconds"])) * per_vehicle,
+        "avg_delay": float(np.sum(kpis["delay_seconds"])) * per_vehicle,
+        "avg_queue": float(np.mean(kpis["queue_total"])) if steps else 0.0,
+        "throughput": exited,
+        "throughput_per_hour": exited / hours if hours > 0 else 0.0,
+        "entered": entered,
+        "waiting_to_enter": float(np.asarray(kpis["waiting_to_enter"])[-1]) if steps else 0.0,
+        "teleports": float(np.sum(kpis["teleports"])),
+    }

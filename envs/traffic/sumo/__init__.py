@@ -1,0 +1,1 @@
+"""The SUMO backend of the traffic environments (imported only with backend='sumo')."""

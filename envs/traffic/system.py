@@ -1,0 +1,326 @@
+"""A batch of traffic networks behind one interface, for the built-in simulator and SUMO.
+
+Both backends present the same surface to the environments: ``reset`` and ``step`` over
+``B`` copies and ``I`` intersections, observations ``(B, I, D)`` laid out as
+:func:`observation_layout` says, and records with the columns of
+:data:`~fieldgym.envs.traffic.dynamics.INT_KPIS` and
+:data:`~fieldgym.envs.traffic.dynamics.NET_KPIS`. :func:`make_system` picks the backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fieldgym.envs.traffic.config import MOVEMENTS, TrafficConfig
+from fieldgym.envs.traffic.dynamics import (
+    ARRIVAL_CONSTANT,
+    ARRIVAL_POISSON,
+    ARRIVAL_REPLAY,
+    INT_KPIS,
+    MODEL_CTM,
+    MODEL_POINT,
+    NET_KPIS,
+    S_ARRIVAL,
+    advance,
+    observe,
+)
+from fieldgym.envs.traffic.network import GROUPS, Network, build_network, movement_flows
+
+
+def observation_layout(num_phases: int, groups: int = GROUPS) -> dict[str, tuple[slice, int]]:
+    """Name -> (slice of an intersection's observation, size), in observation order."""
+    sizes = {
+        "phase": num_phases,
+        "elapsed": 1,
+        "queue": groups,
+        "approaching": groups,
+        "outgoing": 4,
+    }
+    layout, start = {}, 0
+    for name, size in sizes.items():
+        layout[name] = (slice(start, start + size), size)
+        start += size
+    return layout
+
+
+def upper_bound(value: np.ndarray | float) -> np.ndarray:
+    """``value`` as float32, rounded up so that float32 observations never exceed it."""
+    high = np.asarray(value, dtype=np.float32)
+    return np.where(np.isfinite(high), np.nextafter(high, np.float32(np.inf)), high)
+
+
+class TrafficSystem:
+    """What the environments need of a backend (see the module docstring).
+
+    Attributes:
+        config: The configuration.
+        num_copies: ``B``.
+        num_intersections: ``I``.
+        num_phases: ``P``, green phases per intersection.
+        agent_names: One name per intersection, ``tl_<row>_<col>`` on grids.
+        phase_lanes: ``(I, P, G)`` 1 where a lane group is green in a phase.
+        layout: The observation layout of one intersection.
+        high: ``(I, D)`` upper bounds of the observations (lower bounds are 0).
+    """
+
+    config: TrafficConfig
+    num_copies: int
+    num_intersections: int
+    num_phases: int
+    agent_names: list[str]
+    phase_lanes: np.ndarray
+    layout: dict[str, tuple[slice, int]]
+    high: np.ndarray
+
+    @property
+    def observation_size(self) -> int:
+        """``D``, the length of one intersection's observation."""
+        return self.high.shape[1]
+
+    def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
+        """Put the copies selected by ``mask`` (all if ``None``) in their starting state."""
+        raise NotImplementedError
+
+    def step(
+        self, actions: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One decision step of all copies: observations, intersection and network records."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the backend holds (a SUMO process); the built-in holds nothing."""
+
+    def lane_flows(self) -> np.ndarray | None:
+        """``(I, G)`` mean arrival rate per lane group, veh/h, or ``None`` if unknown."""
+        return None
+
+    def lane_saturation(self) -> np.ndarray:
+        """``(I, G)`` saturation flow per lane group, veh/h (all its lanes)."""
+        raise NotImplementedError
+
+    def signal_states(self, copy: int = 0) -> np.ndarray:
+        """``(I, G)`` signal of every lane group: 0 red, 1 yellow, 2 green."""
+        raise NotImplementedError
+
+    def render(self, obs: np.ndarray) -> np.ndarray:
+        """An RGB picture of copy 0 given its observations ``(I, D)``."""
+        from fieldgym.envs.traffic.render import render_network
+
+        queues = obs[:, self.layout["queue"][0]]
+        return render_network(self.config.rows, self.config.cols, queues, self.signal_states())
+
+
+class BuiltinSystem(TrafficSystem):
+    """``B`` copies of a network on the built-in simulator (:mod:`.dynamics`).
+
+    Args:
+        config: The network, demand and signal parameters.
+        num_copies: ``B``.
+        schedule: ``(E, T)`` arrivals per tick and entry to replay instead of
+            ``entry_flows`` (from a flow file), or ``None``.
+        lane_ratios: ``(L,)`` turning ratio of every lane group (from a flow file), or
+            ``None`` for the config's ``turning_ratios``.
+    """
+
+    def __init__(
+        self,
+        config: TrafficConfig,
+        num_copies: int,
+        schedule: np.ndarray | None = None,
+        lane_ratios: np.ndarray | None = None,
+    ) -> None:
+        self.config = config
+        self.num_copies = num_copies
+        network = build_network(config)
+        if lane_ratios is not None:
+            network.lane_params[:, 2] = lane_ratios
+        self.network: Network = network
+        n, p = network.num_intersections, network.num_phases
+        self.num_intersections, self.num_phases = n, p
+        self.agent_names = [f"tl_{r}_{c}" for r in range(config.rows) for c in range(config.cols)]
+        self.phase_lanes = np.broadcast_to(network.green, (n, p, GROUPS)).copy()
+        self.layout = observation_layout(p)
+        self.entry_rate = np.array([config.entry_flows[s] / 3600.0 for s in network.entry_side])
+        self.profile = np.asarray(config.flow_profile, dtype=np.float64)
+        self.schedule = np.zeros((len(network.entry_link), 1)) if schedule is None else schedule
+        self.schedule_rates = (
+            None
+            if schedule is None
+            else schedule.sum(axis=1) / (schedule.shape[1] * config.step_length)
+        )
+        if schedule is not None:
+            arrival = ARRIVAL_REPLAY
+        else:
+            arrival = ARRIVAL_POISSON if config.arrivals == "poisson" else ARRIVAL_CONSTANT
+        self.scalars = np.array(
+            [
+                config.step_length,
+                round(config.delta_time / config.step_length),
+                round(config.lost_time / config.step_length),
+                config.min_green,
+                config.max_green,
+                network.wave_ratio,
+                MODEL_CTM if config.link_model == "ctm" else MODEL_POINT,
+                arrival,
+                config.profile_interval,
+            ]
+        )
+        self.high = self._bounds()
+        self.ticks = int(self.scalars[1])
+        self._no_draws = np.zeros((num_copies, self.ticks, 0))
+        lanes, entries = network.num_lanes, len(network.entry_link)
+        self.cells = np.zeros((num_copies, lanes, network.cells))
+        self.queue = np.zeros((num_copies, lanes))
+        self.halted = np.zeros((num_copies, lanes))
+        self.wait = np.zeros((num_copies, lanes))
+        self.entry = np.zeros((num_copies, entries))
+        self.phase = np.zeros((num_copies, n), dtype=np.int64)
+        self.next_phase = np.zeros((num_copies, n), dtype=np.int64)
+        self.clear = np.zeros((num_copies, n), dtype=np.int64)
+        self.elapsed = np.zeros((num_copies, n))
+        self.clock = np.zeros(num_copies, dtype=np.int64)
+        self.totals = np.zeros((num_copies, 3))
+
+    def _bounds(self) -> np.ndarray:
+        network, config = self.network, self.config
+        p = network.num_phases
+        high = np.full((network.num_intersections, p + 29), np.inf)
+        high[:, :p] = 1.0
+        high[:, p] = config.max_green
+        if config.link_model == "ctm":
+            capacity = network.lane_capacity().reshape(-1, GROUPS)
+            high[:, p + 1 : p + 13] = capacity
+            high[:, p + 13 : p + 25] = capacity
+            # every link holds the same: one bound for all sides and agents (an exit side
+            # observes 0), so that all agents share one observation space
+            high[:, p + 25 : p + 29] = capacity.reshape(-1, 4, 3).sum(axis=2).max()
+        return upper_bound(high)
+
+    def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
+        index = slice(None) if mask is None else mask
+        for array in (
+            self.cells,
+            self.queue,
+            self.halted,
+            self.wait,
+            self.entry,
+            self.phase,
+            self.next_phase,
+            self.clear,
+            self.elapsed,
+            self.clock,
+            self.totals,
+        ):
+            array[index] = 0
+        return self.observe()
+
+    def observe(self) -> np.ndarray:
+        """New observations ``(B, I, D)`` of the current state."""
+        obs = np.empty((self.num_copies, self.num_intersections, self.high.shape[1]), np.float32)
+        rec_int = np.zeros((self.num_copies, self.num_intersections, len(INT_KPIS)))
+        rec_net = np.zeros((self.num_copies, len(NET_KPIS)))
+        observe(
+            self.cells,
+            self.queue,
+            self.halted,
+            self.wait,
+            self.entry,
+            self.phase,
+            self.elapsed,
+            self.totals,
+            self.network.out_link,
+            rec_int,
+            rec_net,
+            obs,
+        )
+        return obs
+
+    def step(
+        self, actions: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        network = self.network
+        obs = np.empty((self.num_copies, self.num_intersections, self.high.shape[1]), np.float32)
+        rec_int = np.empty((self.num_copies, self.num_intersections, len(INT_KPIS)))
+        rec_net = np.empty((self.num_copies, len(NET_KPIS)))
+        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_copies, -1)
+        uniforms = (
+            rng.random((self.num_copies, self.ticks, len(network.entry_link)))
+            if self.scalars[S_ARRIVAL] == ARRIVAL_POISSON
+            else self._no_draws
+        )
+        advance(
+            self.cells,
+            self.queue,
+            self.halted,
+            self.wait,
+            self.entry,
+            self.phase,
+            self.next_phase,
+            self.clear,
+            self.elapsed,
+            self.clock,
+            self.totals,
+            actions,
+            uniforms,
+            network.lane_target,
+            network.lane_params,
+            network.entry_link,
+            self.entry_rate,
+            network.out_link,
+            network.green,
+            self.scalars,
+            self.profile,
+            self.schedule,
+            rec_int,
+            rec_net,
+            obs,
+        )
+        return obs, rec_int, rec_net
+
+    def lane_flows(self) -> np.ndarray | None:
+        """``(I, 12)`` mean arrival rate per lane group, veh/h (flow balance of the network)."""
+        if self.schedule_rates is not None:
+            rates = self.schedule_rates
+        else:
+            rates = self.entry_rate * float(np.mean(self.profile))
+        flows = movement_flows(self.network, rates * 3600.0)
+        return flows.reshape(self.num_intersections, GROUPS)
+
+    def lane_saturation(self) -> np.ndarray:
+        lanes = self.network.lane_params[:, 3]
+        return (self.config.saturation_flow * lanes).reshape(self.num_intersections, GROUPS)
+
+    def signal_states(self, copy: int = 0) -> np.ndarray:
+        """``(I, G)`` signal of every lane group of copy ``copy``: 0 red, 1 yellow, 2 green."""
+        states = np.zeros((self.num_intersections, GROUPS), dtype=np.int64)
+        all_red = round(self.config.all_red_time / self.config.step_length)
+        for i in range(self.num_intersections):
+            lit = self.network.green[self.phase[copy, i]] == 1
+            if self.clear[copy, i] == 0:
+                states[i, lit] = 2
+            elif self.clear[copy, i] > all_red:
+                states[i, lit] = 1
+        return states
+
+    def movement_names(self) -> list[str]:
+        """Names of the lane groups of one intersection, in observation order."""
+        return list(MOVEMENTS)
+
+
+def make_system(config: TrafficConfig, num_copies: int = 1) -> TrafficSystem:
+    """The backend ``config.backend`` names, with ``num_copies`` copies (SUMO: one).
+
+    Flow files are read here (:mod:`fieldgym.envs.traffic.flows`); SUMO is imported only
+    when chosen.
+    """
+    if config.backend == "sumo":
+        from fieldgym.envs.traffic.sumo.system import SumoSystem
+
+        return SumoSystem(config)
+    if config.flow_file is not None:
+        from fieldgym.envs.traffic.flows import read_flow_file, replay_inputs
+
+        demand = read_flow_file(config.flow_file, config)
+        schedule, ratios = replay_inputs(demand, build_network(config), config)
+        return BuiltinSystem(config, num_copies, schedule=schedule, lane_ratios=ratios)
+    return BuiltinSystem(config, num_copies)

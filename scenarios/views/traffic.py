@@ -1,0 +1,25 @@
+"""What traffic reports show: queue lengths per approach over time, and the delay metrics."""
+
+from __future__ import annotations
+
+from fieldgym.scenarios.domains import DomainView
+
+VIEW = DomainView(
+    metrics=(
+        "avg_waiting_time",
+        "avg_travel_time",
+        "avg_delay",
+        "avg_queue",
+        "throughput",
+        "waiting_to_enter",
+        "teleports",
+    ),
+    trace_kpis=("approach_queue", "queue_total", "in_network", "exited", "halted_seconds"),
+    levels_kpi="approach_queue",
+    levels_label="halted vehicles per approach (0=N, 1=E, 2=S, 3=W)",
+    levels_series="approach {i}",
+    time_label="decision step",
+    stack=(),
+    stack_label="",
+    higher_is_better=("episode_return", "throughput", "throughput_per_hour", "entered"),
+)

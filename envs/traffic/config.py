@@ -213,6 +213,11 @@ class TrafficConfig(EnvConfig):
             raise ConfigError("net_file and route_file go together: give both or neither.")
         if self.net_file is not None and self.backend != "sumo":
             raise ConfigError("net_file/route_file need backend='sumo'.")
+        if self.net_file is not None and self.flow_file is not None:
+            raise ConfigError(
+                "flow_file replays demand on a generated grid; a user network takes its "
+                "demand from route_file."
+            )
         if not callable(self.reward):
             check_choice("reward", self.reward, REWARDS)
         check_weights("reward_weights", self.reward_weights, REWARD_PARTS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.traffic.config import MOVEMENTS, TrafficConfig
 from fieldgym.envs.traffic.dynamics import (
     ARRIVAL_CONSTANT,
@@ -307,8 +308,60 @@ class BuiltinSystem(TrafficSystem):
         return list(MOVEMENTS)
 
 
+class SystemBatch(TrafficSystem):
+    """Several one-copy systems (SUMO simulations) presented as one batch of copies.
+
+    Copies are stepped one after the other and draw from the shared generator in copy
+    order, as the built-in batch does.
+    """
+
+    def __init__(self, systems: list[TrafficSystem]) -> None:
+        first = systems[0]
+        self.systems = systems
+        self.config = first.config
+        self.num_copies = len(systems)
+        self.num_intersections, self.num_phases = first.num_intersections, first.num_phases
+        self.agent_names, self.phase_lanes = first.agent_names, first.phase_lanes
+        self.layout, self.high = first.layout, first.high
+        self._obs: np.ndarray | None = None
+
+    def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
+        rows = []
+        for k, system in enumerate(self.systems):
+            if mask is None or mask[k] or self._obs is None:
+                rows.append(system.reset(rng))
+            else:
+                rows.append(self._obs[k : k + 1])
+        self._obs = np.concatenate(rows)
+        return self._obs.copy()
+
+    def step(
+        self, actions: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        actions = np.asarray(actions).reshape(self.num_copies, -1)
+        parts = [s.step(actions[k : k + 1], rng) for k, s in enumerate(self.systems)]
+        obs, rec_int, rec_net = (np.concatenate(p) for p in zip(*parts, strict=True))
+        self._obs = obs.copy()
+        return obs, rec_int, rec_net
+
+    def close(self) -> None:
+        for system in self.systems:
+            system.close()
+
+    def lane_flows(self) -> np.ndarray | None:
+        return self.systems[0].lane_flows()
+
+    def lane_saturation(self) -> np.ndarray:
+        return self.systems[0].lane_saturation()
+
+    def signal_states(self, copy: int = 0) -> np.ndarray:
+        return self.systems[copy].signal_states()
+
+
 def make_system(config: TrafficConfig, num_copies: int = 1) -> TrafficSystem:
-    """The backend ``config.backend`` names, with ``num_copies`` copies (SUMO: one).
+    """The backend ``config.backend`` names, with ``num_copies`` copies.
+
+    SUMO copies are separate simulations (:class:`SystemBatch`; TraCI for more than one).
 
     Flow files are read here (:mod:`fieldgym.envs.traffic.flows`); SUMO is imported only
     when chosen.
@@ -316,7 +369,14 @@ def make_system(config: TrafficConfig, num_copies: int = 1) -> TrafficSystem:
     if config.backend == "sumo":
         from fieldgym.envs.traffic.sumo.system import SumoSystem
 
-        return SumoSystem(config)
+        if num_copies == 1:
+            return SumoSystem(config)
+        if config.sumo_interface == "libsumo":
+            raise ConfigError(
+                f"{num_copies} SUMO copies need sumo_interface='traci': libsumo runs one "
+                "simulation per process."
+            )
+        return SystemBatch([SumoSystem(config) for _ in range(num_copies)])
     if config.flow_file is not None:
         from fieldgym.envs.traffic.flows import read_flow_file, replay_inputs
 

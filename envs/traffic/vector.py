@@ -9,19 +9,20 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.env import check_single, make_config
 from fieldgym.envs.traffic.reward import REWARDS, int_columns, reward_parts, step_kpis
-from fieldgym.envs.traffic.system import BuiltinSystem
+from fieldgym.envs.traffic.system import make_system
 
 
 class TrafficSignalVectorEnv(VectorEnv):
     """``num_envs`` copies of :class:`~fieldgym.envs.traffic.env.TrafficSignalEnv` as one batch.
 
-    Made by ``gymnasium.make_vec("fieldgym/TrafficSignal-v0", num_envs=n)``; built-in
-    simulator only (for SUMO, use ``vectorization_mode="sync"``). Each copy is truncated
+    Made by ``gymnasium.make_vec("fieldgym/TrafficSignal-v0", num_envs=n)``. The built-in
+    simulator advances all copies in one compiled call; with ``backend="sumo"`` the copies
+    are separate SUMO simulations stepped in turn (``sumo_interface="traci"`` for more
+    than one). Each copy is truncated
     after ``max_episode_steps`` decisions and reset in the same step
     (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first, and
     ``infos["final_obs"]`` holds the last one of the finished episode. ``infos["kpi"]`` and
@@ -40,15 +41,9 @@ class TrafficSignalVectorEnv(VectorEnv):
     ) -> None:
         self.config = make_config(config, preset, fields)
         check_single(self.config)
-        if self.config.backend != "builtin":
-            raise ConfigError(
-                "The native vector env runs the built-in simulator only; for SUMO use "
-                "gymnasium.make_vec(..., vectorization_mode='sync') (sumo_interface='traci' "
-                "to run several SUMO simulations in one process)."
-            )
         self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps
-        self.system = BuiltinSystem(self.config, num_envs)
+        self.system = make_system(self.config, num_envs)
         self.layout = self.system.layout
         self.single_action_space = spaces.Discrete(self.system.num_phases)
         high = self.system.high[0]
@@ -91,3 +86,6 @@ class TrafficSignalVectorEnv(VectorEnv):
                 self._steps[truncated] = 0
                 observations[truncated] = system.reset(self.np_random, truncated)[truncated, 0]
         return observations, rewards, terminated, truncated, infos
+
+    def close_extras(self, **kwargs: Any) -> None:
+        self.system.close()

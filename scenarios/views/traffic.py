@@ -1,4 +1,8 @@
-"""What traffic reports show: queue lengths per approach over time, and the delay metrics."""
+"""What traffic reports show: queue lengths per approach over time, and the delay metrics.
+
+The levels plot draws ``approach_queue``: halted vehicles per approach, 0 to 3 being the
+vehicles from the north, east, south and west (the sum over a user SUMO network).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ VIEW = DomainView(
     ),
     trace_kpis=("approach_queue", "queue_total", "in_network", "exited", "halted_seconds"),
     levels_kpi="approach_queue",
-    levels_label="halted vehicles per approach (0=N, 1=E, 2=S, 3=W)",
-    levels_series="approach {i}",
+    levels_label="halted vehicles",
+    levels_series="approach {i} (NESW)",
     time_label="decision step",
     stack=(),
     stack_label="",

@@ -169,12 +169,31 @@ def test_missing_sumo_names_the_extra(monkeypatch):
         gym.make(SIGNAL, backend="sumo")
 
 
-def test_sumo_scenario_file_loads():
+def test_sumo_scenario_file_is_valid():
     from pathlib import Path
 
-    from fieldgym.scenarios.spec import load_scenario
+    from fieldgym.envs.traffic.config import TrafficConfig
+    from fieldgym.scenarios.spec import read_scenario
 
     root = Path(fieldgym.__file__).parent
-    assert load_scenario(root / "scenarios" / "traffic_single_sumo.yaml").name == (
-        "traffic_single_sumo"
+    scenario = read_scenario(root / "scenarios" / "traffic_single_sumo.yaml")
+    config = TrafficConfig.build(scenario.env.config)
+    assert config.backend == "sumo" and config.sumo_interface == "traci"
+
+
+def test_vector_env_of_sumo_copies():
+    with pytest.raises(ConfigError, match="traci"):
+        gym.make_vec(SIGNAL, num_envs=2, backend="sumo")
+    vec = gym.make_vec(
+        SIGNAL, num_envs=2, backend="sumo", sumo_interface="traci", max_episode_steps=3
     )
+    try:
+        obs, _ = vec.reset(seed=0)
+        assert obs.shape == (2, 33)
+        for _ in range(3):
+            obs, rewards, _, truncated, infos = vec.step(np.array([0, 2]))
+            assert rewards.shape == (2,)
+        assert truncated.all() and infos["final_obs"].shape == (2, 33)
+        assert np.all(obs[:, vec.unwrapped.layout["queue"][0]] == 0)
+    finally:
+        vec.close()

@@ -49,6 +49,10 @@ _LIBSUMO: dict[str, Any] = {"owner": None}
 """The system running the process's one libsumo simulation (a weak reference)."""
 NUMBER, HALTING, SPEED = 0x10, 0x14, 0x11
 """TraCI variable ids: vehicles, halted vehicles and mean speed of the last step."""
+ROAD, WAITED = 0x50, 0x87
+"""TraCI variable ids: a vehicle's edge and its accumulated waiting time."""
+DEPARTED, ARRIVED, TELEPORTED = 0x74, 0x79, 0x75
+"""TraCI variable ids: vehicles that departed, arrived and started a teleport this step."""
 
 
 def sumo_home() -> Path:
@@ -177,19 +181,40 @@ class SumoSystem(TrafficSystem):
         conn, plan = self.conn, self.plan
         plan.bind({tls: conn.trafficlight.getControlledLinks(tls) for tls in plan.tls})
         self.edges = [e for e in conn.edge.getIDList() if not e.startswith(":")]
-        self.edge_speed = {e: conn.lane.getMaxSpeed(f"{e}_0") for e in self.edges}
+        self.edge_speed = np.array([conn.lane.getMaxSpeed(f"{e}_0") for e in self.edges])
         for edge in self.edges:
             conn.edge.subscribe(edge, [NUMBER, HALTING, SPEED])
+        column = {edge: k for k, edge in enumerate(self.edges)}
+        n, groups = self.num_intersections, self.phase_lanes.shape[2]
+        self.incoming_of = {e: i for i, edges in enumerate(plan.incoming) for e in edges}
+        self.incidence = np.zeros((n, len(self.edges)))  # intersection x incoming edge
+        for edge, i in self.incoming_of.items():
+            self.incidence[i, column[edge]] = 1.0
+        self.out_columns = [
+            [column.get(edge, -1) if edge is not None else -1 for edge in sides]
+            for sides in plan.outgoing
+        ]
         self.lanes = sorted({lane for i in plan.lanes for g in i for lane in g})
+        lane_column = {lane: k for k, lane in enumerate(self.lanes)}
+        self.grouping = np.zeros((n * groups, len(self.lanes)))  # lane group x lane
+        for i, per_group in enumerate(plan.lanes):
+            for g, group in enumerate(per_group):
+                for lane in group:
+                    self.grouping[i * groups + g, lane_column[lane]] = 1.0
         for lane in self.lanes:
             conn.lane.subscribe(lane, [NUMBER, HALTING])
+        conn.simulation.subscribe([DEPARTED, ARRIVED, TELEPORTED])
+        first = conn.edge.getSubscriptionResults(self.edges[0])
+        self._keys = {var: k for k, var in enumerate(first)}
         for array in (self.phase, self.next_phase, self.clear, self.elapsed, self.totals):
             array[:] = 0
         self._shown = [""] * self.num_intersections
         self._show_signals()
         self._tracked: list[dict[str, float]] = [{} for _ in range(self.num_intersections)]
         self._pending = 0.0
-        self._edge_results = conn.edge.getAllSubscriptionResults()
+        self._edge_number = np.array(
+            [conn.edge.getAllSubscriptionResults()[e][NUMBER] for e in self.edges]
+        )
         obs, _ = self._observe(np.zeros((1, self.num_intersections, len(INT_KPIS))))
         return obs
 
@@ -228,82 +253,79 @@ class SumoSystem(TrafficSystem):
         )  # fmt: skip
         rec_int[0, :, 7] = switched[0]
         rec_int[0, :, 3] = self._wait
-        incoming = self.plan.incoming
         for _ in range(self.ticks):
             self._show_signals()
             conn.simulationStep()
+            sim = conn.simulation.getSubscriptionResults()
+            for vehicle in sim[DEPARTED]:
+                conn.vehicle.subscribe(vehicle, [ROAD, WAITED])
             results = conn.edge.getAllSubscriptionResults()
-            halted_total, lost = 0.0, 0.0
-            for edge, values in results.items():
-                number = values[NUMBER]
-                halted_total += values[HALTING]
-                if number > 0:
-                    lost += number * max(1.0 - values[SPEED] / self.edge_speed[edge], 0.0)
-            for i in range(n):
-                rec_int[0, i, 4] += sum(results[e][HALTING] for e in incoming[i]) * dt
+            values = np.array([list(results[e].values()) for e in self.edges])
+            number = values[:, self._keys[NUMBER]]
+            halted = values[:, self._keys[HALTING]]
+            slow = np.clip(1.0 - values[:, self._keys[SPEED]] / self.edge_speed, 0.0, None)
+            halted_total = float(halted.sum())
+            rec_int[0, :, 4] += (self.incidence @ halted) * dt
             rec_net[0, 3] += halted_total * dt
-            rec_net[0, 11] += lost * dt
-            rec_net[0, 4] += conn.vehicle.getIDCount() * dt
-            rec_net[0, 1] += conn.simulation.getDepartedNumber()
-            rec_net[0, 2] += conn.simulation.getArrivedNumber()
-            rec_net[0, 12] += conn.simulation.getStartingTeleportNumber()
-            for i in range(n):
-                if self.clear[0, i] > 0:
-                    self.clear[0, i] -= 1
-                    if self.clear[0, i] == 0:
-                        self.phase[0, i] = self.next_phase[0, i]
-                else:
-                    self.elapsed[0, i] += dt
+            rec_net[0, 11] += float(np.dot(number, slow)) * dt
+            rec_net[0, 1] += len(sim[DEPARTED])
+            rec_net[0, 2] += sim[ARRIVED]
+            rec_net[0, 12] += sim[TELEPORTED]
+            inside = self.totals[1] + rec_net[0, 1] - self.totals[2] - rec_net[0, 2]
+            rec_net[0, 4] += inside * dt
+            clearing = self.clear[0] > 0
+            self.elapsed[0, ~clearing] += dt
+            self.clear[0, clearing] -= 1
+            done = clearing & (self.clear[0] == 0)
+            self.phase[0, done] = self.next_phase[0, done]
             rec_net[0, 7] = halted_total
-        self._edge_results = results
+        self._edge_number = number
         pending = float(len(conn.simulation.getPendingVehicles()))
         rec_net[0, 0] = rec_net[0, 1] + pending - self._pending
         self._pending = pending
         self.totals += rec_net[0, :3]
         obs, rec_int = self._observe(rec_int)
-        rec_net[0, 5] = conn.vehicle.getIDCount()
+        rec_net[0, 5] = self.totals[1] - self.totals[2]
         rec_net[0, 6] = pending
         rec_net[0, 8:11] = self.totals
         return obs, rec_int, rec_net
 
     def _observe(self, rec_int: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        conn, plan, layout = self.conn, self.plan, self.layout
-        lanes = conn.lane.getAllSubscriptionResults()
-        edges = self._edge_results
-        obs = np.zeros((1, self.num_intersections, self.high.shape[1]), dtype=np.float32)
-        self._wait = np.zeros(self.num_intersections)
-        queue0, moving0 = layout["queue"][0].start, layout["approaching"][0].start
+        conn, layout = self.conn, self.layout
+        n, groups = self.num_intersections, self.phase_lanes.shape[2]
+        results = conn.lane.getAllSubscriptionResults()
+        lanes = np.array([[results[lane][NUMBER], results[lane][HALTING]] for lane in self.lanes])
+        per_group = (self.grouping @ lanes).reshape(n, groups, 2)
+        present, halted = per_group[..., 0], per_group[..., 1]
+        obs = np.zeros((1, n, self.high.shape[1]), dtype=np.float32)
+        obs[0, np.arange(n), self.phase[0]] = 1.0
+        obs[0, :, self.num_phases] = self.elapsed[0]
+        obs[0, :, layout["queue"][0]] = halted
+        obs[0, :, layout["approaching"][0]] = present - halted
         out0 = layout["outgoing"][0].start
-        for i in range(self.num_intersections):
-            obs[0, i, self.phase[0, i]] = 1.0
-            obs[0, i, self.num_phases] = self.elapsed[0, i]
-            halted_i, present_i = 0.0, 0.0
-            for g, group in enumerate(plan.lanes[i]):
-                halted = sum(lanes[lane][HALTING] for lane in group)
-                present = sum(lanes[lane][NUMBER] for lane in group)
-                obs[0, i, queue0 + g] = halted
-                obs[0, i, moving0 + g] = present - halted
-                halted_i += halted
-                present_i += present
-            outgoing = 0.0
-            for side, edge in enumerate(plan.outgoing[i]):
-                if edge is not None and edge in edges:
-                    obs[0, i, out0 + side] = edges[edge][NUMBER]
-                    outgoing += edges[edge][NUMBER]
-            tracked, seen, wait = self._tracked[i], {}, 0.0
-            for edge in plan.incoming[i]:
-                for vehicle in conn.edge.getLastStepVehicleIDs(edge):
-                    waited = conn.vehicle.getAccumulatedWaitingTime(vehicle)
-                    seen[vehicle] = tracked.get(vehicle, waited)
-                    wait += waited - seen[vehicle]
+        for i, columns in enumerate(self.out_columns):
+            for side, k in enumerate(columns):
+                if k >= 0:
+                    obs[0, i, out0 + side] = self._edge_number[k]
+        # the waiting each vehicle accumulated on its current intersection's incoming links
+        on_edge: list[dict[str, float]] = [{} for _ in range(n)]
+        for vehicle, values in conn.vehicle.getAllSubscriptionResults().items():
+            i = self.incoming_of.get(values[ROAD])
+            if i is not None:
+                on_edge[i][vehicle] = values[WAITED]
+        self._wait = np.zeros(n)
+        for i in range(n):
+            tracked, seen = self._tracked[i], {}
+            for vehicle, waited in on_edge[i].items():
+                seen[vehicle] = tracked.get(vehicle, waited)
+                self._wait[i] += waited - seen[vehicle]
             rec_int[0, i, 5] = sum(1 for v in tracked if v not in seen)
             self._tracked[i] = seen
-            self._wait[i] = wait
-            rec_int[0, i, 0] = halted_i
-            rec_int[0, i, 1] = present_i
-            rec_int[0, i, 2] = wait
-            rec_int[0, i, 3] -= wait
-            rec_int[0, i, 6] = outgoing
+        rec_int[0, :, 0] = halted.sum(axis=1)
+        rec_int[0, :, 1] = present.sum(axis=1)
+        rec_int[0, :, 2] = self._wait
+        rec_int[0, :, 3] -= self._wait
+        rec_int[0, :, 6] = obs[0, :, out0 : out0 + 4].sum(axis=1)
         return obs, rec_int
 
     # --- what baselines and render read --------------------------------------------------

@@ -5,17 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from fieldgym.envs.core.rewards import resolve_reward
+from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.dynamics import InventorySystem
 from fieldgym.envs.inventory.env import action_space, make_config, observation_space
 from fieldgym.envs.inventory.reward import REWARDS, reward_parts, step_kpis
 
 
-class MultiEchelonInventoryVectorEnv(VectorEnv):
+class MultiEchelonInventoryVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`MultiEchelonInventoryEnv` advanced as one batch.
 
     Made by ``gymnasium.make_vec("fieldgym/MultiEchelonInventory-v0", num_envs=n)``. Each
@@ -24,8 +23,6 @@ class MultiEchelonInventoryVectorEnv(VectorEnv):
     and ``infos["final_obs"]`` holds the last one of the finished episode.
     ``infos["kpi"]`` and ``infos["reward_parts"]`` hold arrays with one row per copy.
     """
-
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
     def __init__(
         self,
@@ -36,26 +33,19 @@ class MultiEchelonInventoryVectorEnv(VectorEnv):
         **fields: Any,
     ) -> None:
         self.config = make_config(config, preset, fields)
-        self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps
         self.system = InventorySystem(self.config, num_copies=num_envs)
         self.layout = self.system.layout
-        self.single_action_space = action_space(self.config)
-        self.single_observation_space = observation_space(self.system)
-        self.action_space = batch_space(self.single_action_space, num_envs)
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self._set_spaces(num_envs, observation_space(self.system), action_space(self.config))
         self._reward = resolve_reward(self.config.reward, REWARDS)
 
-    def reset(
-        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        if isinstance(seed, list):
-            seed = seed[0]
-        super().reset(seed=seed)
-        self.system.reset()
-        return self.system.observe(), {}
+    def _reset_copies(self, mask: np.ndarray | None) -> None:
+        self.system.reset(mask)
 
-    def step(
+    def _observe_all(self) -> np.ndarray:
+        return self.system.observe()
+
+    def _advance(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         system = self.system
@@ -64,12 +54,10 @@ class MultiEchelonInventoryVectorEnv(VectorEnv):
         rewards = np.asarray(self._reward(parts, self.config.reward_weights, self.config))
         infos: dict[str, Any] = {"reward_parts": parts, "kpi": step_kpis(record, system.columns)}
         terminated = np.zeros(self.num_envs, dtype=bool)
-        truncated = np.zeros(self.num_envs, dtype=bool)
-        if self.max_episode_steps is not None:
-            truncated = system.t >= self.max_episode_steps
-            if truncated.any():
-                infos["final_obs"] = observations.copy()
-                infos["_final_obs"] = truncated.copy()
-                system.reset(truncated)
-                observations[truncated] = system.observe()[truncated]
-        return observations, rewards, terminated, truncated, infos
+        return (
+            observations,
+            rewards,
+            terminated,
+            truncation(system.t, self.max_episode_steps),
+            infos,
+        )

@@ -6,17 +6,16 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from fieldgym.envs.core.rewards import resolve_reward
+from fieldgym.envs.core.vector import BatchVectorEnv
 from fieldgym.envs.quantum.config import QuantumConfig
 from fieldgym.envs.quantum.dynamics import CircuitSystem
 from fieldgym.envs.quantum.env import check_ready, choose_patterns, make_config, observation_space
 from fieldgym.envs.quantum.reward import REWARDS, reward_parts, step_kpis
 
 
-class QuantumArchitectureSearchVectorEnv(VectorEnv):
+class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`QuantumArchitectureSearchEnv` advanced as one batch.
 
     Made by ``gymnasium.make_vec("fieldgym/QuantumArchitectureSearch-v0", num_envs=n)``.
@@ -29,8 +28,6 @@ class QuantumArchitectureSearchVectorEnv(VectorEnv):
     hold arrays with one row per copy.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
-
     def __init__(
         self,
         num_envs: int = 1,
@@ -40,30 +37,38 @@ class QuantumArchitectureSearchVectorEnv(VectorEnv):
         **fields: Any,
     ) -> None:
         self.config = make_config(config, preset, fields)
-        self.num_envs = num_envs
         self.system = CircuitSystem(self.config, num_copies=num_envs)
         check_ready(self.system)
         self.actions = self.system.actions
         limit = self.config.max_gates
         self.horizon = limit if max_episode_steps is None else min(limit, max_episode_steps)
-        self.single_action_space = spaces.Discrete(len(self.actions))
-        self.single_observation_space = observation_space(self.system)
-        self.action_space = batch_space(self.single_action_space, num_envs)
-        self.observation_space = batch_space(self.single_observation_space, num_envs)
+        self._set_spaces(
+            num_envs, observation_space(self.system), spaces.Discrete(len(self.actions))
+        )
+        self._options: dict[str, Any] | None = None
         self._reward = resolve_reward(self.config.reward, REWARDS)
 
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        if isinstance(seed, list):
-            seed = seed[0]
-        super().reset(seed=seed)
-        self.system.reset(
-            patterns=choose_patterns(self.config, self.np_random, self.num_envs, options)
-        )
-        return self.system.observe(), {}
+        self._options = options  # noise patterns may be chosen in options (first reset only)
+        try:
+            return super().reset(seed=seed, options=options)
+        finally:
+            self._options = None
 
-    def step(
+    def _reset_copies(self, mask: np.ndarray | None) -> None:
+        count = self.num_envs if mask is None else int(mask.sum())
+        patterns = choose_patterns(self.config, self.np_random, count, self._options)
+        if mask is None:
+            self.system.reset(patterns=patterns)
+        else:
+            self.system.reset(mask, patterns)
+
+    def _observe_all(self) -> np.ndarray:
+        return self.system.observe()
+
+    def _advance(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
@@ -78,11 +83,4 @@ class QuantumArchitectureSearchVectorEnv(VectorEnv):
         infos: dict[str, Any] = {"reward_parts": parts, "kpi": step_kpis(columns, threshold)}
         terminated = record[:, 0] >= threshold
         truncated = ~terminated & (system.t >= self.horizon)
-        done = terminated | truncated
-        if done.any():
-            infos["final_obs"] = observations.copy()
-            infos["_final_obs"] = done.copy()
-            patterns = choose_patterns(self.config, self.np_random, int(done.sum()), None)
-            system.reset(done, patterns)
-            observations[done] = system.observe()[done]
         return observations, rewards, terminated, truncated, infos

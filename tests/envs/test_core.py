@@ -20,6 +20,7 @@ from fieldgym.envs.core.config import EnvConfig, check_number, doc
 from fieldgym.envs.core.errors import ConfigError, MissingDependencyError
 from fieldgym.envs.core.optional import require
 from fieldgym.envs.core.rewards import resolve_reward, weighted_sum
+from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 from fieldgym.envs.core.wrappers import RecordKPIs, flatten_observation
 
 
@@ -152,3 +153,46 @@ def test_require_names_the_extra():
     with pytest.raises(MissingDependencyError, match=r"pip install 'fieldgym\[carla\]'"):
         require("no_such_module_xyz", extra="carla", purpose="The CARLA backend")
     assert require("math", extra="none", purpose="x").sqrt(4.0) == 2.0
+
+
+class _Countdown(BatchVectorEnv):
+    """Copy ``i`` terminates after ``i + 1`` steps; the observation is the step count."""
+
+    def __init__(self, num_envs: int) -> None:
+        self._set_spaces(num_envs, spaces.Box(0, 10, (1,), np.float32), spaces.Discrete(2))
+        self.count = np.zeros(num_envs, dtype=np.int64)
+        self.resets = np.zeros(num_envs, dtype=np.int64)
+
+    def _reset_copies(self, mask: np.ndarray | None) -> None:
+        rows = slice(None) if mask is None else mask
+        self.count[rows] = 0
+        self.resets[rows] += 1
+
+    def _observe_all(self) -> np.ndarray:
+        return self.count[:, None].astype(np.float32)
+
+    def _advance(self, actions: np.ndarray) -> tuple:
+        self.count += 1
+        terminated = self.count >= np.arange(1, self.num_envs + 1)
+        truncated = truncation(self.count, 2) & ~terminated
+        return self._observe_all(), np.ones(self.num_envs), terminated, truncated, {}
+
+
+def test_batch_vector_env_resets_finished_copies_within_the_step():
+    env = _Countdown(3)
+    observations, _ = env.reset(seed=[5, 6, 7])
+    assert observations[:, 0].tolist() == [0, 0, 0]
+    assert env.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
+    observations, _, terminated, truncated, infos = env.step(np.zeros(3, dtype=np.int64))
+    assert terminated.tolist() == [True, False, False] and not truncated.any()
+    assert observations[:, 0].tolist() == [0, 1, 1]  # copy 0 starts over in the same step
+    assert infos["_final_obs"].tolist() == [True, False, False]
+    assert infos["final_obs"][:, 0].tolist() == [1, 0, 0]  # unfinished rows are zeros
+    observations, _, terminated, truncated, infos = env.step(np.zeros(3, dtype=np.int64))
+    assert terminated.tolist() == [True, True, False] and truncated.tolist() == [False] * 2 + [True]
+    assert infos["final_obs"][:, 0].tolist() == [1, 2, 2]
+    assert observations[:, 0].tolist() == [0, 0, 0]
+    assert env.resets.tolist() == [3, 2, 2]
+    assert truncation(np.array([5]), None).tolist() == [False]
+    with pytest.raises(ValueError, match="num_envs"):
+        _Countdown(0)

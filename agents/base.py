@@ -23,6 +23,9 @@ class Policy:
 
     name: ClassVar[str] = "policy"
     learns: ClassVar[bool] = False
+    acts_on: ClassVar[frozenset[str]] = frozenset({"single"})
+    """The kinds of environment the policy acts in: ``"single"`` (Gymnasium ids) and/or
+    ``"parallel"`` (PettingZoo multi-agent ids, one dict of observations per step)."""
 
     def __init__(self, target: EnvTarget) -> None:
         self.target = target

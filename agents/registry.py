@@ -9,7 +9,7 @@ from typing import Any
 from gymnasium.envs.registration import load_env_creator
 
 from fieldgym.agents.base import Policy
-from fieldgym.agents.target import EnvTarget
+from fieldgym.agents.target import EnvTarget, is_parallel
 from fieldgym.envs.core.errors import ConfigError
 
 
@@ -28,6 +28,12 @@ class AgentEntry:
     domains: tuple[str, ...] = ()
     """Domains the agent applies to; empty for every domain."""
     defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
+    parallel_factory: str | None = None
+    """The class made instead of ``factory`` for multi-agent ids (``random`` has one)."""
+
+    def factory_for(self, env_id: str) -> str:
+        """The import path of the class made for ``env_id``."""
+        return (self.parallel_factory if is_parallel(env_id) else None) or self.factory
 
 
 AGENTS: dict[str, AgentEntry] = {}
@@ -57,8 +63,37 @@ def make_agent(name: str, target: EnvTarget, **params: Any) -> Policy:
             f"Agent {name!r} is a baseline for {', '.join(entry.domains)}, not for {target.id}; "
             f"agents for every domain: {', '.join(n for n, e in AGENTS.items() if not e.domains)}."
         )
-    cls = load_env_creator(entry.factory)
+    cls = load_env_creator(entry.factory_for(target.id))
+    check_acts_on(name, cls, target.id)
     return cls(target, **{**entry.defaults, **params})
+
+
+def check_acts_on(name: str, cls: type, env_id: str) -> None:
+    """Raise if the agent's class cannot act in ``env_id`` (single- vs multi-agent).
+
+    Raises:
+        ConfigError: Naming the agents that do apply.
+    """
+    kind = "parallel" if is_parallel(env_id) else "single"
+    if kind in getattr(cls, "acts_on", frozenset({"single"})):
+        return
+    others = [
+        n
+        for n, e in AGENTS.items()
+        if not e.domains and kind in getattr(_load(e.factory_for(env_id)), "acts_on", ())
+    ]
+    what = "a multi-agent (PettingZoo) id" if kind == "parallel" else "a single-agent id"
+    raise ConfigError(
+        f"Agent {name!r} cannot act in {env_id}, {what}. "
+        f"Learners and policies for every domain that can: {', '.join(others) or 'none'}."
+    )
+
+
+def _load(factory: str) -> Any:
+    try:
+        return load_env_creator(factory)
+    except (ImportError, AttributeError):
+        return None
 
 
 def agents_for(domain: str) -> list[str]:
@@ -80,6 +115,31 @@ for _algo, _text in (
     )
 add(
     AgentEntry(
-        "random", "fieldgym.agents.base:RandomPolicy", "baseline", "Uniformly random actions"
+        "random",
+        "fieldgym.agents.base:RandomPolicy",
+        "baseline",
+        "Uniformly random actions",
+        parallel_factory="fieldgym.agents.multiagent:RandomParallelPolicy",
+    )
+)
+for _name, _factory, _text in (
+    (
+        "shared_ppo",
+        "fieldgym.agents.multiagent:SharedPPO",
+        "PPO with one policy shared by every agent of a PettingZoo parallel env",
+    ),
+    (
+        "mappo",
+        "fieldgym.agents.mappo:MAPPO",
+        "Multi-agent PPO: shared actors, a centralized critic on the env's global state()",
+    ),
+):
+    add(AgentEntry(_name, _factory, "learner", _text))
+add(
+    AgentEntry(
+        "discrete_sac",
+        "fieldgym.agents.discrete_sac:DiscreteSAC",
+        "learner",
+        "Soft actor-critic for discrete actions (Christodoulou 2019); Box actions discretized",
     )
 )

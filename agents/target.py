@@ -8,7 +8,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from fieldgym.envs import ENVS
+from fieldgym.envs import ENVS, PARALLEL_ENVS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,3 +60,17 @@ class EnvTarget:
         """The domain the id belongs to (``"inventory"``, ...), or ``""`` for a foreign id."""
         entry = ENVS.get(self.id)
         return entry.domain if entry else ""
+
+
+def is_parallel(env_id: str) -> bool:
+    """Whether ``env_id`` is a multi-agent (PettingZoo parallel) id of the suite."""
+    return env_id in PARALLEL_ENVS
+
+
+def make_target(env_id: str, kwargs: dict[str, Any] | None = None) -> Any:
+    """The target of an id: an :class:`EnvTarget`, or a ``ParallelTarget`` for a multi-agent id."""
+    if is_parallel(env_id):
+        from fieldgym.agents.multiagent import ParallelTarget  # imports torch: only when needed
+
+        return ParallelTarget(env_id, dict(kwargs or {}))
+    return EnvTarget(env_id, dict(kwargs or {}))

@@ -198,11 +198,12 @@ def run_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
     Fits the agent if it learns, saves the model under ``models/<trial_id>/`` (with a
     :data:`MODEL_CARD`), evaluates it, and writes ``trials/<trial_id>.json`` last.
     """
-    from fieldgym.agents import EnvTarget, evaluate, make_agent
+    from fieldgym.agents import make_agent
+    from fieldgym.agents.target import make_target
 
     run_dir = Path(run_dir)
     start = time.perf_counter()
-    target = EnvTarget(trial.env_id, dict(trial.env_kwargs))
+    target = make_target(trial.env_id, trial.env_kwargs)
     policy = make_agent(trial.agent_name, target, **trial.params)
     fit_seconds, model, log_dir = 0.0, None, None
     if policy.learns and trial.train_steps > 0:
@@ -213,9 +214,7 @@ def run_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
         model = run_dir / store.MODELS / trial.trial_id
         save_model(policy, model, card=model_card(trial))
     evaluated = time.perf_counter()
-    table, episodes = evaluate(
-        policy, trial.eval_seeds, max_steps=trial.max_steps, keep_episodes=True
-    )
+    table, episodes = evaluate_trial(policy, trial)
     table = table.drop(columns=["agent", "env_id"]).rename(columns={"seed": "eval_seed"})
     record = {
         "format": store.FORMAT,
@@ -237,6 +236,18 @@ def run_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
     }
     store.write_json_atomic(store.trial_path(run_dir, trial.trial_id), _plain(record))
     return record
+
+
+def evaluate_trial(policy: Any, trial: Trial) -> tuple[Any, list[Any]]:
+    """The trial's evaluation table and its episodes (none kept for a multi-agent id)."""
+    from fieldgym.agents import evaluate
+    from fieldgym.agents.target import is_parallel
+
+    if is_parallel(trial.env_id):
+        from fieldgym.agents.multiagent import evaluate_parallel
+
+        return evaluate_parallel(policy, trial.eval_seeds), []
+    return evaluate(policy, trial.eval_seeds, max_steps=trial.max_steps, keep_episodes=True)
 
 
 def trace(episode: Any, domain: str) -> dict[str, Any]:

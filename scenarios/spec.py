@@ -59,9 +59,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from fieldgym.agents.base import RandomPolicy
 from fieldgym.agents.evaluation import metrics_function, run_episode
-from fieldgym.agents.registry import AGENTS
-from fieldgym.agents.target import EnvTarget
-from fieldgym.envs import ENVS
+from fieldgym.agents.registry import AGENTS, check_acts_on
+from fieldgym.agents.target import is_parallel, make_target
+from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios.domains import domain_view
 
@@ -380,12 +380,18 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
         )
         env = _check_env(spec, label, where, runs_here, scenario, fail)
         for agent in agents:
-            domains = AGENTS[agent.name].domains
-            if agent.label in runs_here and domains and env.domain not in domains:
+            if agent.label not in runs_here:
+                continue
+            entry = AGENTS[agent.name]
+            if entry.domains and env.domain not in entry.domains:
                 raise fail(
-                    f"agent {agent.label!r} is a baseline for {', '.join(domains)}, not for "
+                    f"agent {agent.label!r} is a baseline for {', '.join(entry.domains)}, not for "
                     f"{where} ({spec.id}); restrict it with 'envs: [...]'."
                 )
+            try:
+                check_acts_on(agent.name, load_env_creator(entry.factory_for(spec.id)), spec.id)
+            except ConfigError as exc:
+                raise fail(f"{where}: {exc} Restrict agents with 'envs: [...]'.") from exc
         envs.append(env)
     return Plan(
         name=scenario.name,
@@ -457,13 +463,14 @@ def _check_env(
     scenario: Scenario,
     fail: Any,
 ) -> EnvPlan:
-    if spec.id not in ENVS:  # evaluation needs a fieldgym config and metrics
-        hint = difflib.get_close_matches(spec.id, list(ENVS), n=1)
+    if spec.id not in ENVS and spec.id not in PARALLEL_ENVS:  # evaluation needs fieldgym metrics
+        ids = [*ENVS, *PARALLEL_ENVS]
+        hint = difflib.get_close_matches(spec.id, ids, n=1)
         suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
         raise fail(
-            f"{where}: unknown environment id {spec.id!r}.{suggestion} Ids: {', '.join(ENVS)}."
+            f"{where}: unknown environment id {spec.id!r}.{suggestion} Ids: {', '.join(ids)}."
         )
-    target = EnvTarget(spec.id, spec.kwargs)
+    target = make_target(spec.id, spec.kwargs)
     try:
         _ = target.config
         metric_names = _metric_names(target)
@@ -516,10 +523,21 @@ def _check_env(
     )
 
 
-def _metric_names(target: EnvTarget) -> list[str]:
-    """The columns :func:`fieldgym.agents.evaluate` reports for ``target`` (from 2 steps)."""
-    episode = run_episode(RandomPolicy(target), seed=0, max_steps=2)
-    metrics = metrics_function(target.id)(episode.kpis, target.config)
+def _metric_names(target: Any) -> list[str]:
+    """The columns evaluation reports for ``target``.
+
+    Learned from two steps of a random policy, or from a whole episode of a multi-agent
+    id (its episodes cannot be cut short).
+    """
+    if is_parallel(target.id):
+        from fieldgym.agents.multiagent import RandomParallelPolicy, run_parallel_episode
+        from fieldgym.agents.multiagent import metrics_function as parallel_metrics
+
+        kpis = run_parallel_episode(RandomParallelPolicy(target), seed=0)[2]
+        metrics = parallel_metrics(target.id)(kpis, target.config)
+    else:
+        episode = run_episode(RandomPolicy(target), seed=0, max_steps=2)
+        metrics = metrics_function(target.id)(episode.kpis, target.config)
     return ["episode_return", "length", *metrics]
 
 
@@ -529,7 +547,7 @@ def headline_of(env_id: str) -> tuple[str, bool]:
     A domain's metrics module declares ``HEADLINE`` and ``LOWER_IS_BETTER``; without them
     (or for a foreign id) the headline is the episode return, higher being better.
     """
-    entry = ENVS.get(env_id)
+    entry = ENVS.get(env_id) or PARALLEL_ENVS.get(env_id)
     if entry is None or not entry.metrics:
         return "episode_return", False
     module: types.ModuleType = importlib.import_module(entry.metrics.split(":")[0])

@@ -33,6 +33,7 @@ class SignalPolicy(Policy):
     """
 
     controller: ClassVar[str] = ""
+    acts_on: ClassVar[frozenset[str]] = frozenset({"single", "parallel"})
 
     def __init__(self, target: EnvTarget, **params: Any) -> None:
         super().__init__(target)

@@ -35,17 +35,6 @@ for _name, _factory, _text, _defaults in (
 ):
     add(AgentEntry(_name, _factory, "baseline", _text, domains=("wireless",), defaults=_defaults))
 
-# Learners written for this domain but usable on any environment. They are registered
-# here because agents/__init__.py imports only subpackages (see the final report).
-add(
-    AgentEntry(
-        "discrete_sac",
-        "fieldgym.agents.discrete_sac:DiscreteSAC",
-        "learner",
-        "Soft actor-critic for discrete actions (Christodoulou 2019); Box actions discretized",
-    )
-)
-
 _UAV = "fieldgym.agents.wireless.uav_policies"
 for _name, _cls, _text in (
     ("kmeans_hover", "KMeansHover", "UAVs hover at the k-means centres of the users"),
@@ -53,11 +42,3 @@ for _name, _cls, _text in (
     ("random_walk", "RandomWalk", "UAVs move at random"),
 ):
     add(AgentEntry(_name, f"{_UAV}:{_cls}", "baseline", _text, domains=("wireless",)))
-add(
-    AgentEntry(
-        "shared_ppo",
-        "fieldgym.agents.multiagent:SharedPPO",
-        "learner",
-        "PPO with one policy shared by every agent of a PettingZoo parallel env",
-    )
-)

@@ -28,6 +28,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)  ## environment throughput, written to reports/benchmarks/
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[bench]"
 	$(BIN)/python benchmarks/throughput.py
 
 bench-learning: $(STAMP)  ## long learning run against the classical optimum

@@ -99,6 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", help="run folder (default runs/<scenario name>)")
     p.add_argument("--out", help="report folder (default reports/<scenario name>)")
     p.add_argument("--fresh", action="store_true", help="delete earlier results first")
+    p.add_argument(
+        "--backend",
+        choices=["local", "ray"],
+        default="local",
+        help="where trials run: a local process pool (default) or a Ray cluster",
+    )
+    p.add_argument(
+        "--address",
+        help="Ray cluster address ('auto' after `ray start`, or HOST:PORT; "
+        "default: a local Ray instance for the run)",
+    )
     _tensorboard_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_compare)
@@ -358,15 +369,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from fieldgym.scenarios.spec import load_scenario
 
     plan = load_scenario(resolve_scenario(args.scenario))
-    if args.workers is not None:
-        if args.workers < 1:
-            raise ConfigError(f"--workers {args.workers} is not allowed; give 1 or more.")
+    if args.workers is not None and args.workers < 1:
+        raise ConfigError(f"--workers {args.workers} is not allowed; give 1 or more.")
+    if args.workers is not None and args.backend == "local":
         plan = dataclasses.replace(plan, workers=args.workers)
     run_dir = Path(args.runs) if args.runs else Path("runs") / plan.name
     out = Path(args.out) if args.out else Path("reports") / plan.name
     start = time.perf_counter()
     try:
-        summary = run_plan(plan, run_dir, fresh=args.fresh, progress=not args.quiet)
+        summary = run_plan(
+            plan,
+            run_dir,
+            workers=args.workers,
+            fresh=args.fresh,
+            progress=not args.quiet,
+            backend=args.backend,
+            address=args.address,
+        )
     except TrialsFailed:
         index = write_report(run_dir, out, tensorboard=args.tensorboard)
         print(f"Partial report (some trials failed): {index}", file=sys.stderr)

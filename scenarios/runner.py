@@ -1,8 +1,10 @@
 """The runner: expand a plan into trials and run the unfinished ones in a process pool.
 
-Each trial runs in a worker process: make the agent, fit it if it learns (TensorBoard
-logs in the run folder), save the trained model, evaluate it on the plan's evaluation
-seeds and write the trial's result file atomically (see :mod:`fieldgym.scenarios.store`).
+Each trial runs in a worker (a local process, or a Ray task, see
+:mod:`fieldgym.scenarios.backends`): make the agent, fit it if it learns (TensorBoard logs
+in the run folder), save the trained model and evaluate it on the plan's evaluation seeds.
+The runner then writes the trial's result file atomically (see
+:mod:`fieldgym.scenarios.store`).
 A trial whose result file exists with the same key is never run again, so rerunning a
 scenario after a crash or a ``kill -9`` resumes where it stopped.
 
@@ -14,10 +16,8 @@ its unfinished trial (which reruns next time).
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
 import datetime as dt
-import multiprocessing
 import os
 import platform
 import shutil
@@ -33,7 +33,7 @@ import numpy as np
 from tqdm import tqdm
 
 from fieldgym.envs.core.errors import FieldgymError
-from fieldgym.scenarios import store
+from fieldgym.scenarios import backends, store
 from fieldgym.scenarios.domains import domain_view
 from fieldgym.scenarios.spec import Plan
 from fieldgym.scenarios.trials import Trial, expand
@@ -76,16 +76,23 @@ def run_plan(
     fresh: bool = False,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    backend: str = "local",
+    address: str | None = None,
 ) -> RunSummary:
     """Run every unfinished trial of ``plan``, writing results into ``run_dir``.
 
     Args:
         plan: A checked scenario.
         run_dir: The run folder (created if needed).
-        workers: Worker processes; default: the plan's ``workers``.
+        workers: Trials at once; default: the plan's ``workers`` (local), as many as the
+            cluster schedules (Ray).
         fresh: Delete the run folder's previous results first.
         progress: Show a progress bar over trials (on stderr).
         log: Where to write one-line status messages (default: stderr).
+        backend: ``"local"`` (a process pool) or ``"ray"``; see
+            :mod:`fieldgym.scenarios.backends`.
+        address: The Ray cluster's address (``"auto"``, ``"HOST:PORT"``); ``None`` starts
+            a local Ray instance for the run.
 
     Returns:
         A summary of the trials run, skipped and failed.
@@ -106,37 +113,30 @@ def run_plan(
     done = store.finished_trials(run_dir)
     pending = [t for t in trials if done.get(t.trial_id) != t.key()]
     stale = sum(1 for t in pending if t.trial_id in done)
-    workers = max(1, min(workers or plan.workers, len(pending) or 1))
+    if backend == "local" or workers is not None:
+        workers = max(1, min(workers or plan.workers, len(pending) or 1))
+    where = f"{workers} worker(s)" if workers else "the cluster"
     note = f" ({stale} changed since they ran)" if stale else ""
     log(
         f"{plan.name}: {len(trials)} trials, {len(trials) - len(pending)} already finished, "
-        f"running {len(pending)}{note} on {workers} worker(s); results in {run_dir}"
+        f"running {len(pending)}{note} on {where} ({backend}); results in {run_dir}"
     )
     ran: list[str] = []
     failed: dict[str, str] = {}
     if pending:
-        context = multiprocessing.get_context("spawn")
-        with (
-            cf.ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
-            ) as pool,
-            tqdm(total=len(pending), desc=plan.name, unit="trial", disable=not progress) as bar,
-        ):
-            futures = {pool.submit(run_trial, t, str(run_dir)): t for t in pending}
-            try:
-                for future in cf.as_completed(futures):
-                    trial = futures[future]
-                    try:
-                        future.result()
-                        ran.append(trial.trial_id)
-                        (run_dir / store.ERRORS / f"{trial.trial_id}.txt").unlink(missing_ok=True)
-                    except Exception as exc:
-                        failed[trial.trial_id] = _record_failure(run_dir, trial, exc)
-                    bar.set_postfix_str(trial.trial_id, refresh=False)
-                    bar.update()
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        outcomes = backends.execute(
+            backend, pending, run_dir, execute_trial, workers, address, init=_init_worker
+        )
+        with tqdm(total=len(pending), desc=plan.name, unit="trial", disable=not progress) as bar:
+            for trial, outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    failed[trial.trial_id] = _record_failure(run_dir, trial, outcome)
+                else:
+                    store_record(run_dir, outcome)
+                    ran.append(trial.trial_id)
+                    (run_dir / store.ERRORS / f"{trial.trial_id}.txt").unlink(missing_ok=True)
+                bar.set_postfix_str(trial.trial_id, refresh=False)
+                bar.update()
     summary = RunSummary(
         run_dir, len(trials), len(trials) - len(pending), ran, failed, time.perf_counter() - start
     )
@@ -193,10 +193,24 @@ def _init_worker(parent: int) -> None:
 
 
 def run_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
-    """Run one trial and store its result; returns the stored record.
+    """Run one trial and store its result; returns the stored record."""
+    record = execute_trial(trial, run_dir)
+    store_record(run_dir, record)
+    return record
+
+
+def store_record(run_dir: str | Path, record: dict[str, Any]) -> None:
+    """Write a trial's record as ``trials/<trial_id>.json`` (atomically), marking it finished."""
+    store.write_json_atomic(store.trial_path(run_dir, record["trial_id"]), record)
+
+
+def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
+    """Run one trial and return its record, without storing it.
 
     Fits the agent if it learns, saves the model under ``models/<trial_id>/`` (with a
-    :data:`MODEL_CARD`), evaluates it, and writes ``trials/<trial_id>.json`` last.
+    :data:`MODEL_CARD`) and its TensorBoard logs under ``tensorboard/<trial_id>/``, and
+    evaluates it. The caller stores the record (:func:`store_record`), which marks the
+    trial finished.
     """
     from fieldgym.agents import make_agent
     from fieldgym.agents.target import make_target
@@ -234,8 +248,7 @@ def run_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
         "machine": machine(),
         "pid": os.getpid(),
     }
-    store.write_json_atomic(store.trial_path(run_dir, trial.trial_id), _plain(record))
-    return record
+    return _plain(record)
 
 
 def evaluate_trial(policy: Any, trial: Trial) -> tuple[Any, list[Any]]:

@@ -8,7 +8,12 @@
 * :class:`SharedAgentsVecEnv`: a ``ParallelEnv`` -> stable-baselines3 ``VecEnv`` bridge in
   which every agent of every copy is one row, so one network acts for all agents
   (parameter sharing). A copy resets as a whole when its episode ends.
-* :class:`SharedPPO` (``shared_ppo``): PPO trained on that bridge.
+* :class:`SharedPPO` (``shared_ppo``): PPO trained on that bridge (independent learners
+  sharing one network, IPPO-style). :mod:`fieldgym.agents.mappo` trains MAPPO on the same
+  bridge, with a critic on the global ``state()``.
+
+A target's id is a fieldgym multi-agent id, or a foreign env given as ``"module:function"``
+(e.g. ``"mpe2.simple_spread_v3:parallel_env"``) returning a PettingZoo ``ParallelEnv``.
 
 The bridge needs every agent to act every step (no agent leaves mid-episode) and all
 agents to share one observation and one action space, as parameter sharing requires.
@@ -36,15 +41,36 @@ from fieldgym.envs import PARALLEL_ENVS, make_parallel
 from fieldgym.envs.core.errors import ConfigError
 
 
+def is_parallel_id(env_id: str) -> bool:
+    """Whether ``env_id`` names a multi-agent env: a fieldgym id or a ``"module:function"``."""
+    return env_id in PARALLEL_ENVS or ":" in env_id
+
+
+def require_parallel(target: Any, learner: str) -> None:
+    """Raise a :class:`ConfigError` naming ``learner`` unless ``target`` is multi-agent."""
+    if not is_parallel_id(target.id):
+        raise ConfigError(
+            f"{learner} learns multi-agent (PettingZoo parallel) ids, not {target.id!r}; "
+            f"give a ParallelTarget of one of: {', '.join(PARALLEL_ENVS) or 'none'}, "
+            f"or of a foreign env as 'module:function'."
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class ParallelTarget:
-    """A multi-agent environment id and the keyword arguments it is made with."""
+    """A multi-agent environment id and the keyword arguments it is made with.
+
+    ``id`` is a fieldgym multi-agent id, or ``"module:function"`` for a foreign PettingZoo
+    parallel env (``"mpe2.simple_spread_v3:parallel_env"``), whose domain is ``""``.
+    """
 
     id: str
     kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def make(self, **extra: Any) -> Any:
         """A new PettingZoo ``ParallelEnv``."""
+        if self.id not in PARALLEL_ENVS and ":" in self.id:
+            return load_env_creator(self.id)(**{**self.kwargs, **extra})
         return make_parallel(self.id, **{**self.kwargs, **extra})
 
     @property
@@ -65,6 +91,8 @@ class ParallelPolicy(Policy):
     Subclasses implement :meth:`act` on the dict of observations; ``state`` is the
     env's ``state()`` (global information a centralized planner may use).
     """
+
+    acts_on: ClassVar[frozenset[str]] = frozenset({"parallel"})
 
     def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
         raise NotImplementedError
@@ -150,12 +178,19 @@ class SharedAgentsVecEnv(VecEnv):
     ``terminal_observation`` and ``TimeLimit.truncated`` and the copy is reset in the
     same step, as SB3 expects of a ``VecEnv``.
 
+    With ``with_state``, :meth:`states` gives each row its copy's global ``state()`` (for a
+    centralized critic) and an ending copy's rows also carry ``terminal_state``.
+
     Args:
         make_env: Builds one ``ParallelEnv``.
         n_copies: Independent copies stepped together.
+        with_state: Record the copies' ``state()`` at episode ends.
     """
 
-    def __init__(self, make_env: Callable[[], Any], n_copies: int) -> None:
+    def __init__(
+        self, make_env: Callable[[], Any], n_copies: int, with_state: bool = False
+    ) -> None:
+        self.with_state = with_state
         self.envs = [make_env() for _ in range(n_copies)]
         first = self.envs[0]
         self.agent_ids: list[str] = list(first.possible_agents)
@@ -170,6 +205,14 @@ class SharedAgentsVecEnv(VecEnv):
         self.n_agents = len(self.agent_ids)
         super().__init__(n_copies * self.n_agents, obs_space, act_space)
         self._actions: np.ndarray | None = None
+
+    def states(self) -> np.ndarray:
+        """Each row's copy's global ``state()`` now, shape ``(num_envs, state_dim)``."""
+        return np.repeat(
+            np.stack([np.asarray(env.state(), np.float32) for env in self.envs]),
+            self.n_agents,
+            axis=0,
+        )
 
     def _stack(self, per_copy: Sequence[dict[str, np.ndarray]]) -> np.ndarray:
         return np.stack([obs[a] for obs in per_copy for a in self.agent_ids])
@@ -201,9 +244,12 @@ class SharedAgentsVecEnv(VecEnv):
             done = not env.agents
             row_infos = [dict(info.get(a, {})) for a in self.agent_ids]
             if done:
+                final_state = np.asarray(env.state(), np.float32) if self.with_state else None
                 for i, a in enumerate(self.agent_ids):
                     row_infos[i]["terminal_observation"] = obs[a]
                     row_infos[i]["TimeLimit.truncated"] = bool(trunc[a] and not term[a])
+                    if final_state is not None:
+                        row_infos[i]["terminal_state"] = final_state
                 obs, _ = env.reset()
             observations.append(obs)
             rewards.extend(rew[a] for a in self.agent_ids)
@@ -261,11 +307,7 @@ class SharedPPO(ParallelPolicy):
         n_copies: int = 4,
         hyperparams: dict[str, Any] | None = None,
     ) -> None:
-        if target.id not in PARALLEL_ENVS:
-            raise ConfigError(
-                f"shared_ppo learns multi-agent (PettingZoo parallel) ids, not {target.id!r}; "
-                f"give a ParallelTarget of one of: {', '.join(PARALLEL_ENVS) or 'none'}."
-            )
+        require_parallel(target, "shared_ppo")
         super().__init__(target)
         self.n_copies = n_copies
         self.hyperparams = {"n_steps": 128, "batch_size": 256, **(hyperparams or {})}

@@ -10,6 +10,12 @@ folder holds::
     episodes.csv    every evaluated episode (the store's rows, see ``load_results``)
     <env>_*.png     learning curves, levels over one episode, cost breakdown, headline boxes
     tensorboard/    the learners' training logs, copied from the run folder
+
+A suite scenario (``report: {suite: true}``) adds the cross-domain comparison of
+:mod:`fieldgym.scenarios.suite` at the top of ``index.html`` and ``results.md``, its four
+``suite_*.png`` figures, and ``leaderboard.md``: the command, date, machine, budgets,
+reference per task, aggregate scores with intervals and the probability-of-improvement
+matrix, linking the figures.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from fieldgym.scenarios import aggregates as agg
 from fieldgym.scenarios import plots, stats, store
 from fieldgym.scenarios.domains import domain_view
 from fieldgym.scenarios.spec import EnvPlan, Plan
@@ -51,6 +58,19 @@ class EnvSection:
     tables: list[Table]
     figures: list[tuple[str, str]]
     """``(caption, file name)`` of each PNG."""
+
+
+@dataclasses.dataclass
+class CrossSection:
+    """What the report shows of a suite's cross-domain comparison."""
+
+    tables: list[Table]
+    figures: list[tuple[str, str]]
+    notes: list[str]
+
+
+LEADERBOARD = "leaderboard.md"
+"""The suite's Markdown leaderboard in the report folder."""
 
 
 def default_out(plan: Plan) -> Path:
@@ -103,15 +123,29 @@ def write_report(
         sections.append(section)
         summaries.append(summary)
     summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
+    cross: CrossSection | None = None
+    if plan.suite:
+        from fieldgym.scenarios import suite  # imports this module
+
+        comparison = suite.compare(plan, results, curves, out, colors)
+        cross = CrossSection(suite.tables(plan, comparison), comparison.figures, comparison.notes)
 
     logs = _copy_training_logs(run_dir, records, out / store.TENSORBOARD) if tensorboard else None
     meta = _meta(plan, records, run_dir, command, missing, failed, logs)
     budget = _budget_table(plan, records)
     summary.to_csv(out / "results.csv", index=False)
     results.to_csv(out / "episodes.csv", index=False)
-    (out / "results.md").write_text(_markdown(plan, meta, sections, budget), encoding="utf-8")
+    (out / "results.md").write_text(
+        _markdown(plan, meta, sections, budget, cross), encoding="utf-8"
+    )
+    if cross is not None:
+        meta["compare"] = (
+            f"fieldgym compare {shlex.quote(plan.source)} "
+            f"--runs {shlex.quote(str(run_dir))} --out {shlex.quote(str(out))}"
+        )
+        (out / LEADERBOARD).write_text(_leaderboard(plan, meta, budget, cross), encoding="utf-8")
     index = out / "index.html"
-    index.write_text(_html(plan, meta, sections, budget), encoding="utf-8")
+    index.write_text(_html(plan, meta, sections, budget, cross), encoding="utf-8")
     return index
 
 
@@ -388,7 +422,8 @@ def _meta(
     }
 
 
-def _env_text(env: EnvPlan) -> str:
+def env_text(env: EnvPlan) -> str:
+    """The environment as ``ID (field=value, ...)``."""
     config = ", ".join(f"{k}={v!r}" for k, v in env.kwargs.items()) or "default config"
     return f"{env.id} ({config})"
 
@@ -416,7 +451,21 @@ def _html_table(table: Table) -> str:
     return f"<h3>{html.escape(table.title)}</h3><table><tr>{head}</tr>{body}</table>{note}"
 
 
-def _html(plan: Plan, meta: dict[str, Any], sections: list[EnvSection], budget: Table) -> str:
+def _figure(caption: str, name: str) -> str:
+    e = html.escape
+    return (
+        f"<figure><img src='{e(name)}' alt='{e(caption)}'>"
+        f"<figcaption>{e(caption)}</figcaption></figure>"
+    )
+
+
+def _html(
+    plan: Plan,
+    meta: dict[str, Any],
+    sections: list[EnvSection],
+    budget: Table,
+    cross: CrossSection | None = None,
+) -> str:
     e = html.escape
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{e(plan.name)}</title>",
@@ -438,16 +487,20 @@ def _html(plan: Plan, meta: dict[str, Any], sections: list[EnvSection], budget: 
             f"<p class='warn'>{len(meta['missing'])} trial(s) have no result yet and are left out: "
             f"{e(', '.join(meta['missing']))}.{e(failed)}</p>"
         )
+    if cross is not None:
+        parts.append("<h2>Cross-domain comparison</h2>")
+        parts.append(f"<p>{e(_CROSS_INTRO)} Method: {e(agg.METHOD)}.</p>")
+        parts.extend(f"<p class='warn'>{e(note)}</p>" for note in cross.notes)
+        parts.append(f"<p>Leaderboard: <a href='{LEADERBOARD}'>{LEADERBOARD}</a>.</p>")
+        parts.append(_html_table(cross.tables[0]))
+        parts.extend(_figure(caption, name) for caption, name in cross.figures)
+        parts.extend(_html_table(t) for t in cross.tables[1:])
     for section in sections:
         parts.append(
-            f"<h2>{e(section.env.label)}</h2><p><code>{e(_env_text(section.env))}</code></p>"
+            f"<h2>{e(section.env.label)}</h2><p><code>{e(env_text(section.env))}</code></p>"
         )
         parts.append(_html_table(section.tables[0]))
-        for caption, name in section.figures:
-            parts.append(
-                f"<figure><img src='{e(name)}' alt='{e(caption)}'>"
-                f"<figcaption>{e(caption)}</figcaption></figure>"
-            )
+        parts.extend(_figure(caption, name) for caption, name in section.figures)
         parts.extend(_html_table(t) for t in section.tables[1:])
     parts.append("<h2>Protocol and budgets</h2>")
     parts.append(f"<p>{e(meta['protocol'])}.</p><p>Statistics: {e(meta['stats'])}.</p>")
@@ -478,7 +531,13 @@ def _md_table(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _markdown(plan: Plan, meta: dict[str, Any], sections: list[EnvSection], budget: Table) -> str:
+def _markdown(
+    plan: Plan,
+    meta: dict[str, Any],
+    sections: list[EnvSection],
+    budget: Table,
+    cross: CrossSection | None = None,
+) -> str:
     out = [f"# Scenario: {plan.name}", ""]
     if plan.description:
         out += [plan.description, ""]
@@ -490,8 +549,14 @@ def _markdown(plan: Plan, meta: dict[str, Any], sections: list[EnvSection], budg
     ]
     if meta["missing"]:
         out += [f"**Missing trials ({len(meta['missing'])}):** {', '.join(meta['missing'])}", ""]
+    if cross is not None:
+        out += ["## Cross-domain comparison", "", _CROSS_INTRO, ""]
+        out += [f"**Note:** {note}\n" for note in cross.notes]
+        out += [f"Leaderboard: [{LEADERBOARD}]({LEADERBOARD}).", ""]
+        out += [_md_table(t) for t in cross.tables]
+        out += [f"![{caption}]({name})\n" for caption, name in cross.figures]
     for section in sections:
-        out += [f"## {section.env.label}", "", f"`{_env_text(section.env)}`", ""]
+        out += [f"## {section.env.label}", "", f"`{env_text(section.env)}`", ""]
         out += [_md_table(t) for t in section.tables]
     out += [
         "## Protocol and budgets",
@@ -502,4 +567,48 @@ def _markdown(plan: Plan, meta: dict[str, Any], sections: list[EnvSection], budg
         "",
     ]
     out.append(_md_table(budget))
+    return "\n".join(out)
+
+
+# The cross-domain comparison of a suite.
+
+_CROSS_INTRO = (
+    "Each run's score (one agent, task and training seed; baselines run once per task) is "
+    "the mean of the task's headline metric over the evaluation episodes, normalized per "
+    "task so that the random agent scores 0 and the task's reference agent 1 (costs are "
+    "mapped the same way with the sign reversed: higher is better everywhere). Aggregates "
+    "pool the agents that run on every task; 'reference' is the tasks' reference agents "
+    "taken together."
+)
+
+
+def _leaderboard(plan: Plan, meta: dict[str, Any], budget: Table, cross: CrossSection) -> str:
+    """``leaderboard.md``: how it was made, then the comparison's tables and figures."""
+    out = [f"# Leaderboard: {plan.name}", ""]
+    if plan.description:
+        out += [plan.description, ""]
+    out += [
+        f"- Regenerate (reuses finished trials, reruns missing ones): `{meta['compare']}`; "
+        "add `--fresh` to rerun every trial",
+        f"- Report only, from the stored results: `{meta['command']}`",
+        f"- Date: generated {meta['generated']}; trials finished {meta['run_span']}",
+        f"- Machine: {'; '.join(meta['machines']) or '–'}; {meta['workers']} worker "
+        f"process(es), {fmt(meta['trial_seconds'])} s of trial time in total "
+        f"(report built on {meta['report_machine']})",
+        f"- Protocol: {meta['protocol']}",
+        f"- Scores: {_CROSS_INTRO}",
+        f"- Statistics: {agg.METHOD}",
+        "",
+    ]
+    if meta["missing"]:
+        out += [f"**Missing trials ({len(meta['missing'])}):** {', '.join(meta['missing'])}", ""]
+    out += [f"**Note:** {note}\n" for note in cross.notes]
+    out += [_md_table(t) for t in cross.tables]
+    out.append(_md_table(dataclasses.replace(budget, title="Budget per agent")))
+    out += ["### Plots", ""]
+    out += [f"- [{caption}]({name})" for caption, name in cross.figures]
+    out += [
+        "- Every task's own tables and figures: [index.html](index.html), [results.md](results.md)",
+        "",
+    ]
     return "\n".join(out)

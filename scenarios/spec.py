@@ -33,6 +33,10 @@ Schema::
                                   #   mapping {env label: agent label}; optional
       metrics: [avg_cost, fill_rate]   # metric columns shown; default: the domain's list
       headline: avg_cost          # metric that ranks agents; default: the domain's
+      suite: false                # true: add the cross-domain comparison (normalized
+                                  #   scores pooled over environments, see scenarios/suite.py)
+                                  #   and write leaderboard.md; every environment then needs
+                                  #   a reference and an agent named `random`
     workers: 2                    # processes running trials in parallel
 
 A trial is one (environment, agent, training seed). A baseline (an agent that does not
@@ -116,6 +120,7 @@ class ReportSpec(_Strict):
     reference: str | dict[str, str] | None = None
     metrics: list[str] | None = None
     headline: str | None = None
+    suite: bool = False
 
 
 class Scenario(_Strict):
@@ -182,6 +187,8 @@ class Plan:
     eval_seeds: tuple[int, ...]
     max_steps: int | None
     workers: int
+    suite: bool = False
+    """Whether the report adds the cross-domain comparison and ``leaderboard.md``."""
 
     def env(self, label: str) -> EnvPlan:
         """The environment with ``label``."""
@@ -393,6 +400,8 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
             except ConfigError as exc:
                 raise fail(f"{where}: {exc} Restrict agents with 'envs: [...]'.") from exc
         envs.append(env)
+    if scenario.report.suite:
+        _check_suite(envs, agents, fail)
     return Plan(
         name=scenario.name,
         description=scenario.description.strip(),
@@ -403,7 +412,32 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
         eval_seeds=eval_seeds,
         max_steps=evaluation.max_steps,
         workers=scenario.workers,
+        suite=scenario.report.suite,
     )
+
+
+def _check_suite(envs: list[EnvPlan], agents: tuple[AgentPlan, ...], fail: Any) -> None:
+    """A suite normalizes each environment's scores between its random agent and its reference."""
+    names = {a.label: a.name for a in agents}
+    for env in envs:
+        randoms = [a for a in env.agents if names[a] == "random"]
+        if not randoms:
+            raise fail(
+                f"report.suite: no agent named 'random' runs on environment {env.label!r}, so "
+                "its scores cannot be normalized (random = 0); add `- name: random` to the "
+                "agents (without `envs`, or with this label in its `envs`)."
+            )
+        if env.reference is None:
+            raise fail(
+                f"report.suite: environment {env.label!r} has no reference agent, so its scores "
+                "cannot be normalized (reference = 1); give `report.reference` as a mapping "
+                f"{{{env.label}: AGENT, ...}} naming one of its agents: {', '.join(env.agents)}."
+            )
+        if env.reference in randoms:
+            raise fail(
+                f"report.suite: the reference of environment {env.label!r} is the random agent "
+                f"{env.reference!r}; normalization needs a reference other than random."
+            )
 
 
 def _env_list(scenario: Scenario, fail: Any) -> list[EnvSpec]:

@@ -104,5 +104,7 @@ def test_evaluate_parallel_gives_one_row_per_seed_with_the_domains_metrics():
 def test_shared_ppo_refuses_single_agent_ids():
     from fieldgym.agents import EnvTarget
 
-    with pytest.raises(ConfigError, match="multi-agent"):
+    with pytest.raises(ConfigError, match=r"single-agent|multi-agent"):
         make_agent("shared_ppo", EnvTarget("fieldgym/EdgeOffloading-v0"))
+    with pytest.raises(ConfigError, match="multi-agent"):
+        SharedPPO(EnvTarget("fieldgym/EdgeOffloading-v0"))

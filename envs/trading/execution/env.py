@@ -8,10 +8,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
+from fieldgym.envs.core.vector import BatchVectorEnv
 from fieldgym.envs.trading.execution.config import ExecutionConfig
 from fieldgym.envs.trading.execution.dynamics import OBSERVATION, RECORD, ExecutionSystem
 
@@ -132,14 +131,12 @@ class OptimalExecutionEnv(gym.Env):
         return observation[0], reward, bool(done[0, 0]), False, info
 
 
-class OptimalExecutionVectorEnv(VectorEnv):
+class OptimalExecutionVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`OptimalExecutionEnv` advanced as one batch.
 
     Finished copies reset in the same step (``AutoresetMode.SAME_STEP``); shocks are drawn
     from the vector env's ``np_random`` in copy order, as the single env draws them.
     """
-
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
     def __init__(
         self,
@@ -149,37 +146,26 @@ class OptimalExecutionVectorEnv(VectorEnv):
         **fields: Any,
     ) -> None:
         self.config = ExecutionConfig.build(config, **fields)
-        self.num_envs = num_envs
         self.system = ExecutionSystem(self.config, num_envs)
-        self.single_action_space = action_space(self.config)
-        self.single_observation_space = OBSERVATION_SPACE
-        self.action_space = batch_space(self.single_action_space, num_envs)
-        self.observation_space = batch_space(OBSERVATION_SPACE, num_envs)
+        self._set_spaces(num_envs, OBSERVATION_SPACE, action_space(self.config))
         self._reward = resolve_reward("cost", REWARDS)
         self._weights = {"shortfall": 1.0, "risk": 1.0}
 
-    def reset(
-        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        if isinstance(seed, list):
-            seed = seed[0]
-        super().reset(seed=seed)
-        self.system.reset(self.np_random)
-        return self.system.observe(), {}
+    def _reset_copies(self, mask: np.ndarray | None) -> None:
+        self.system.reset(self.np_random, mask)
 
-    def step(
+    def _observe_all(self) -> np.ndarray:
+        return self.system.observe()
+
+    def _advance(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         observations, record, done = self.system.step(actions, self.np_random)
         parts = reward_parts(record)
         rewards = np.asarray(self._reward(parts, self._weights, self.config))
-        kpis = {name: record[:, k] for k, name in enumerate(RECORD)}
-        infos: dict[str, Any] = {"reward_parts": parts, "kpi": kpis}
+        infos: dict[str, Any] = {
+            "reward_parts": parts,
+            "kpi": {name: record[:, k] for k, name in enumerate(RECORD)},
+        }
         terminated = done[:, 0].copy()
-        truncated = np.zeros(self.num_envs, dtype=bool)
-        if terminated.any():
-            infos["final_obs"] = observations.copy()
-            infos["_final_obs"] = terminated.copy()
-            rows = self.system.reset(self.np_random, terminated)
-            observations[rows] = self.system.observe()[rows]
-        return observations, rewards, terminated, truncated, infos
+        return observations, rewards, terminated, np.zeros(self.num_envs, dtype=bool), infos

@@ -8,10 +8,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
 
 from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
+from fieldgym.envs.core.vector import BatchVectorEnv
 from fieldgym.envs.trading.making.config import MarketMakingConfig
 from fieldgym.envs.trading.making.dynamics import RECORD, MakingSystem
 
@@ -120,10 +119,8 @@ class MarketMakingEnv(gym.Env):
         return observation[0], reward, bool(done[0]), False, info
 
 
-class MarketMakingVectorEnv(VectorEnv):
+class MarketMakingVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`MarketMakingEnv`, reset in the step that ends them."""
-
-    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
     def __init__(
         self,
@@ -133,25 +130,18 @@ class MarketMakingVectorEnv(VectorEnv):
         **fields: Any,
     ) -> None:
         self.config = MarketMakingConfig.build(config, **fields)
-        self.num_envs = num_envs
         self.system = MakingSystem(self.config, num_envs)
-        self.single_action_space = action_space(self.config)
-        self.single_observation_space = OBSERVATION_SPACE
-        self.action_space = batch_space(self.single_action_space, num_envs)
-        self.observation_space = batch_space(OBSERVATION_SPACE, num_envs)
+        self._set_spaces(num_envs, OBSERVATION_SPACE, action_space(self.config))
         self._reward = resolve_reward("pnl", REWARDS)
         self._weights: dict[str, float] = {}
 
-    def reset(
-        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        if isinstance(seed, list):
-            seed = seed[0]
-        super().reset(seed=seed)
-        self.system.reset()
-        return self.system.observe(), {}
+    def _reset_copies(self, mask: np.ndarray | None) -> None:
+        self.system.reset(mask)
 
-    def step(
+    def _observe_all(self) -> np.ndarray:
+        return self.system.observe()
+
+    def _advance(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         observations, record, done = self.system.step(actions, self.np_random)
@@ -162,9 +152,4 @@ class MarketMakingVectorEnv(VectorEnv):
             "kpi": {name: record[:, k] for k, name in enumerate(RECORD)},
         }
         terminated = done.copy()
-        if terminated.any():
-            infos["final_obs"] = observations.copy()
-            infos["_final_obs"] = terminated.copy()
-            rows = self.system.reset(terminated)
-            observations[rows] = self.system.observe()[rows]
         return observations, rewards, terminated, np.zeros(self.num_envs, dtype=bool), infos

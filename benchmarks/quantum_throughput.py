@@ -319,25 +319,14 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {t['variant']} | {api} | {t['copies']} | ≥ {fmt(t['goal'])} | "
             f"{fmt(t['median'])} | {met} |"
         )
-    mach = report["machine"]
-    lines += [
-        "",
-        "## Machine",
-        "",
-        f"- Platform: {mach['platform']}",
-        f"- CPU: {mach['cpu']}, {mach['cores']} cores ({mach['cores_usable']} usable)",
-        f"- Python {mach['python']}, numpy {mach['numpy']}, numba {mach['numba']}, "
-        f"gymnasium {mach['gymnasium']}, fieldgym {mach['fieldgym']}",
-    ]
+    lines += shared.machine_section(report["machine"])
     return "\n".join(lines) + "\n"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="wall time of one run (3)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (3)")
-    parser.add_argument("--warmup", type=float, default=1.0, help="untimed warm-up, s (1)")
+    shared.add_timing_arguments(parser)
     parser.add_argument("--copies", type=int, nargs="+", default=[1, 64, 1024])
     parser.add_argument("--no-peer", action="store_true", help="skip qiskit-gym")
     parser.add_argument("--peer-venv", type=Path, default=PEER_VENV, help="the peer's venv")

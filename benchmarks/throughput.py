@@ -580,8 +580,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"| `{t['env_id']}` | {t['variant']} | {API_NAMES[t['api']]} | {t['copies']} | "
             f"{goal} | {measured} | {met} |"
         )
-    mach = report["machine"]
-    lines += [
+    lines += machine_section(report["machine"])
+    return "\n".join(lines) + "\n"
+
+
+def machine_section(mach: dict[str, Any]) -> list[str]:
+    """The report's "Machine" section (lines), from :func:`machine`."""
+    return [
         "",
         "## Machine",
         "",
@@ -590,15 +595,19 @@ def markdown(report: dict[str, Any]) -> str:
         f"- Python {mach['python']}, numpy {mach['numpy']}, numba {mach['numba']}, "
         f"gymnasium {mach['gymnasium']}, fieldgym {mach['fieldgym']}",
     ]
-    return "\n".join(lines) + "\n"
+
+
+def add_timing_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every throughput benchmark takes: run length, repeats, warm-up."""
+    parser.add_argument("--seconds", type=float, default=3.0, help="wall time of one run (3)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (3)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="untimed warm-up, s (1)")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="wall time of one run (3)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (3)")
-    parser.add_argument("--warmup", type=float, default=1.0, help="untimed warm-up, s (1)")
+    add_timing_arguments(parser)
     parser.add_argument(
         "--copies", type=int, nargs="+", default=[1, 64, 1024], help="vector env sizes"
     )

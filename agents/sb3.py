@@ -82,7 +82,7 @@ def adapter_kind(algo: str, space: spaces.Space) -> str | None:
     raise ConfigError(f"{algo} cannot act in {space}, and no fieldgym adapter bridges the two.")
 
 
-class _Progress(BaseCallback):
+class ProgressCallback(BaseCallback):
     """Records the learning curve and shows a progress bar."""
 
     def __init__(self, total: int, curve: list[dict[str, float]], show: bool) -> None:
@@ -187,7 +187,7 @@ class SB3Agent(Policy):
         )
         self.model.learn(
             total_steps,
-            callback=_Progress(total_steps, self.learning_curve, progress),
+            callback=ProgressCallback(total_steps, self.learning_curve, progress),
             tb_log_name=self.algo,
         )
         self.stats = env

@@ -23,7 +23,7 @@ from stable_baselines3 import DQN
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 
-from fieldgym.agents.sb3 import SB3Agent, _Progress
+from fieldgym.agents.sb3 import ProgressCallback, SB3Agent
 from fieldgym.agents.target import EnvTarget
 from fieldgym.envs.core.errors import ConfigError
 
@@ -188,7 +188,9 @@ class PolicyReuseDQN(SB3Agent):
             tensorboard_log=None if log_dir is None else str(log_dir),
             **self.hyperparams,
         )
-        callbacks: list[BaseCallback] = [_Progress(total_steps, self.learning_curve, progress)]
+        callbacks: list[BaseCallback] = [
+            ProgressCallback(total_steps, self.learning_curve, progress)
+        ]
         checker = FirstSolution(self.target, self.check_every) if self.check_every else None
         if checker is not None:
             callbacks.append(checker)

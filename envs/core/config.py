@@ -145,12 +145,17 @@ def check_sequence(
     low: float | None = None,
     low_inclusive: bool = True,
     integer: bool = False,
+    each: str = "",
 ) -> None:
-    """Require a tuple of ``length`` numbers, each passing :func:`check_number`."""
+    """Require a tuple of ``length`` numbers, each passing :func:`check_number`.
+
+    ``each`` says what one number stands for in the error (``"stage"`` gives "one per
+    stage").
+    """
     if not isinstance(value, tuple) or len(value) != length:
+        per = f" (one per {each})" if each else ""
         raise ConfigError(
-            f"{name}={value!r} is not allowed; it must be a list of {length} numbers "
-            "(one per stage)."
+            f"{name}={value!r} is not allowed; it must be a list of {length} numbers{per}."
         )
     for i, item in enumerate(value):
         check_number(f"{name}[{i}]", item, low=low, low_inclusive=low_inclusive, integer=integer)

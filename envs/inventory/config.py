@@ -152,10 +152,12 @@ class InventoryConfig(EnvConfig):
             raise ConfigError(
                 "num_stages must be >= 2 for a distribution network (warehouse + retailers)."
             )
-        check_sequence("lead_times", self.lead_times, n, low=1, integer=True)
-        check_sequence("order_limits", self.order_limits, n, low=0, low_inclusive=False)
-        check_sequence("holding_costs", self.holding_costs, n, low=0)
-        check_sequence("fixed_order_costs", self.fixed_order_costs, n, low=0)
+        check_sequence("lead_times", self.lead_times, n, low=1, integer=True, each="stage")
+        check_sequence(
+            "order_limits", self.order_limits, n, low=0, low_inclusive=False, each="stage"
+        )
+        check_sequence("holding_costs", self.holding_costs, n, low=0, each="stage")
+        check_sequence("fixed_order_costs", self.fixed_order_costs, n, low=0, each="stage")
         check_number("backorder_cost", self.backorder_cost, low=0)
         check_number("lost_sale_cost", self.lost_sale_cost, low=0)
         if not isinstance(self.lost_sales, bool):
@@ -173,7 +175,7 @@ class InventoryConfig(EnvConfig):
         check_number("order_levels", self.order_levels, low=2, integer=True)
         check_number("demand_history", self.demand_history, low=1, integer=True)
         if self.initial_inventory is not None:
-            check_sequence("initial_inventory", self.initial_inventory, n, low=0)
+            check_sequence("initial_inventory", self.initial_inventory, n, low=0, each="stage")
         if not callable(self.reward):
             check_choice("reward", self.reward, ("cost", "scaled_cost"))
         check_weights("reward_weights", self.reward_weights, REWARD_PARTS)

@@ -138,7 +138,9 @@ class QuantumConfig(EnvConfig):
             "noise patterns, each a mapping: p1 (depolarizing probability after a single-qubit "
             "gate; one number or one per qubit), p2 (after a two-qubit gate; one number or one "
             "per coupling pair), readout (probability of reading 1 for 0; one number or one "
-            "per qubit), readout_1to0 (of reading 0 for 1; default: readout)"
+            "per qubit), readout_1to0 (of reading 0 for 1; default: readout); "
+            "fieldgym.envs.quantum.device.device_config takes one from a qiskit backend's "
+            "calibration"
         ),
     )
     noise_pattern: int = dataclasses.field(

@@ -492,7 +492,7 @@ def _html(
         parts.append(f"<p>{e(_CROSS_INTRO)} Method: {e(agg.METHOD)}.</p>")
         parts.extend(f"<p class='warn'>{e(note)}</p>" for note in cross.notes)
         parts.append(f"<p>Leaderboard: <a href='{LEADERBOARD}'>{LEADERBOARD}</a>.</p>")
-        parts.append(_html_table(cross.tables[0]))
+        parts.extend(_html_table(t) for t in cross.tables[:1])
         parts.extend(_figure(caption, name) for caption, name in cross.figures)
         parts.extend(_html_table(t) for t in cross.tables[1:])
     for section in sections:
@@ -528,6 +528,8 @@ def _md_table(table: Table) -> str:
 
     lines = [f"### {table.title}", "", row(table.header), row(["---"] * len(table.header))]
     lines += [row(r) for r in table.rows]
+    if table.note:
+        lines += ["", table.note]
     return "\n".join(lines) + "\n"
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from fieldgym.scenarios import aggregates as agg
-from fieldgym.scenarios import plots, stats, store
+from fieldgym.scenarios import plots, stats, store, walk_forward
 from fieldgym.scenarios.domains import domain_view
 from fieldgym.scenarios.spec import EnvPlan, Plan
 from fieldgym.scenarios.trials import expand
@@ -130,13 +130,14 @@ def write_report(
         comparison = suite.compare(plan, results, curves, out, colors)
         cross = CrossSection(suite.tables(plan, comparison), comparison.figures, comparison.notes)
 
+    walk = _walk_forward_tables(plan, records)
     logs = _copy_training_logs(run_dir, records, out / store.TENSORBOARD) if tensorboard else None
     meta = _meta(plan, records, run_dir, command, missing, failed, logs)
     budget = _budget_table(plan, records)
     summary.to_csv(out / "results.csv", index=False)
     results.to_csv(out / "episodes.csv", index=False)
     (out / "results.md").write_text(
-        _markdown(plan, meta, sections, budget, cross), encoding="utf-8"
+        _markdown(plan, meta, sections, budget, cross, walk), encoding="utf-8"
     )
     if cross is not None:
         meta["compare"] = (
@@ -145,7 +146,7 @@ def write_report(
         )
         (out / LEADERBOARD).write_text(_leaderboard(plan, meta, budget, cross), encoding="utf-8")
     index = out / "index.html"
-    index.write_text(_html(plan, meta, sections, budget, cross), encoding="utf-8")
+    index.write_text(_html(plan, meta, sections, budget, cross, walk), encoding="utf-8")
     return index
 
 
@@ -465,6 +466,7 @@ def _html(
     sections: list[EnvSection],
     budget: Table,
     cross: CrossSection | None = None,
+    walk: list[Table] | None = None,
 ) -> str:
     e = html.escape
     parts = [
@@ -502,6 +504,9 @@ def _html(
         parts.append(_html_table(section.tables[0]))
         parts.extend(_figure(caption, name) for caption, name in section.figures)
         parts.extend(_html_table(t) for t in section.tables[1:])
+    if walk:
+        parts.append(f"<h2>Walk-forward</h2><p>{e(_WALK_INTRO)}</p>")
+        parts.extend(_html_table(t) for t in walk)
     parts.append("<h2>Protocol and budgets</h2>")
     parts.append(f"<p>{e(meta['protocol'])}.</p><p>Statistics: {e(meta['stats'])}.</p>")
     parts.append(_html_table(budget))
@@ -539,6 +544,7 @@ def _markdown(
     sections: list[EnvSection],
     budget: Table,
     cross: CrossSection | None = None,
+    walk: list[Table] | None = None,
 ) -> str:
     out = [f"# Scenario: {plan.name}", ""]
     if plan.description:
@@ -560,6 +566,9 @@ def _markdown(
     for section in sections:
         out += [f"## {section.env.label}", "", f"`{env_text(section.env)}`", ""]
         out += [_md_table(t) for t in section.tables]
+    if walk:
+        out += ["## Walk-forward", "", _WALK_INTRO, ""]
+        out += [_md_table(t) for t in walk]
     out += [
         "## Protocol and budgets",
         "",
@@ -570,6 +579,56 @@ def _markdown(
     ]
     out.append(_md_table(budget))
     return "\n".join(out)
+
+
+# Walk-forward scenarios.
+
+_WALK_INTRO = (
+    "Each window trains learners on its training range only, then evaluates every agent on "
+    "its validation range and its test range. Per agent and window, the training seed with "
+    "the best validation score is selected and its test score reported (selection never "
+    "sees the test range); the last columns average the selected seeds' test scores over "
+    "the windows, and every seed's."
+)
+
+
+def _walk_forward_tables(plan: Plan, records: list[dict[str, Any]]) -> list[Table]:
+    """One table per walk-forward environment: the selected seeds' test scores per window."""
+    table = walk_forward.scores(records, plan)
+    out = []
+    for group, runs in table.groupby("group", sort=False):
+        env = next(e for e in plan.envs if e.group == group and e.window)
+        chosen = walk_forward.selected(runs, env.lower_is_better)
+        windows = [e for e in plan.envs if e.group == group and e.window]
+        header = ["agent"]
+        header += [f"{e.window['test_start']} – {e.window['test_end']}" for e in windows]
+        header += ["mean (selected)", "mean (all seeds)"]
+        rows = []
+        for agent in dict.fromkeys(chosen["agent"]):
+            mine = chosen[chosen["agent"] == agent].set_index("window")
+            cells = [agent]
+            for e in windows:
+                if e.label in mine.index:
+                    row = mine.loc[e.label]
+                    seed = "" if pd.isna(row["seed"]) else f" (seed {int(row['seed'])})"
+                    cells.append(f"{fmt(row['test'])}{seed}")
+                else:
+                    cells.append("–")
+            cells += [fmt(mine["test"].mean()), fmt(mine["test_all_seeds"].mean())]
+            rows.append(cells)
+        direction = "lower" if env.lower_is_better else "higher"
+        first = windows[0].window
+        out.append(
+            Table(
+                f"{group}: test {env.headline} per window ({direction} is better)",
+                header,
+                rows,
+                f"Windows: training from {first['train_start']}, "
+                f"{len(windows)} windows rolled by the test length; seeds selected on "
+                f"validation {env.headline}.",
+            )
+        )
+    return out
 
 
 # The cross-domain comparison of a suite.

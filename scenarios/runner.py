@@ -229,12 +229,14 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
         save_model(policy, model, card=model_card(trial))
     evaluated = time.perf_counter()
     table, episodes = evaluate_trial(policy, trial)
+    validation = validate_trial(policy, trial)
     table = table.drop(columns=["agent", "env_id"]).rename(columns={"seed": "eval_seed"})
     record = {
         "format": store.FORMAT,
         "trial_id": trial.trial_id,
         "key": trial.key(),
         "episodes": table.to_dict("records"),
+        **({"validation": validation} if validation is not None else {}),
         "curve": [{k: float(v) for k, v in row.items()} for row in policy.learning_curve],
         "trace": trace(episodes[0], target.domain) if episodes else None,
         "wall_time": {
@@ -261,6 +263,30 @@ def evaluate_trial(policy: Any, trial: Trial) -> tuple[Any, list[Any]]:
 
         return evaluate_parallel(policy, trial.eval_seeds), []
     return evaluate(policy, trial.eval_seeds, max_steps=trial.max_steps, keep_episodes=True)
+
+
+def validate_trial(policy: Any, trial: Trial) -> list[dict[str, Any]] | None:
+    """A walk-forward trial's episodes on its validation range (``None`` for other trials).
+
+    A learner acts with its trained network on the validation environment; a baseline is
+    made anew for it (it learns nothing, and reads only the prices up to each decision).
+    """
+    if trial.validation_kwargs is None:
+        return None
+    from fieldgym.agents import evaluate, make_agent
+    from fieldgym.agents.target import make_target
+
+    target = make_target(trial.env_id, trial.validation_kwargs)
+    if policy.learns:
+        policy.target = target
+    else:
+        policy = make_agent(trial.agent_name, target, **trial.params)
+    table = evaluate(policy, trial.eval_seeds, max_steps=trial.max_steps)
+    return (
+        table.drop(columns=["agent", "env_id"])
+        .rename(columns={"seed": "eval_seed"})
+        .to_dict("records")
+    )
 
 
 def trace(episode: Any, domain: str) -> dict[str, Any]:

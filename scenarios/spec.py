@@ -67,7 +67,9 @@ from fieldgym.agents.registry import AGENTS, check_acts_on
 from fieldgym.agents.target import is_parallel, make_target
 from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.scenarios import walk_forward
 from fieldgym.scenarios.domains import domain_view
+from fieldgym.scenarios.walk_forward import WalkForwardSpec
 
 Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1)]
 """A name used in file names and tables."""
@@ -84,6 +86,7 @@ class EnvSpec(_Strict):
     preset: str | None = None
     config: dict[str, Any] = Field(default_factory=dict)
     label: Label | None = None
+    walk_forward: WalkForwardSpec | None = None
 
     @property
     def kwargs(self) -> dict[str, Any]:
@@ -157,6 +160,10 @@ class EnvPlan:
     headline: str
     lower_is_better: bool
     metrics: tuple[str, ...]
+    group: str = ""
+    """The scenario's label for the environment; a walk-forward window's label adds ``.w<k>``."""
+    window: dict[str, str] | None = None
+    """A walk-forward window's dates (see :mod:`fieldgym.scenarios.walk_forward`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -347,10 +354,12 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
     def fail(message: str) -> ConfigError:
         return ConfigError(f"{source}: {message}")
 
-    env_specs = _env_list(scenario, fail)
-    labels = [e.default_label for e in env_specs]
-    if len(set(labels)) != len(labels):
-        raise fail(f"environment labels must be unique, got {labels}; give each env a 'label'.")
+    groups = [e.default_label for e in _env_list(scenario, fail)]
+    if len(set(groups)) != len(groups):
+        raise fail(f"environment labels must be unique, got {groups}; give each env a 'label'.")
+    entries = _windowed(_env_list(scenario, fail), fail)
+    env_specs = [spec for spec, _, _ in entries]
+    labels = [spec.default_label for spec in env_specs]
     agent_labels = [a.label or a.name for a in scenario.agents]
     if len(set(agent_labels)) != len(agent_labels):
         raise fail(
@@ -375,17 +384,21 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
     )
     for i, spec in enumerate(scenario.agents):
         for name in spec.envs or ():
-            if name not in labels:
-                raise fail(f"agents[{i}].envs: no environment labelled {name!r}; labels: {labels}.")
+            if name not in groups:
+                raise fail(f"agents[{i}].envs: no environment labelled {name!r}; labels: {groups}.")
     envs = []
-    for i, (spec, label) in enumerate(zip(env_specs, labels, strict=True)):
-        where = f"envs[{i}] ({label})" if scenario.envs else "env"
+    for (spec, group, window), label in zip(entries, labels, strict=True):
+        i = groups.index(group)
+        where = f"envs[{i}] ({label})" if scenario.envs else f"env ({label})"
         runs_here = tuple(
             a_label
             for a_spec, a_label in zip(scenario.agents, agent_labels, strict=True)
-            if a_spec.envs is None or label in a_spec.envs
+            if a_spec.envs is None or group in a_spec.envs
         )
-        env = _check_env(spec, label, where, runs_here, scenario, fail)
+        env = _check_env(spec, label, where, runs_here, scenario, fail, group)
+        if window is not None:
+            _check_walk_forward(env, agents, where, fail)
+            env = dataclasses.replace(env, window=window)
         for agent in agents:
             if agent.label not in runs_here:
                 continue
@@ -414,6 +427,55 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
         workers=scenario.workers,
         suite=scenario.report.suite,
     )
+
+
+def _windowed(specs: list[EnvSpec], fail: Any) -> list[tuple[EnvSpec, str, dict[str, str] | None]]:
+    """``(spec, group label, window)`` per environment: walk-forward entries split per window."""
+    out: list[tuple[EnvSpec, str, dict[str, str] | None]] = []
+    for spec in specs:
+        group = spec.default_label
+        if spec.walk_forward is None:
+            out.append((spec, group, None))
+            continue
+        try:
+            config = make_target(spec.id, spec.kwargs).config if spec.id in ENVS else None
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise fail(f"env {group!r}: {exc}") from exc
+        fields = {f.name for f in dataclasses.fields(config)} if config is not None else set()
+        if not set(walk_forward.RANGE_FIELDS) <= fields:
+            raise fail(
+                f"env {group!r}: walk_forward needs an environment with a date range "
+                f"({', '.join(walk_forward.RANGE_FIELDS)} config fields), such as the trading "
+                f"ids; {spec.id} has none."
+            )
+        try:
+            dates = walk_forward.windows(spec.walk_forward)
+        except (ConfigError, ValueError) as exc:
+            raise fail(f"env {group!r}: walk_forward: {exc}") from exc
+        for k, window in enumerate(dates):
+            windowed = spec.model_copy(
+                update={
+                    "config": walk_forward.test_config(spec.config, window),
+                    "label": f"{group}.w{k}",
+                    "walk_forward": None,
+                }
+            )
+            out.append((windowed, group, window))
+    return out
+
+
+def _check_walk_forward(env: EnvPlan, agents: tuple[AgentPlan, ...], where: str, fail: Any) -> None:
+    """A walk-forward window's learners must train on the window's training range only."""
+    for agent in agents:
+        if agent.label not in env.agents or not agent.learns:
+            continue
+        accepted = _keyword_parameters(load_env_creator(AGENTS[agent.name].factory))
+        if accepted is None or not set(walk_forward.TRAIN_RANGE) <= accepted:
+            raise fail(
+                f"{where}: learner {agent.label!r} cannot be confined to the training range "
+                f"(it takes no {' / '.join(walk_forward.TRAIN_RANGE)}); on walk-forward "
+                "environments use 'drl' with params {algo: ...}."
+            )
 
 
 def _check_suite(envs: list[EnvPlan], agents: tuple[AgentPlan, ...], fail: Any) -> None:
@@ -496,6 +558,7 @@ def _check_env(
     agents: tuple[str, ...],
     scenario: Scenario,
     fail: Any,
+    group: str | None = None,
 ) -> EnvPlan:
     if spec.id not in ENVS and spec.id not in PARALLEL_ENVS:  # evaluation needs fieldgym metrics
         ids = [*ENVS, *PARALLEL_ENVS]
@@ -513,8 +576,9 @@ def _check_env(
     if not agents:
         raise fail(f"{where}: no agent runs on environment {label!r} (check the agents' envs).")
     report = scenario.report
+    group = group or label
     reference = (
-        report.reference.get(label) if isinstance(report.reference, dict) else report.reference
+        report.reference.get(group) if isinstance(report.reference, dict) else report.reference
     )
     if isinstance(report.reference, dict):
         env_labels = {e.default_label for e in _env_list(scenario, fail)}
@@ -554,6 +618,7 @@ def _check_env(
         headline=headline,
         lower_is_better=lower_is_better,
         metrics=metrics,
+        group=group,
     )
 
 

@@ -37,18 +37,14 @@ from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
 from fieldgym.agents.base import Policy
+from fieldgym.agents.target import is_parallel
 from fieldgym.envs import PARALLEL_ENVS, make_parallel
 from fieldgym.envs.core.errors import ConfigError
 
 
-def is_parallel_id(env_id: str) -> bool:
-    """Whether ``env_id`` names a multi-agent env: a fieldgym id or a ``"module:function"``."""
-    return env_id in PARALLEL_ENVS or ":" in env_id
-
-
 def require_parallel(target: Any, learner: str) -> None:
     """Raise a :class:`ConfigError` naming ``learner`` unless ``target`` is multi-agent."""
-    if not is_parallel_id(target.id):
+    if not is_parallel(target.id):
         raise ConfigError(
             f"{learner} learns multi-agent (PettingZoo parallel) ids, not {target.id!r}; "
             f"give a ParallelTarget of one of: {', '.join(PARALLEL_ENVS) or 'none'}, "

@@ -63,8 +63,12 @@ class EnvTarget:
 
 
 def is_parallel(env_id: str) -> bool:
-    """Whether ``env_id`` is a multi-agent (PettingZoo parallel) id of the suite."""
-    return env_id in PARALLEL_ENVS
+    """Whether ``env_id`` names a multi-agent (PettingZoo parallel) env.
+
+    A multi-agent id of the suite, or a foreign env's ``"module:function"`` (for example
+    ``"mpe2.simple_spread_v3:parallel_env"``).
+    """
+    return env_id in PARALLEL_ENVS or (":" in env_id and env_id not in ENVS)
 
 
 def make_target(env_id: str, kwargs: dict[str, Any] | None = None) -> Any:

@@ -1,0 +1,441 @@
+"""MAPPO: PPO with shared decentralized actors and a centralized critic (Yu et al. 2022).
+
+Every agent of every copy of a PettingZoo parallel env is one row of the
+:class:`~fieldgym.agents.multiagent.SharedAgentsVecEnv` bridge, as for ``shared_ppo``. The
+actor (one network for every agent) sees the agent's own observation; the critic sees the
+copy's global ``env.state()``; both may also see a one-hot of the agent's index. The actor
+alone acts, so execution stays decentralized.
+
+Training follows the MAPPO recipe: GAE, the clipped PPO objective with an entropy bonus,
+minibatches over several epochs, separate Adam optimizers, layer-normalized inputs, value
+normalization (running mean and variance of the returns) and clipped value updates.
+Discrete and Box action spaces; Box actions are a diagonal Gaussian clipped to the bounds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+from tqdm.auto import tqdm
+
+from fieldgym.agents.multiagent import (
+    ParallelPolicy,
+    ParallelTarget,
+    SharedAgentsVecEnv,
+    require_parallel,
+)
+from fieldgym.envs.core.errors import ConfigError
+
+DEFAULTS: dict[str, Any] = {
+    "n_steps": 64,
+    "n_epochs": 10,
+    "n_minibatches": 2,
+    "lr": 7e-4,
+    "critic_lr": 7e-4,
+    "gamma": 0.99,
+    "gae_lambda": 0.95,
+    "clip_range": 0.2,
+    "value_clip": 0.2,
+    "ent_coef": 0.01,
+    "max_grad_norm": 10.0,
+    "hidden": 64,
+    "agent_id": True,
+    "value_norm": True,
+    "feature_norm": True,
+}
+"""Hyperparameters; ``n_steps`` is the rollout length per row, ``value_clip`` ``None`` to
+turn value clipping off."""
+
+
+def gae(
+    rewards: np.ndarray,
+    values: np.ndarray,
+    next_values: np.ndarray,
+    ends: np.ndarray,
+    gamma: float,
+    lam: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Generalized advantage estimation over a rollout of shape ``(steps, rows)``.
+
+    Args:
+        rewards: Reward of each step.
+        values: Value of the state each step started from.
+        next_values: Value of the state each step led to: ``0`` where the episode
+            terminated, the final state's value where it was truncated.
+        ends: Whether the episode ended at the step (the advantage does not flow back
+            across it).
+        gamma: Discount.
+        lam: GAE lambda.
+
+    Returns:
+        ``(advantages, returns)`` with ``returns = advantages + values``.
+    """
+    advantages = np.zeros_like(rewards, dtype=np.float64)
+    running = np.zeros(rewards.shape[1:], dtype=np.float64)
+    for t in reversed(range(len(rewards))):
+        delta = rewards[t] + gamma * next_values[t] - values[t]
+        running = delta + gamma * lam * (1.0 - ends[t]) * running
+        advantages[t] = running
+    return advantages, advantages + values
+
+
+class RunningNorm:
+    """Running mean and variance of a scalar (value normalization, Chan et al. merge)."""
+
+    def __init__(self) -> None:
+        self.mean, self.var, self.count = 0.0, 1.0, 1e-4
+
+    def update(self, x: np.ndarray) -> None:
+        mean, var, n = float(np.mean(x)), float(np.var(x)), x.size
+        delta, total = mean - self.mean, self.count + n
+        self.mean += delta * n / total
+        self.var = (self.var * self.count + var * n + delta**2 * self.count * n / total) / total
+        self.count = total
+
+    def normalize(self, x: Any) -> Any:
+        return (x - self.mean) / math.sqrt(self.var + 1e-8)
+
+    def denormalize(self, x: Any) -> Any:
+        return x * math.sqrt(self.var + 1e-8) + self.mean
+
+
+def _mlp(n_in: int, n_out: int, hidden: int, feature_norm: bool = True) -> nn.Sequential:
+    return nn.Sequential(
+        nn.LayerNorm(n_in) if feature_norm else nn.Identity(),
+        nn.Linear(n_in, hidden),
+        nn.Tanh(),
+        nn.Linear(hidden, hidden),
+        nn.Tanh(),
+        nn.Linear(hidden, n_out),
+    )
+
+
+class Actor(nn.Module):
+    """The shared policy: categorical logits, or a Gaussian mean with a learned log-std."""
+
+    def __init__(
+        self, n_in: int, action_space: spaces.Space, hidden: int, feature_norm: bool = True
+    ) -> None:
+        super().__init__()
+        self.discrete = isinstance(action_space, spaces.Discrete)
+        n_out = int(action_space.n) if self.discrete else int(np.prod(action_space.shape))
+        self.net = _mlp(n_in, n_out, hidden, feature_norm)
+        with torch.no_grad():
+            self.net[-1].weight.mul_(0.01)
+            self.net[-1].bias.zero_()
+        self.log_std = nn.Parameter(torch.full((n_out,), -0.5), requires_grad=not self.discrete)
+
+    def dist(self, x: torch.Tensor) -> torch.distributions.Distribution:
+        out = self.net(x)
+        if self.discrete:
+            return torch.distributions.Categorical(logits=out)
+        return torch.distributions.Normal(out, self.log_std.exp())
+
+    def log_prob(self, d: torch.distributions.Distribution, a: torch.Tensor) -> torch.Tensor:
+        return d.log_prob(a) if self.discrete else d.log_prob(a).sum(-1)
+
+    def entropy(self, d: torch.distributions.Distribution) -> torch.Tensor:
+        return d.entropy() if self.discrete else d.entropy().sum(-1)
+
+
+def global_state(env: Any, env_id: str) -> np.ndarray:
+    """``env.state()`` as a flat float array, or a :class:`ConfigError` naming the env."""
+    try:
+        state = env.state()
+    except (AttributeError, NotImplementedError) as error:
+        raise ConfigError(
+            f"mappo's centralized critic needs the global state, but {env_id!r} has no "
+            f"state() ({type(error).__name__}); use shared_ppo, which needs none."
+        ) from error
+    return np.asarray(state, dtype=np.float32).ravel()
+
+
+class MAPPO(ParallelPolicy):
+    """Multi-agent PPO with a centralized critic on ``env.state()``.
+
+    Args:
+        target: A multi-agent environment whose ``state()`` is available.
+        n_copies: Copies of the environment stepped together while training.
+        hyperparams: Overrides of :data:`DEFAULTS`.
+    """
+
+    name = "mappo"
+    learns: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        target: ParallelTarget,
+        n_copies: int = 4,
+        hyperparams: dict[str, Any] | None = None,
+    ) -> None:
+        require_parallel(target, "mappo")
+        unknown = set(hyperparams or {}) - set(DEFAULTS)
+        if unknown:
+            raise ConfigError(
+                f"mappo has no hyperparameter {sorted(unknown)}; valid: {sorted(DEFAULTS)}."
+            )
+        super().__init__(target)
+        self.n_copies = n_copies
+        self.hp = {**DEFAULTS, **(hyperparams or {})}
+        env = target.make()
+        env.reset(seed=0)
+        self.agent_ids: list[str] = list(env.possible_agents)
+        self.state_dim = global_state(env, target.id).size
+        self.obs_dim = int(np.prod(env.observation_space(self.agent_ids[0]).shape))
+        self.action_space = env.action_space(self.agent_ids[0])
+        env.close()
+        if not isinstance(self.action_space, spaces.Discrete | spaces.Box):
+            raise ConfigError(f"mappo acts in Discrete or Box spaces, not {self.action_space}.")
+        self._build()
+        self.trained = False
+        self._returns, self._steps = np.zeros(n_copies), 0
+
+    def _build(self) -> None:
+        """New actor, critic and value normalizer (from torch's current random state)."""
+        n_id = len(self.agent_ids) if self.hp["agent_id"] else 0
+        hidden, norm = self.hp["hidden"], self.hp["feature_norm"]
+        self.actor = Actor(self.obs_dim + n_id, self.action_space, hidden, norm)
+        self.critic = _mlp(self.state_dim + n_id, 1, hidden, norm)
+        self.value_norm = RunningNorm()
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def _with_id(self, x: np.ndarray, agent_index: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float32).reshape(len(agent_index), -1)
+        if not self.hp["agent_id"]:
+            return x
+        return np.concatenate([x, np.eye(len(self.agent_ids), dtype=np.float32)[agent_index]], 1)
+
+    def _value(self, critic_in: np.ndarray) -> np.ndarray:
+        """Denormalized values of a batch of critic inputs."""
+        with torch.no_grad():
+            v = self.critic(torch.as_tensor(critic_in)).squeeze(-1).numpy().astype(np.float64)
+        return self.value_norm.denormalize(v) if self.hp["value_norm"] else v
+
+    def _env_action(self, a: np.ndarray) -> np.ndarray:
+        if isinstance(self.action_space, spaces.Box):
+            return np.clip(a, self.action_space.low, self.action_space.high)
+        return a.astype(np.int64)
+
+    # -- training -------------------------------------------------------------------------
+
+    def collect(self, venv: SharedAgentsVecEnv, obs: np.ndarray, gen: torch.Generator) -> dict:
+        """One rollout of ``n_steps`` on the bridge, starting from ``obs``.
+
+        Returns arrays of shape ``(n_steps, rows, ...)``: ``actor_in``, ``critic_in`` (the
+        copy's ``state()`` then the agent one-hot), ``actions``, ``log_probs``, ``values``,
+        ``next_values``, ``rewards``, ``ends``, plus ``last_obs`` to continue from.
+        """
+        rows = venv.num_envs
+        index = np.arange(rows) % len(self.agent_ids)
+        keys = ("actor_in", "critic_in", "actions", "log_probs", "values", "next_values")
+        buf: dict[str, list] = {k: [] for k in (*keys, "rewards", "ends")}
+        critic_in = self._with_id(venv.states(), index)
+        values = self._value(critic_in)
+        for _ in range(self.hp["n_steps"]):
+            actor_in = self._with_id(obs, index)
+            with torch.no_grad():
+                d = self.actor.dist(torch.as_tensor(actor_in))
+                if self.actor.discrete:
+                    probs = d.probs
+                    a = torch.multinomial(probs, 1, generator=gen).squeeze(-1)
+                else:
+                    noise = torch.randn(d.mean.shape, generator=gen)
+                    a = d.mean + d.stddev * noise
+                logp = self.actor.log_prob(d, a)
+            actions = a.numpy()
+            obs, rewards, dones, infos = venv.step(self._env_action(actions))
+            next_critic_in = self._with_id(venv.states(), index)
+            next_values = self._value(next_critic_in)
+            bootstrap = next_values.copy()
+            for r in np.flatnonzero(dones):
+                if infos[r].get("TimeLimit.truncated", False):
+                    final = self._with_id(infos[r]["terminal_state"][None], index[r : r + 1])
+                    bootstrap[r] = self._value(final)[0]
+                else:
+                    bootstrap[r] = 0.0
+            for key, value in zip(
+                (*keys, "rewards", "ends"),
+                (actor_in, critic_in, actions, logp.numpy(), values, bootstrap, rewards, dones),
+                strict=True,
+            ):
+                buf[key].append(value)
+            critic_in, values = next_critic_in, next_values
+            self._track(rewards, dones)
+        out = {k: np.stack(v) for k, v in buf.items()}
+        out["last_obs"] = obs
+        return out
+
+    def _track(self, rewards: np.ndarray, dones: np.ndarray) -> None:
+        """Team return per copy (mean over agents, summed over steps) for the curve."""
+        n = len(self.agent_ids)
+        self._returns += rewards.reshape(-1, n).mean(1)
+        self._steps += len(rewards)
+        for c in np.flatnonzero(dones.reshape(-1, n).all(1)):
+            self.learning_curve.append(
+                {"step": self._steps, "episode_return": float(self._returns[c])}
+            )
+            self._returns[c] = 0.0
+
+    def update(self, batch: dict, rng: np.random.Generator) -> dict[str, float]:
+        """PPO epochs over minibatches of one rollout; returns the last losses."""
+        hp = self.hp
+        adv, returns = gae(
+            batch["rewards"],
+            batch["values"],
+            batch["next_values"],
+            batch["ends"].astype(np.float64),
+            hp["gamma"],
+            hp["gae_lambda"],
+        )
+        old_values = batch["values"]
+        if hp["value_norm"]:
+            old_values = self.value_norm.normalize(old_values)
+            self.value_norm.update(returns)
+            returns = self.value_norm.normalize(returns)
+        flat = {
+            "actor_in": batch["actor_in"].reshape(-1, batch["actor_in"].shape[-1]),
+            "critic_in": batch["critic_in"].reshape(-1, batch["critic_in"].shape[-1]),
+            "actions": batch["actions"].reshape(adv.size, *batch["actions"].shape[2:]),
+            "log_probs": batch["log_probs"].ravel(),
+            "adv": (adv.ravel() - adv.mean()) / (adv.std() + 1e-8),
+            "returns": returns.ravel(),
+            "old_values": old_values.ravel(),
+        }
+        t = {k: torch.as_tensor(v, dtype=torch.float32) for k, v in flat.items()}
+        if self.actor.discrete:
+            t["actions"] = torch.as_tensor(flat["actions"], dtype=torch.int64)
+        size = len(flat["adv"])
+        info: dict[str, float] = {}
+        for _ in range(hp["n_epochs"]):
+            for mb in np.array_split(rng.permutation(size), hp["n_minibatches"]):
+                d = self.actor.dist(t["actor_in"][mb])
+                ratio = (self.actor.log_prob(d, t["actions"][mb]) - t["log_probs"][mb]).exp()
+                a = t["adv"][mb]
+                clipped = ratio.clamp(1 - hp["clip_range"], 1 + hp["clip_range"])
+                policy_loss = -torch.min(ratio * a, clipped * a).mean()
+                entropy = self.actor.entropy(d).mean()
+                self.actor_opt.zero_grad()
+                (policy_loss - hp["ent_coef"] * entropy).backward()
+                nn.utils.clip_grad_norm_(self.actor.parameters(), hp["max_grad_norm"])
+                self.actor_opt.step()
+
+                v = self.critic(t["critic_in"][mb]).squeeze(-1)
+                target = t["returns"][mb]
+                value_loss = (v - target) ** 2
+                if hp["value_clip"] is not None:
+                    old = t["old_values"][mb]
+                    v_clip = old + (v - old).clamp(-hp["value_clip"], hp["value_clip"])
+                    value_loss = torch.max(value_loss, (v_clip - target) ** 2)
+                self.critic_opt.zero_grad()
+                value_loss.mean().backward()
+                nn.utils.clip_grad_norm_(self.critic.parameters(), hp["max_grad_norm"])
+                self.critic_opt.step()
+                info = {
+                    "policy_loss": float(policy_loss.detach()),
+                    "value_loss": float(value_loss.detach().mean()),
+                    "entropy": float(entropy.detach()),
+                }
+        return info
+
+    def fit(
+        self,
+        total_steps: int,
+        seed: int = 0,
+        log_dir: str | Path | None = None,
+        progress: bool = False,
+    ) -> Self:
+        """Train for at least ``total_steps`` agent-steps (rows of the bridge, all copies).
+
+        Training is deterministic given ``seed``: it seeds the networks, the sampling of
+        actions, the minibatch order and the copies (``seed + c`` for copy ``c``).
+        """
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            torch.manual_seed(seed)
+            self._build()
+            self.learning_curve = []
+            gen = torch.Generator().manual_seed(seed)
+            rng = np.random.default_rng(seed)
+            self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=self.hp["lr"], eps=1e-5)
+            self.critic_opt = torch.optim.Adam(
+                self.critic.parameters(), lr=self.hp["critic_lr"], eps=1e-5
+            )
+            venv = SharedAgentsVecEnv(self.target.make, self.n_copies, with_state=True)
+            venv.seed(seed)
+            obs = venv.reset()
+            self._returns = np.zeros(self.n_copies)
+            self._steps = 0
+            per_rollout = self.hp["n_steps"] * venv.num_envs
+            n_rollouts = max(1, math.ceil(total_steps / per_rollout))
+            self.losses: list[dict[str, float]] = []
+            with tqdm(total=n_rollouts * per_rollout, disable=not progress, unit="step") as bar:
+                for _ in range(n_rollouts):
+                    batch = self.collect(venv, obs, gen)
+                    obs = batch["last_obs"]
+                    self.losses.append(self.update(batch, rng))
+                    bar.update(per_rollout)
+            venv.close()
+            self.trained = True
+        finally:
+            torch.set_num_threads(threads)
+        return self
+
+    # -- acting, saving -------------------------------------------------------------------
+
+    def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
+        """Greedy actions (the mode, or the clipped mean) for every agent; ``state`` unused."""
+        if not self.trained:
+            raise RuntimeError("mappo has not been trained or loaded: call fit() or load().")
+        agents = list(observations)
+        index = np.array([self.agent_ids.index(a) for a in agents])
+        x = self._with_id(np.stack([observations[a] for a in agents]), index)
+        with torch.no_grad():
+            d = self.actor.dist(torch.as_tensor(x))
+            a = d.probs.argmax(-1) if self.actor.discrete else d.mean
+        actions = self._env_action(a.numpy())
+        return {agent: actions[k] for k, agent in enumerate(agents)}
+
+    def save(self, path: str | Path) -> None:
+        """Write ``model.pt`` (networks, value normalizer) and ``agent.json`` into ``path``."""
+        if not self.trained:
+            raise RuntimeError("mappo has not been trained: nothing to save.")
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        norm = {"mean": self.value_norm.mean, "var": self.value_norm.var}
+        norm["count"] = self.value_norm.count
+        torch.save(
+            {"actor": self.actor.state_dict(), "critic": self.critic.state_dict(), "norm": norm},
+            folder / "model.pt",
+        )
+        meta = {
+            "algo": "mappo",
+            "env_id": self.target.id,
+            "env_kwargs": self.target.kwargs,
+            "n_copies": self.n_copies,
+            "hyperparams": self.hp,
+        }
+        (folder / "agent.json").write_text(json.dumps(meta, indent=2, default=str))
+
+    @classmethod
+    def load(cls, path: str | Path, target: ParallelTarget | None = None) -> Self:
+        """Read an agent written by :meth:`save`; ``target`` defaults to its training env."""
+        folder = Path(path)
+        meta = json.loads((folder / "agent.json").read_text())
+        target = target or ParallelTarget(meta["env_id"], meta["env_kwargs"])
+        agent = cls(target, meta["n_copies"], meta["hyperparams"])
+        blob = torch.load(folder / "model.pt", weights_only=True)
+        agent.actor.load_state_dict(blob["actor"])
+        agent.critic.load_state_dict(blob["critic"])
+        for key, value in blob["norm"].items():
+            setattr(agent.value_norm, key, float(value))
+        agent.trained = True
+        return agent

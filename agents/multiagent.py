@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import torch
 from gymnasium.envs.registration import load_env_creator
-from stable_baselines3 import PPO
+from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
@@ -285,17 +285,23 @@ class SharedAgentsVecEnv(VecEnv):
         return [False for _ in self._get_indices(indices)]
 
 
-class SharedPPO(ParallelPolicy):
-    """PPO with one policy shared by all agents (stable-baselines3 on the bridge).
+class SharedSB3(ParallelPolicy):
+    """A stable-baselines3 algorithm with one network shared by all agents, on the bridge.
+
+    Every agent of every copy is one row of :class:`SharedAgentsVecEnv`, so the agents
+    learn independently (each treats the others as part of its environment) through one
+    set of parameters. Subclasses name the algorithm.
 
     Args:
         target: A multi-agent environment.
         n_copies: Copies of the environment stepped together while training.
-        hyperparams: Keyword arguments of SB3's ``PPO``.
+        hyperparams: Keyword arguments of the SB3 algorithm.
     """
 
-    name = "shared_ppo"
+    name = "shared_sb3"
     learns: ClassVar[bool] = True
+    algorithm: ClassVar[Any] = PPO
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
@@ -303,11 +309,11 @@ class SharedPPO(ParallelPolicy):
         n_copies: int = 4,
         hyperparams: dict[str, Any] | None = None,
     ) -> None:
-        require_parallel(target, "shared_ppo")
+        require_parallel(target, self.name)
         super().__init__(target)
         self.n_copies = n_copies
-        self.hyperparams = {"n_steps": 128, "batch_size": 256, **(hyperparams or {})}
-        self.model: PPO | None = None
+        self.hyperparams = {**self.defaults, **(hyperparams or {})}
+        self.model: Any = None
 
     def fit(
         self,
@@ -320,7 +326,7 @@ class SharedPPO(ParallelPolicy):
         torch.set_num_threads(1)
         venv = VecMonitor(SharedAgentsVecEnv(self.target.make, self.n_copies))
         venv.seed(seed)
-        self.model = PPO(
+        self.model = self.algorithm(
             "MlpPolicy",
             venv,
             seed=seed,
@@ -343,14 +349,14 @@ class SharedPPO(ParallelPolicy):
                 return True
 
         self.model.learn(
-            total_steps, callback=_Curve(), tb_log_name="shared_ppo", progress_bar=progress
+            total_steps, callback=_Curve(), tb_log_name=self.name, progress_bar=progress
         )
         venv.close()
         return self
 
     def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
         if self.model is None:
-            raise RuntimeError("shared_ppo has not been trained or loaded: call fit() or load().")
+            raise RuntimeError(f"{self.name} has not been trained or loaded: call fit() or load().")
         agents = list(observations)
         batch = np.stack([observations[a] for a in agents])
         actions, _ = self.model.predict(batch, deterministic=True)
@@ -359,7 +365,7 @@ class SharedPPO(ParallelPolicy):
     def save(self, path: str | Path) -> None:
         """Write ``model.zip`` and ``agent.json`` into the folder ``path``."""
         if self.model is None:
-            raise RuntimeError("shared_ppo has not been trained: nothing to save.")
+            raise RuntimeError(f"{self.name} has not been trained: nothing to save.")
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         self.model.save(folder / "model.zip")
@@ -376,5 +382,30 @@ class SharedPPO(ParallelPolicy):
         folder = Path(path)
         meta = json.loads((folder / "agent.json").read_text())
         agent = cls(target or ParallelTarget(meta["env_id"], meta["env_kwargs"]), meta["n_copies"])
-        agent.model = PPO.load(folder / "model.zip", device="cpu")
+        agent.model = cls.algorithm.load(folder / "model.zip", device="cpu")
         return agent
+
+
+class SharedPPO(SharedSB3):
+    """PPO with one policy shared by all agents (parameter-shared independent PPO)."""
+
+    name = "shared_ppo"
+    algorithm = PPO
+    defaults: ClassVar[dict[str, Any]] = {"n_steps": 128, "batch_size": 256}
+
+
+class SharedDQN(SharedSB3):
+    """DQN with one Q-network shared by all agents: independent Q-learners sharing parameters.
+
+    Discrete actions only. Each agent's transitions go to one replay buffer.
+    """
+
+    name = "shared_dqn"
+    algorithm = DQN
+    defaults: ClassVar[dict[str, Any]] = {
+        "learning_starts": 1000,
+        "buffer_size": 100_000,
+        "train_freq": 4,
+        "target_update_interval": 1000,
+        "exploration_fraction": 0.3,
+    }

@@ -129,6 +129,11 @@ for _name, _factory, _text in (
         "PPO with one policy shared by every agent of a PettingZoo parallel env",
     ),
     (
+        "shared_dqn",
+        "fieldgym.agents.multiagent:SharedDQN",
+        "DQN with one Q-network shared by every agent (independent Q-learners); Discrete actions",
+    ),
+    (
         "mappo",
         "fieldgym.agents.mappo:MAPPO",
         "Multi-agent PPO: shared actors, a centralized critic on the env's global state()",

@@ -1,4 +1,4 @@
-"""shared_ppo and mappo on every multi-agent id of the suite, and on a task they must learn."""
+"""shared_ppo, shared_dqn and mappo on every multi-agent id, and on a task they must learn."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fieldgym.agents.mappo import MAPPO
 from fieldgym.agents.multiagent import (
     ParallelTarget,
     SharedAgentsVecEnv,
+    SharedDQN,
     SharedPPO,
     evaluate_parallel,
 )
@@ -28,11 +29,12 @@ SMALL = {
 HYPER = {
     "shared_ppo": {"n_steps": 16, "batch_size": 32, "n_epochs": 2},
     "mappo": {"n_steps": 16, "n_epochs": 2, "hidden": 16},
+    "shared_dqn": {"learning_starts": 50, "buffer_size": 1000, "target_update_interval": 50},
 }
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.parametrize("learner", ["shared_ppo", "mappo"])
+@pytest.mark.parametrize("learner", ["shared_ppo", "mappo", "shared_dqn"])
 @pytest.mark.parametrize("env_id", sorted(PARALLEL_ENVS))
 def test_learner_trains_and_evaluates_on_every_multi_agent_id(learner, env_id):
     target = ParallelTarget(env_id, SMALL.get(env_id, {}))
@@ -113,11 +115,19 @@ class _EchoTarget(ParallelTarget):
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.parametrize("learner", [SharedPPO, MAPPO])
-def test_both_learners_learn_a_task_random_actions_fail(learner):
+@pytest.mark.parametrize("learner", [SharedPPO, MAPPO, SharedDQN])
+def test_the_learners_learn_a_task_random_actions_fail(learner):
     target = _EchoTarget("tests:echo")
     if learner is MAPPO:
         hyper = {"n_steps": 32, "n_epochs": 4, "lr": 3e-3, "critic_lr": 3e-3}
+    elif learner is SharedDQN:
+        hyper = {
+            "learning_starts": 200,
+            "learning_rate": 1e-3,
+            "train_freq": 1,
+            "target_update_interval": 100,
+            "exploration_fraction": 0.2,
+        }
     else:
         hyper = {"n_steps": 32, "batch_size": 64, "learning_rate": 3e-3, "n_epochs": 4}
     agent = learner(target, n_copies=2, hyperparams=hyper).fit(3000, seed=0)

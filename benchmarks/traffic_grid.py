@@ -4,9 +4,11 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/traffic_grid.py [--steps 200000] [--seeds 1] [--episodes 3]
 
-``fieldgym compare`` runs single-agent ids only, so this script does for the multi-agent
-``fieldgym/TrafficGrid-v0`` what a scenario does: it trains ``shared_ppo`` (the agent
-layer's PettingZoo-to-VecEnv bridge, one policy for all sixteen intersections) for
+It produced ``reports/traffic_grid/`` before the scenario runner took multi-agent ids;
+``fieldgym compare scenarios/traffic_grid.yaml`` now runs the same comparison (with
+``shared_dqn`` and ``mappo`` too). For ``fieldgym/TrafficGrid-v0`` it trains
+``shared_ppo`` (the agent layer's PettingZoo-to-VecEnv bridge, one policy for all sixteen
+intersections) for
 ``--steps`` agent-steps per seed, evaluates it and the baselines with
 ``fieldgym.agents.multiagent.evaluate_parallel`` on the same evaluation seeds, and writes
 ``reports/traffic_grid/results.md`` and ``results.json``.

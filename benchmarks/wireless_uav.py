@@ -7,8 +7,9 @@ Run from the repository root::
 Trains ``shared_ppo`` (one policy for every UAV, every UAV of every copy one row of the
 vector env) once per training seed, then evaluates it and the baselines (``kmeans_hover``,
 ``pso_placement``, ``random_walk``) with :func:`fieldgym.agents.multiagent.evaluate_parallel`
-on the same evaluation seeds. The scenario runner handles single-agent ids only, so this
-script stands in for a scenario file (see the final report of issue 7).
+on the same evaluation seeds. It produced ``reports/wireless_uav/`` before the scenario
+runner took multi-agent ids; ``fieldgym compare scenarios/wireless_uav.yaml`` now runs
+the same comparison (with ``mappo`` too).
 
 Writes ``results.md``, ``results.csv`` (one row per episode), ``curve.csv`` and one map
 per agent (``map_<agent>.png``, the last step of the first evaluation episode) into

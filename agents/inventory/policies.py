@@ -25,16 +25,17 @@ from scipy import stats
 
 from fieldgym.agents.base import Policy
 from fieldgym.agents.inventory.clark_scarf import ClarkScarfSolution, clark_scarf
-from fieldgym.agents.inventory.search import (
-    demand_moments,
-    echelon_members,
-    search_levels,
-    starting_levels,
-)
+from fieldgym.agents.inventory.search import demand_moments, search_levels, starting_levels
 from fieldgym.agents.target import EnvTarget
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.dynamics import observation_layout
+from fieldgym.envs.inventory.echelon import (
+    echelon_members,
+    echelon_position,
+    level_limits,
+    supplied_by,
+)
 
 
 def orders_to_actions(orders: np.ndarray, config: InventoryConfig) -> np.ndarray:
@@ -51,16 +52,6 @@ def orders_to_actions(orders: np.ndarray, config: InventoryConfig) -> np.ndarray
         levels = np.clip(np.rint(quantities / size), 0, config.order_levels - 1)
         return levels.astype(np.int64)
     return quantities.astype(np.float32)
-
-
-def supplied_by(config: InventoryConfig) -> np.ndarray:
-    """``K[i, j] = 1`` if stage ``i`` is stage ``j``'s direct supplier."""
-    n = config.num_stages
-    matrix = np.zeros((n, n))
-    for j, supplier in enumerate(config.suppliers):
-        if supplier >= 0:
-            matrix[supplier, j] = 1.0
-    return matrix
 
 
 class InventoryPolicy(Policy):
@@ -109,8 +100,14 @@ class InventoryPolicy(Policy):
         Stock on hand and in transit at the stage and every stage it supplies, directly or
         indirectly, plus what its supplier owes it, minus the echelon's customer backorders.
         """
-        local = blocks["on_hand"] + blocks["pipeline"].sum(axis=-1) - blocks["customer_backorders"]
-        return local @ self._members.T + blocks["owed"]
+        return echelon_position(
+            blocks["on_hand"],
+            blocks["pipeline"].sum(axis=-1),
+            blocks["owed"],
+            blocks["backorders"],
+            self._members,
+            self._supplied_by,
+        )
 
     def installation_position(self, blocks: dict[str, np.ndarray]) -> np.ndarray:
         """Installation inventory position ``(B, N)``.
@@ -129,9 +126,22 @@ class InventoryPolicy(Policy):
         """Order quantities ``(B, N)`` from the observation blocks."""
         raise NotImplementedError
 
+    def actions_from_orders(self, blocks: dict[str, np.ndarray], orders: np.ndarray) -> np.ndarray:
+        """The env's actions ``(B, N)`` that order ``orders`` in the state of ``blocks``.
+
+        With ``action_type="base_stock"`` the action is the echelon level that makes the
+        environment order the (clipped) quantities: position plus order.
+        """
+        if self.config.action_type != "base_stock":
+            return orders_to_actions(orders, self.config)
+        limits = np.asarray(self.config.order_limits, dtype=np.float64)
+        levels = self.echelon_position(blocks) + np.clip(orders, 0.0, limits)
+        return np.clip(levels, 0.0, level_limits(self.config)).astype(np.float32)
+
     def act_batch(self, observations: np.ndarray) -> np.ndarray:
         """Actions ``(B, N)`` for a batch of observations ``(B, D)``."""
-        return orders_to_actions(self.orders(self.blocks(observations)), self.config)
+        blocks = self.blocks(observations)
+        return self.actions_from_orders(blocks, self.orders(blocks))
 
     def act(self, observation: np.ndarray) -> np.ndarray:
         """The action for one observation (see :meth:`act_batch`)."""
@@ -337,7 +347,7 @@ class BaseStockSearch(EchelonBaseStock):
         """Orders of the policy with ``levels`` (one row per copy), as the env executes them."""
         blocks = self.blocks(observations)
         orders = np.maximum(levels - self.echelon_position(blocks), 0.0)
-        return orders_to_actions(orders, self.config)
+        return self.actions_from_orders(blocks, orders)
 
     def fit(
         self,

@@ -18,21 +18,10 @@ from scipy import stats
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.demand import DemandModel
 from fieldgym.envs.inventory.dynamics import InventorySystem
+from fieldgym.envs.inventory.echelon import echelon_members
 
 ActFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``act(observations (B, D), levels (B, N)) -> actions (B, N)`` of a level-based policy."""
-
-
-def echelon_members(config: InventoryConfig) -> np.ndarray:
-    """``M[i, j] = 1`` if stage ``j`` is in stage ``i``'s echelon (``i`` and all it supplies)."""
-    n = config.num_stages
-    members = np.zeros((n, n))
-    for j in range(n):
-        stage = j
-        while stage >= 0:
-            members[stage, j] = 1.0
-            stage = config.suppliers[stage]
-    return members
 
 
 def demand_moments(config: InventoryConfig) -> tuple[float, float]:

@@ -18,7 +18,7 @@ from fieldgym.envs.core.errors import ConfigError
 
 NETWORKS = ("serial", "distribution")
 DEMANDS = ("poisson", "normal", "seasonal", "series")
-ACTION_TYPES = ("box", "discrete")
+ACTION_TYPES = ("box", "discrete", "base_stock")
 REWARD_PARTS = ("holding", "pipeline", "shortage", "ordering")
 
 
@@ -101,7 +101,12 @@ class InventoryConfig(EnvConfig):
         )
     )
     action_type: str = dataclasses.field(
-        default="box", metadata=doc("'box': order quantities; 'discrete': order levels per stage")
+        default="box",
+        metadata=doc(
+            "'box': order quantities; 'discrete': order levels per stage; 'base_stock': "
+            "echelon order-up-to levels (each stage orders what lifts its echelon inventory "
+            "position to its level, at most its order limit)"
+        ),
     )
     order_levels: int = dataclasses.field(
         default=11,

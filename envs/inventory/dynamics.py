@@ -23,6 +23,7 @@ from numba import njit
 
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.demand import DemandModel
+from fieldgym.envs.inventory.echelon import echelon_members, echelon_position, supplied_by
 
 COST_PARTS = ("holding", "pipeline", "shortage", "ordering")
 """Column order of the cost array :func:`advance` writes; also the reward parts' names."""
@@ -265,6 +266,8 @@ class InventorySystem:
             axis=1,
         )
         self.level_size = self.order_limits / (config.order_levels - 1)
+        self._members = echelon_members(config)
+        self._supplied_by = supplied_by(config)
         self.columns = record_columns(config)
         self.record_width = self.columns["customer_demand"].stop
         self.demand_model = DemandModel(config)
@@ -306,11 +309,26 @@ class InventorySystem:
     def orders_from_action(self, action: np.ndarray) -> np.ndarray:
         """Requested order quantities ``(B, N)`` from a batch of actions of the configured type.
 
+        ``base_stock`` actions are echelon order-up-to levels: a stage orders the gap
+        between its level and its echelon inventory position (never less than 0).
         Quantities outside [0, order_limits] are clipped by :func:`advance`.
         """
         if self.config.action_type == "discrete":
             return np.asarray(action, dtype=np.float64) * self.level_size
+        if self.config.action_type == "base_stock":
+            return np.maximum(np.asarray(action, dtype=np.float64) - self.echelon_position(), 0.0)
         return np.asarray(action, dtype=np.float64)
+
+    def echelon_position(self) -> np.ndarray:
+        """Echelon inventory position ``(B, N)`` of every stage of every copy."""
+        return echelon_position(
+            self.on_hand,
+            self.pipeline.sum(axis=-1),
+            self.owed,
+            self.backorders,
+            self._members,
+            self._supplied_by,
+        )
 
     def step(self, orders: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Advance all copies one period with the given order quantities ``(B, N)``.

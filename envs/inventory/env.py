@@ -12,6 +12,7 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.dynamics import InventorySystem
+from fieldgym.envs.inventory.echelon import level_limits
 from fieldgym.envs.inventory.render import render_levels
 from fieldgym.envs.inventory.reward import REWARDS, reward_parts, step_kpis
 
@@ -28,9 +29,11 @@ def make_config(
 
 
 def action_space(config: InventoryConfig) -> spaces.Space:
-    """Order quantities in [0, order_limits] (``box``) or order levels (``discrete``)."""
+    """Order quantities (``box``), levels (``discrete``) or echelon levels (``base_stock``)."""
     if config.action_type == "discrete":
         return spaces.MultiDiscrete([config.order_levels] * config.num_stages)
+    if config.action_type == "base_stock":
+        return spaces.Box(0.0, level_limits(config).astype(np.float32), dtype=np.float32)
     return spaces.Box(0.0, np.asarray(config.order_limits, dtype=np.float32), dtype=np.float32)
 
 
@@ -56,7 +59,11 @@ class MultiEchelonInventoryEnv(gym.Env):
 
     ``action_type="box"``: ``Box(0, order_limits, (N,), float32)``, the units each stage
     orders. ``action_type="discrete"``: ``MultiDiscrete([order_levels] * N)``, level ``k``
-    orders ``k / (order_levels - 1) * order_limits[i]`` units.
+    orders ``k / (order_levels - 1) * order_limits[i]`` units. ``action_type="base_stock"``:
+    ``Box(0, level_limits, (N,), float32)``, an echelon order-up-to level per stage; the
+    stage orders ``max(0, level - echelon inventory position)`` (at most its order limit),
+    the form of the optimal policy of a serial chain (Clark and Scarf), so a learner has
+    to find N numbers that depend on the state rather than N quantities.
 
     ## Observation Space
 

@@ -12,6 +12,7 @@ from gymnasium.envs.registration import load_env_creator
 
 import fieldgym  # noqa: F401  (registers the env ids)
 from fieldgym.agents import AGENTS, EnvTarget, agents_for, evaluate, make_agent
+from fieldgym.agents.base import Policy
 from fieldgym.agents.inventory.clark_scarf import clark_scarf
 from fieldgym.agents.inventory.policies import (
     BaseStockSearch,
@@ -264,3 +265,33 @@ def test_evaluate_works_with_each_baseline(name):
     assert list(table["agent"]) == [name, name]
     assert list(table["length"]) == [30, 30]
     assert np.all(np.isfinite(table["avg_cost"])) and np.all(table["avg_cost"] > 0)
+
+
+class _ConstantLevels(Policy):
+    """The same echelon levels as the action every period (for action_type='base_stock')."""
+
+    def __init__(self, target: EnvTarget, levels: np.ndarray) -> None:
+        super().__init__(target)
+        self.levels = np.asarray(levels, dtype=np.float32)
+
+    def act(self, observation: np.ndarray) -> np.ndarray:
+        return self.levels
+
+
+@pytest.mark.parametrize("preset", ["serial", "distribution"])
+def test_base_stock_actions_reproduce_the_echelon_base_stock_policy(preset):
+    """Echelon levels as actions (action_type='base_stock') order what the policy orders.
+
+    Equal up to float32 rounding of the actions.
+    """
+    box = EnvTarget(ENV_ID, {"preset": preset})
+    levels = EnvTarget(ENV_ID, {"preset": preset, "action_type": "base_stock"})
+    name, params = (
+        ("clark_scarf", {}) if preset == "serial" else ("base_stock_search", SMALL_SEARCH)
+    )
+    policy = make_agent(name, box, **params)
+    orders = evaluate(policy, [3, 4], max_steps=60)
+    translated = evaluate(make_agent(name, levels, **params), [3, 4], max_steps=60)
+    np.testing.assert_allclose(translated["avg_cost"], orders["avg_cost"], rtol=1e-6)
+    constant = evaluate(_ConstantLevels(levels, policy.levels), [3, 4], max_steps=60)
+    np.testing.assert_allclose(constant["avg_cost"], orders["avg_cost"], rtol=1e-6)

@@ -272,3 +272,17 @@ def test_config_object_and_fields_give_the_same_env():
     assert overridden.backorder_cost == 5.0 and overridden.demand_mean == 8.0
     with pytest.raises(ConfigError, match="either config= or preset="):
         gym.make(ENV_ID, config=config, preset="serial")
+
+
+def test_base_stock_actions_pass_the_checkers_and_order_the_gap_to_the_level():
+    from gymnasium.utils.env_checker import check_env
+
+    env = gym.make("fieldgym/MultiEchelonInventory-v0", action_type="base_stock")
+    check_env(env.unwrapped, skip_render_check=True)
+    env.reset(seed=0)
+    system = env.unwrapped.system
+    position = system.echelon_position()[0]
+    levels = position + np.array([5.0, 0.0, -3.0, 2.5])
+    orders = system.orders_from_action(levels[None])[0]
+    np.testing.assert_allclose(orders, [5.0, 0.0, 0.0, 2.5])
+    assert np.all(env.action_space.high > position)  # the limits leave room above the start

@@ -389,7 +389,9 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
     envs = []
     for (spec, group, window), label in zip(entries, labels, strict=True):
         i = groups.index(group)
-        where = f"envs[{i}] ({label})" if scenario.envs else f"env ({label})"
+        where = f"envs[{i}] ({label})" if scenario.envs else "env"
+        if window is not None and not scenario.envs:
+            where = f"env ({label})"
         runs_here = tuple(
             a_label
             for a_spec, a_label in zip(scenario.agents, agent_labels, strict=True)

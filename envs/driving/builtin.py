@@ -1,0 +1,74 @@
+"""The built-in simulator as a :class:`~fieldgym.envs.driving.backend.DrivingBackend`.
+
+One copy of the batch simulator of :mod:`.sim`; the vector env drives the same kernels
+over many copies, so both move vehicles identically.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fieldgym.envs.driving import sim
+from fieldgym.envs.driving.backend import WorldState
+from fieldgym.envs.driving.config import LEVELS, DrivingConfig
+
+EGO_COLUMNS = [sim.C_X, sim.C_Y, sim.C_HEAD, sim.C_SPEED, sim.C_ACC, sim.C_STEER]
+"""Columns of ``veh`` that make ``WorldState.ego`` (the contract's ``EGO_FIELDS``)."""
+
+
+class BuiltinBackend:
+    """The numba highway simulator for one episode at a time.
+
+    ``WorldState.others`` holds every simulated vehicle (the simulated window of road
+    around the ego, :data:`~fieldgym.envs.driving.config.LEVELS` sets its length);
+    observations apply ``perception_range`` themselves.
+
+    Args:
+        config: The environment's config.
+    """
+
+    def __init__(self, config: DrivingConfig) -> None:
+        self.config = config
+        self.p = sim.params(config)
+        self.levels = sim.level_table(LEVELS)
+        self.veh = np.zeros((1, config.vehicles + 1, sim.NF))
+        self.sim = np.zeros((1, sim.NS))
+        self._command = np.zeros((2, 1))
+
+    def reset(self, seed: int | None, level: int) -> WorldState:
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1)[0] >> 1)
+        sim.reset(
+            self.veh,
+            self.sim,
+            np.ones(1, dtype=np.bool_),
+            self.p,
+            np.array([seed], dtype=np.int64),
+            np.array([level], dtype=np.int64),
+            self.levels,
+        )
+        return self.state()
+
+    def step(self, acceleration: float, steering: float) -> WorldState:
+        self._command[0, 0] = acceleration
+        self._command[1, 0] = steering
+        sim.advance(self.veh, self.sim, self.p, self._command[0], self._command[1])
+        return self.state()
+
+    def state(self) -> WorldState:
+        """The world as it is now."""
+        veh, scalars = self.veh[0], self.sim[0]
+        return WorldState(
+            ego=veh[0, EGO_COLUMNS],
+            others=veh[1:, :6].copy(),
+            ego_length=sim.EGO_LENGTH,
+            ego_width=sim.EGO_WIDTH,
+            lanes=self.config.lanes,
+            lane_width=self.config.lane_width,
+            time=float(scalars[sim.S_TIME]),
+            collided=bool(scalars[sim.S_COLLIDED]),
+            lane_invasion=bool(scalars[sim.S_OFFROAD]),
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""

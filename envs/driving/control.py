@@ -1,0 +1,116 @@
+"""The ego's low-level controller for meta-actions, and the per-step reward parts and KPIs.
+
+All compiled and fed with plain numbers, so the single env (reading a backend's
+``WorldState``) and the vector env (reading the batch simulator) compute them alike.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from fieldgym.envs.driving.sim import LF, LR
+
+K_SPEED = 0.8
+"""Speed tracking gain, 1/s."""
+K_LATERAL = 1.0
+"""Lateral position gain, 1/s: the heading asked for is asin(K_LATERAL * error / speed)."""
+K_HEADING = 3.0
+"""Heading tracking gain, 1/s."""
+MAX_HEADING = 0.25
+"""Largest heading the lane controller asks for, rad."""
+SPEED_MARGIN = 10.0
+"""Below the speed band, the speed part falls to 0 over this many m/s."""
+JERK_SCALE = 10.0
+"""Mean absolute jerk (m/s³) at which the comfort part reaches -1."""
+
+KPI_NAMES = (
+    "speed",
+    "distance",
+    "collided",
+    "offroad",
+    "lane",
+    "lane_change",
+    "headway",
+    "jerk",
+    "acceleration",
+    "x",
+    "y",
+)
+"""Per-step KPIs, in the order of the KPI arrays: speed (m/s) and position (m) at the end
+of the step, distance driven along the road (m), collision and road-edge flags, lane index
+and lane-change flag, time headway to the leader (s, capped at 10), mean absolute jerk
+(m/s³) and the last acceleration (m/s²)."""
+
+PART_NAMES = ("progress", "speed", "lane_keeping", "collision", "lane_change", "comfort")
+
+
+@njit(cache=True, error_model="numpy")
+def lane_of(y: float, lw: float, lanes: int) -> int:
+    """The index of the lane whose centre is nearest to ``y``."""
+    return int(min(max(round(y / lw), 0.0), lanes - 1.0))
+
+
+@njit(cache=True, error_model="numpy")
+def nearest_speed(speeds: np.ndarray, v: float) -> int:
+    """Index of the meta target speed nearest to ``v`` (the lower one on a tie)."""
+    best, gap = 0, np.inf
+    for i in range(speeds.shape[0]):
+        if abs(speeds[i] - v) < gap:
+            best, gap = i, abs(speeds[i] - v)
+    return best
+
+
+@njit(cache=True, error_model="numpy")
+def apply_meta(action: int, lane: int, speed_idx: int, lanes: int, n_speeds: int):
+    """New target lane and target-speed index after a meta-action (see ``META_ACTIONS``)."""
+    if action == 0:
+        lane = min(lane + 1, lanes - 1)
+    elif action == 2:
+        lane = max(lane - 1, 0)
+    elif action == 3:
+        speed_idx = min(speed_idx + 1, n_speeds - 1)
+    elif action == 4:
+        speed_idx = max(speed_idx - 1, 0)
+    return lane, speed_idx
+
+
+@njit(cache=True, error_model="numpy")
+def meta_command(y, heading, speed, target_y, target_speed, max_acc, max_steer):
+    """Acceleration and steering that track a target speed and a lane centre.
+
+    Longitudinal: proportional speed control. Lateral: the lateral error asks for a
+    heading, the heading error for a yaw rate, inverted through the bicycle model.
+    """
+    acc = min(max(K_SPEED * (target_speed - speed), -max_acc), max_acc)
+    v = max(speed, 1.0)
+    ref = math.asin(min(max(K_LATERAL * (target_y - y) / v, -1.0), 1.0))
+    ref = min(max(ref, -MAX_HEADING), MAX_HEADING)
+    steer = math.atan((LF + LR) * K_HEADING * (ref - heading) / v)
+    return acc, min(max(steer, -max_steer), max_steer)
+
+
+@njit(cache=True, error_model="numpy")
+def step_parts(x0, x1, v, y, heading, collided, lane0, lane1, jerk, period, lo, hi, vmax, lw, out):
+    """The unweighted reward parts of one agent step, in :data:`PART_NAMES` order.
+
+    progress: distance along the road over ``hi * period``; speed: 1 inside the band
+    ``[lo, hi]``, falling linearly to 0 at ``lo - SPEED_MARGIN`` and at ``vmax``;
+    lane_keeping: minus the offset from the nearest lane centre over half a lane;
+    collision: -1 on a collision; lane_change: -1 when the lane changed; comfort: minus
+    the mean absolute jerk over :data:`JERK_SCALE` (at most 1).
+    """
+    out[0] = (x1 - x0) / (hi * period)
+    if v < lo:
+        out[1] = max(1.0 - (lo - v) / SPEED_MARGIN, 0.0)
+    elif v > hi:
+        out[1] = max(1.0 - (v - hi) / max(vmax - hi, 1e-9), 0.0)
+    else:
+        out[1] = 1.0
+    lanes_y = lane1 * lw
+    out[2] = -min(abs(y - lanes_y) / (0.5 * lw), 1.0)
+    out[3] = -1.0 if collided else 0.0
+    out[4] = -1.0 if lane1 != lane0 else 0.0
+    out[5] = -min(jerk / JERK_SCALE, 1.0)

@@ -1,0 +1,60 @@
+"""The driving metrics reported by the field, from one episode of per-step KPIs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from fieldgym.envs.driving.config import DrivingConfig
+
+HEADLINE = "driving_score"
+"""The metric a comparison ranks by."""
+LOWER_IS_BETTER = False
+
+PENALTY_VEHICLE = 0.60
+"""CARLA leaderboard infraction coefficient of a collision with a vehicle."""
+PENALTY_STATIC = 0.65
+"""CARLA leaderboard infraction coefficient of a collision with the static layout (road edge)."""
+
+
+def episode_metrics(kpis: Mapping[str, np.ndarray], config: DrivingConfig) -> dict[str, float]:
+    """Success, collisions, speed, distance, lane changes, headway, comfort, driving score.
+
+    Args:
+        kpis: Per-step KPI arrays of one episode (``info["kpi"]``, one row per step).
+        config: The environment's config (``min_headway``, ``route_length``).
+
+    Returns:
+        ``success`` (1 if the episode reached its horizon without a collision, else 0; its
+        mean over episodes is the success rate), ``collision`` (1 if the ego hit a vehicle
+        or the road edge), ``avg_speed`` (m/s), ``distance`` (m along the road),
+        ``lane_changes`` (count), ``headway_violations`` (share of steps with a time
+        headway below ``min_headway``), ``mean_abs_jerk`` (m/s³, the comfort measure),
+        ``route_completion`` (distance over ``route_length``, at most 1) and
+        ``driving_score``: route completion times the infraction penalty, as CARLA's
+        leaderboard defines it (0.60 for a collision with a vehicle, 0.65 with the road
+        edge).
+    """
+    collided = np.asarray(kpis["collided"], dtype=float)
+    offroad = np.asarray(kpis["offroad"], dtype=float)
+    hit = bool(collided.any())
+    hit_edge = bool(offroad.any())
+    distance = float(np.sum(kpis["distance"]))
+    completion = min(max(distance / config.route_length, 0.0), 1.0)
+    penalty = 1.0
+    if hit and not hit_edge:
+        penalty *= PENALTY_VEHICLE
+    if hit_edge:
+        penalty *= PENALTY_STATIC
+    return {
+        "success": 0.0 if hit else 1.0,
+        "collision": 1.0 if hit else 0.0,
+        "avg_speed": float(np.mean(kpis["speed"])),
+        "distance": distance,
+        "lane_changes": float(np.sum(kpis["lane_change"])),
+        "headway_violations": float(np.mean(np.asarray(kpis["headway"]) < config.min_headway)),
+        "mean_abs_jerk": float(np.mean(kpis["jerk"])),
+        "route_completion": completion,
+        "driving_score": completion * penalty,
+    }

@@ -1,0 +1,442 @@
+"""The built-in traffic simulator: compiled kernels over a batch of independent copies.
+
+State of ``B`` copies with ``V`` surrounding vehicles each:
+
+* ``veh``: ``(B, V + 1, NF)`` float64, row 0 the ego vehicle, columns named by the
+  ``C_*`` constants of :mod:`.layout`; columns ``0..5`` are the contract's ``OTHER_FIELDS``
+  (``x, y, vx, vy, length, width``), so ``veh[c, 1:, :6]`` is a copy's ``WorldState.others``.
+* ``sim``: ``(B, NS)`` float64 per-copy scalars named by the ``S_*`` constants.
+
+One call of :func:`advance` moves every copy by one simulation step ``dt``:
+
+1. Surrounding vehicles choose an acceleration with the intelligent driver model (IDM,
+   Treiber et al. 2000) behind their leader, the nearest vehicle ahead whose lateral
+   corridor overlaps theirs (a vehicle changing lanes occupies both lanes).
+2. Every ``MOBIL_PERIOD`` seconds (staggered) each settled vehicle considers the lanes
+   next to it with MOBIL (Kesting et al. 2007): politeness, a safety limit on the new
+   follower's braking, a threshold and a keep-right bias.
+3. Vehicles move (ballistic update, lateral motion toward the target lane at a bounded
+   speed); the ego moves by the kinematic bicycle model (centre of gravity).
+4. The ego's footprint (an oriented rectangle) is tested against every other footprint
+   (separating axes) and against the road edges; a vehicle that swapped order with the
+   ego while overlapping it laterally also counts as a collision, so nothing tunnels.
+5. Vehicles that fall out of the window around the ego reappear at its other end, in the
+   lane with the largest free gap, keeping their parameters.
+
+Randomness is drawn only at reset, from numba's generator seeded per copy, so a copy's
+whole episode is fixed by its seed and level. The drivers' models are in :mod:`.traffic`;
+the state layout and constants (:mod:`.layout`) are re-exported here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from fieldgym.envs.driving.layout import (
+    B_MAX,
+    B_SAFE,
+    C_ACC,
+    C_AMAX,
+    C_B,
+    C_COOL,
+    C_HEAD,
+    C_LEN,
+    C_ORDER,
+    C_POL,
+    C_S0,
+    C_SPEED,
+    C_STEER,
+    C_T,
+    C_THR,
+    C_TY,
+    C_V0,
+    C_VX,
+    C_VY,
+    C_WID,
+    C_X,
+    C_Y,
+    COOLDOWN,
+    EGO_LENGTH,
+    EGO_WIDTH,
+    KEEP_RIGHT,
+    LATERAL_SPEED,
+    LF,
+    LR,
+    MOBIL_PERIOD,
+    NF,
+    NP,
+    NS,
+    P_AMAX,
+    P_DESIRED,
+    P_DT,
+    P_EGO_SPEED,
+    P_LANES,
+    P_LW,
+    P_MERGE,
+    P_STEER,
+    P_VMAX,
+    RAMP_END,
+    RAMP_START,
+    RESPAWN_GAP,
+    S_AHEAD,
+    S_BEHIND,
+    S_COLLIDED,
+    S_LEVEL,
+    S_OFFROAD,
+    S_STEP,
+    S_TIME,
+    level_table,
+    params,
+)
+from fieldgym.envs.driving.traffic import (
+    corridors,
+    idm,
+    idm_of,
+    lane_nearest,
+    mobil,
+    nearest,
+    neighbours,
+    span,
+)
+
+
+@njit(cache=True, error_model="numpy")
+def overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2) -> bool:
+    """Whether two oriented rectangles (centre, heading, length, width) intersect (SAT)."""
+    dx, dy = x2 - x1, y2 - y1
+    for h in (h1, h2):
+        ux, uy = math.cos(h), math.sin(h)
+        for ax, ay in ((ux, uy), (-uy, ux)):
+            r1 = 0.5 * l1 * abs(ax * math.cos(h1) + ay * math.sin(h1)) + 0.5 * w1 * abs(
+                -ax * math.sin(h1) + ay * math.cos(h1)
+            )
+            r2 = 0.5 * l2 * abs(ax * math.cos(h2) + ay * math.sin(h2)) + 0.5 * w2 * abs(
+                -ax * math.sin(h2) + ay * math.cos(h2)
+            )
+            if abs(dx * ax + dy * ay) > r1 + r2:
+                return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def advance_copy(veh, sim, c, p, acc_cmd, steer_cmd, scratch, order, tab):
+    """Advance copy ``c`` by one step ``dt`` with the ego command (see the module docstring).
+
+    ``scratch`` is a ``(6, V + 1)`` float array and ``tab`` a ``(2, V + 2, lanes)`` integer
+    array, both overwritten; ``order`` is the copy's x-order of the last step (a view of
+    its ``C_ORDER`` column converted to int), updated in place.
+    """
+    acc, lo, hi, half = scratch[0], scratch[1], scratch[2], scratch[3]
+    prev_dx, prev_lat = scratch[4], scratch[5]
+    n = veh.shape[1]
+    lanes, lw, dt = int(p[P_LANES]), p[P_LW], p[P_DT]
+    low = -1 if p[P_MERGE] > 0.5 else 0
+    corridors(veh, c, lo, hi, half)
+    ex = veh[c, 0, C_X]
+    for r in range(n):
+        order[r] = int(veh[c, r, C_ORDER])
+    neighbours(veh, c, lo, hi, lw, low, lanes, order, tab)
+    for r in range(n):
+        veh[c, r, C_ORDER] = order[r]
+    for j in range(1, n):
+        first, last = span(lo[j], hi[j], lw, low, lanes)
+        lead, gap = lane_nearest(veh, c, j, first, last, half, tab, 0)
+        if last < 0:  # wholly on the ramp: its end is a standing obstacle
+            end_gap = RAMP_END - veh[c, j, C_X] - half[j]
+            if end_gap < gap:
+                lead, gap = -2, end_gap
+        if lead == -2:
+            acc[j] = idm(
+                veh[c, j, C_SPEED],
+                veh[c, j, C_V0],
+                veh[c, j, C_T],
+                veh[c, j, C_AMAX],
+                veh[c, j, C_B],
+                veh[c, j, C_S0],
+                gap,
+                0.0,
+            )
+        else:
+            acc[j] = idm_of(veh, c, j, lead, gap)
+        prev_dx[j] = veh[c, j, C_X] - ex
+        prev_lat[j] = 1.0 if (lo[j] < hi[0] and hi[j] > lo[0]) else 0.0
+    acc[0] = veh[c, 0, C_ACC]
+    # lane changes, each vehicle once per MOBIL_PERIOD, staggered by index
+    step = int(sim[c, S_STEP])
+    period = max(1, round(MOBIL_PERIOD / dt))
+    for j in range(1, n):
+        veh[c, j, C_COOL] -= dt
+        if (step + j) % period != 0 or veh[c, j, C_COOL] > 0.0:
+            continue
+        if abs(veh[c, j, C_Y] - veh[c, j, C_TY]) > 1e-6:
+            continue
+        k = mobil(veh, c, j, acc, lw, low, lanes, lo, hi, half, tab)
+        if k >= 0:
+            veh[c, j, C_TY] = k * lw
+            veh[c, j, C_COOL] = COOLDOWN
+            corridors(veh, c, lo, hi, half)
+            neighbours(veh, c, lo, hi, lw, low, lanes, order, tab)
+    # surrounding vehicles move
+    for j in range(1, n):
+        v = veh[c, j, C_SPEED]
+        v_new = max(0.0, v + acc[j] * dt)
+        veh[c, j, C_X] += 0.5 * (v + v_new) * dt
+        veh[c, j, C_SPEED] = v_new
+        veh[c, j, C_VX] = v_new
+        veh[c, j, C_ACC] = acc[j]
+        err = veh[c, j, C_TY] - veh[c, j, C_Y]
+        vy = min(max(1.5 * err, -LATERAL_SPEED), LATERAL_SPEED)
+        if abs(err) <= abs(vy) * dt:
+            veh[c, j, C_Y] = veh[c, j, C_TY]
+            vy = 0.0
+        else:
+            veh[c, j, C_Y] += vy * dt
+        veh[c, j, C_VY] = vy
+        veh[c, j, C_HEAD] = math.atan2(vy, max(v_new, 0.1)) if vy != 0.0 else 0.0
+    # the ego moves by the kinematic bicycle model
+    a = min(max(acc_cmd, -p[P_AMAX]), p[P_AMAX])
+    delta = min(max(steer_cmd, -p[P_STEER]), p[P_STEER])
+    v, h = veh[c, 0, C_SPEED], veh[c, 0, C_HEAD]
+    beta = math.atan(LR / (LF + LR) * math.tan(delta))
+    veh[c, 0, C_VX] = v * math.cos(h + beta)
+    veh[c, 0, C_VY] = v * math.sin(h + beta)
+    veh[c, 0, C_X] += veh[c, 0, C_VX] * dt
+    veh[c, 0, C_Y] += veh[c, 0, C_VY] * dt
+    veh[c, 0, C_HEAD] = h + v / LR * math.sin(beta) * dt
+    veh[c, 0, C_SPEED] = min(max(v + a * dt, 0.0), p[P_VMAX])
+    veh[c, 0, C_ACC] = a
+    veh[c, 0, C_STEER] = delta
+    # collisions of the ego: footprints, order swaps while side by side, road edges
+    ex, ey, eh = veh[c, 0, C_X], veh[c, 0, C_Y], veh[c, 0, C_HEAD]
+    corridors(veh, c, lo, hi, half)
+    hit = False
+    for j in range(1, n):
+        dx = veh[c, j, C_X] - ex
+        if abs(dx) > 15.0 or abs(veh[c, j, C_Y] - ey) > 6.0:
+            continue
+        lat = lo[j] < hi[0] and hi[j] > lo[0]
+        yj, wj = veh[c, j, C_Y], veh[c, j, C_WID]
+        if (
+            abs(yj - ey) < 0.5 * (wj + EGO_WIDTH) + EGO_LENGTH
+            and overlap(
+                ex,
+                ey,
+                eh,
+                EGO_LENGTH,
+                EGO_WIDTH,
+                veh[c, j, C_X],
+                yj,
+                veh[c, j, C_HEAD],
+                veh[c, j, C_LEN],
+                wj,
+            )
+        ) or (lat and prev_lat[j] > 0.5 and dx * prev_dx[j] < 0.0):
+            hit = True
+    edge_lo, edge_hi = -0.5 * lw, (lanes - 0.5) * lw
+    offroad = lo[0] < edge_lo or hi[0] > edge_hi
+    sim[c, S_COLLIDED] = 1.0 if (hit or offroad) else 0.0
+    sim[c, S_OFFROAD] = 1.0 if offroad else 0.0
+    sim[c, S_TIME] += dt
+    sim[c, S_STEP] += 1.0
+    recycle(veh, sim, c, lw, lanes, lo, hi, half)
+
+
+@njit(cache=True, error_model="numpy")
+def recycle(veh, sim, c, lw, lanes, lo, hi, half) -> None:
+    """Move vehicles that left the window around the ego to its other end."""
+    n = veh.shape[1]
+    ex = veh[c, 0, C_X]
+    behind, ahead = sim[c, S_BEHIND], sim[c, S_AHEAD]
+    gaps = np.empty(0)
+    for j in range(1, n):
+        rel = veh[c, j, C_X] - ex
+        if rel < -behind:
+            x_new = ex + ahead
+        elif rel > ahead:
+            x_new = ex - behind
+        else:
+            continue
+        if gaps.shape[0] == 0:
+            gaps = np.empty(lanes)
+        gaps[:] = np.inf
+        band = 0.5 * veh[c, j, C_WID] + 0.1
+        for m in range(n):  # each lane's distance from x_new to its nearest vehicle
+            if m == j:
+                continue
+            d = abs(veh[c, m, C_X] - x_new)
+            for k in range(lanes):
+                yk = k * lw
+                if lo[m] < yk + band and hi[m] > yk - band and d < gaps[k]:
+                    gaps[k] = d
+        best, best_gap = -1, RESPAWN_GAP
+        for k in range(lanes):
+            if gaps[k] > best_gap:
+                best, best_gap = k, gaps[k]
+        if best < 0:
+            continue
+        veh[c, j, C_X] = x_new
+        veh[c, j, C_Y] = best * lw
+        veh[c, j, C_TY] = best * lw
+        veh[c, j, C_VY] = 0.0
+        veh[c, j, C_HEAD] = 0.0
+        lo[j] = best * lw - 0.5 * veh[c, j, C_WID]
+        hi[j] = best * lw + 0.5 * veh[c, j, C_WID]
+        if x_new < ex:  # arriving from behind: not faster than what it can stop behind
+            lead, gap = nearest(veh, c, j, x_new, half[j], lo[j], hi[j], lo, hi, half, True)
+            if lead >= 0:
+                vl = veh[c, lead, C_SPEED]
+                cap = vl + math.sqrt(2.0 * veh[c, j, C_B] * max(gap - veh[c, j, C_S0], 0.0))
+                veh[c, j, C_SPEED] = min(veh[c, j, C_SPEED], cap)
+                veh[c, j, C_VX] = veh[c, j, C_SPEED]
+
+
+@njit(cache=True, error_model="numpy")
+def advance(veh, sim, p, acc_cmd, steer_cmd) -> None:
+    """Advance every copy by one step ``dt``; ``acc_cmd`` and ``steer_cmd`` are ``(B,)``."""
+    n = veh.shape[1]
+    scratch = np.empty((6, n))
+    order = np.empty(n, dtype=np.int64)
+    tab = np.empty((2, n + 1, int(p[P_LANES]) + 1), dtype=np.int64)
+    for c in range(veh.shape[0]):
+        advance_copy(veh, sim, c, p, acc_cmd[c], steer_cmd[c], scratch, order, tab)
+
+
+@njit(cache=True, error_model="numpy")
+def reset_copy(veh, sim, c, p, seed, level, levels) -> None:
+    """Start copy ``c``: ego in a random lane at ``ego_speed``, traffic drawn for ``level``."""
+    np.random.seed(seed)
+    n = veh.shape[1]
+    lanes, lw = int(p[P_LANES]), p[P_LW]
+    density, spread, aggressive = levels[level, 0], levels[level, 1], levels[level, 2]
+    others = n - 1
+    window = max(others, 1) / (density * lanes) * 1000.0
+    behind, ahead = window / 3.0, 2.0 * window / 3.0
+    veh[c, :, :] = 0.0
+    sim[c, :] = 0.0
+    sim[c, S_BEHIND], sim[c, S_AHEAD], sim[c, S_LEVEL] = behind, ahead, level
+    ego_lane = np.random.randint(0, lanes)
+    veh[c, 0, C_Y] = ego_lane * lw
+    veh[c, 0, C_SPEED] = p[P_EGO_SPEED]
+    veh[c, 0, C_VX] = p[P_EGO_SPEED]
+    veh[c, 0, C_LEN], veh[c, 0, C_WID] = EGO_LENGTH, EGO_WIDTH
+    # the ego's own IDM parameters, used when others judge their effect on it (MOBIL)
+    veh[c, 0, C_V0], veh[c, 0, C_T], veh[c, 0, C_AMAX] = p[P_DESIRED], 1.5, 1.5
+    veh[c, 0, C_B], veh[c, 0, C_S0] = 2.0, 2.0
+    ramp = max(others // 6, 1) if (p[P_MERGE] > 0.5 and others > 1) else 0
+    main = others - ramp
+    per_lane = (main + lanes - 1) // lanes
+    spacing = window / max(per_lane, 1)
+    ramp_spacing = (RAMP_END - 60.0 - RAMP_START) / max(ramp, 1)
+    for j in range(n):
+        veh[c, j, C_ORDER] = j
+    for j in range(1, n):
+        k = (j - 1) % lanes
+        slot = (j - 1) // lanes
+        x = -behind + (slot + 0.5 + 0.3 * (np.random.random() - 0.5)) * spacing
+        if k == ego_lane and abs(x) < 0.5 * spacing:  # keep the ego's slot clear
+            x = x + 0.5 * spacing if x >= 0 else x - 0.5 * spacing
+        if j > main:  # on the on-ramp
+            k = -1
+            x = RAMP_START + (j - main - 0.5 + 0.3 * (np.random.random() - 0.5)) * ramp_spacing
+        bold = np.random.random() < aggressive
+        v0 = p[P_DESIRED] + spread * np.random.standard_normal() + (3.0 if bold else 0.0)
+        v0 = min(max(v0, 0.6 * p[P_DESIRED]), 1.5 * p[P_DESIRED])
+        veh[c, j, C_X] = x
+        veh[c, j, C_Y] = k * lw
+        veh[c, j, C_TY] = k * lw
+        veh[c, j, C_LEN] = 4.5 + 0.5 * np.random.random()
+        veh[c, j, C_WID] = 1.8 + 0.2 * np.random.random()
+        veh[c, j, C_V0] = v0
+        veh[c, j, C_T] = 0.8 if bold else 1.2 + 0.6 * np.random.random()
+        veh[c, j, C_AMAX] = 2.5 if bold else 1.0 + 0.8 * np.random.random()
+        veh[c, j, C_B] = 3.0 if bold else 1.5 + 1.0 * np.random.random()
+        veh[c, j, C_S0] = 1.5 if bold else 2.0 + np.random.random()
+        veh[c, j, C_POL] = 0.0 if bold else 0.2 + 0.5 * np.random.random()
+        veh[c, j, C_THR] = 0.1 if bold else 0.2 + 0.2 * np.random.random()
+        veh[c, j, C_COOL] = np.random.random() * COOLDOWN
+        speed = v0 * (0.9 + 0.1 * np.random.random())
+        veh[c, j, C_SPEED] = speed
+        veh[c, j, C_VX] = speed
+
+
+@njit(cache=True, error_model="numpy")
+def reset(veh, sim, mask, p, seeds, levels_of, levels) -> None:
+    """Reset the copies where ``mask`` is true with their ``seeds`` and levels ``levels_of``."""
+    for c in range(veh.shape[0]):
+        if mask[c]:
+            reset_copy(veh, sim, c, p, seeds[c], levels_of[c], levels)
+
+
+__all__ = [
+    "B_MAX",
+    "B_SAFE",
+    "COOLDOWN",
+    "C_ACC",
+    "C_AMAX",
+    "C_B",
+    "C_COOL",
+    "C_HEAD",
+    "C_LEN",
+    "C_ORDER",
+    "C_POL",
+    "C_S0",
+    "C_SPEED",
+    "C_STEER",
+    "C_T",
+    "C_THR",
+    "C_TY",
+    "C_V0",
+    "C_VX",
+    "C_VY",
+    "C_WID",
+    "C_X",
+    "C_Y",
+    "EGO_LENGTH",
+    "EGO_WIDTH",
+    "KEEP_RIGHT",
+    "LATERAL_SPEED",
+    "LF",
+    "LR",
+    "MOBIL_PERIOD",
+    "NF",
+    "NP",
+    "NS",
+    "P_AMAX",
+    "P_DESIRED",
+    "P_DT",
+    "P_EGO_SPEED",
+    "P_LANES",
+    "P_LW",
+    "P_MERGE",
+    "P_STEER",
+    "P_VMAX",
+    "RAMP_END",
+    "RAMP_START",
+    "RESPAWN_GAP",
+    "S_AHEAD",
+    "S_BEHIND",
+    "S_COLLIDED",
+    "S_LEVEL",
+    "S_OFFROAD",
+    "S_STEP",
+    "S_TIME",
+    "advance",
+    "advance_copy",
+    "corridors",
+    "idm",
+    "idm_of",
+    "lane_nearest",
+    "level_table",
+    "mobil",
+    "nearest",
+    "neighbours",
+    "overlap",
+    "params",
+    "recycle",
+    "reset",
+    "reset_copy",
+    "span",
+]

@@ -149,8 +149,12 @@ class SB3Agent(Policy):
         kind = adapter_kind(algo, env_actions)
         self.codec = ActionCodec(env_actions, kind, levels) if kind else None
 
+    def _vector_env(self, n_envs: int) -> Any:
+        """The natively vectorized env the learner trains on (subclasses may wrap it)."""
+        return self.target.make_vec(n_envs)
+
     def _training_env(self, n_envs: int) -> VecNormalize:
-        venv = flatten_observation(self.target.make_vec(n_envs))
+        venv = flatten_observation(self._vector_env(n_envs))
         if self.codec is not None:
             venv = VECTOR_WRAPPERS[self.codec.kind](venv, self.levels)
         env = VecMonitor(GymnasiumVecEnv(venv))

@@ -12,13 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
-
 from fieldgym.agents.sb3 import SB3Agent
 from fieldgym.agents.target import EnvTarget
-from fieldgym.agents.vec import GymnasiumVecEnv
-from fieldgym.envs.core.adapters import VECTOR_WRAPPERS
-from fieldgym.envs.core.wrappers import flatten_observation
 from fieldgym.envs.driving.curriculum import VectorCurriculum
 
 
@@ -60,18 +55,9 @@ class CurriculumAgent(SB3Agent):
         }
         self.curriculum: VectorCurriculum | None = None
 
-    def _training_env(self, n_envs: int) -> VecNormalize:
-        self.curriculum = VectorCurriculum(self.target.make_vec(n_envs), **self.schedule_args)
-        venv = flatten_observation(self.curriculum)
-        if self.codec is not None:
-            venv = VECTOR_WRAPPERS[self.codec.kind](venv, self.levels)
-        env = VecMonitor(GymnasiumVecEnv(venv))
-        return VecNormalize(
-            env,
-            norm_obs=self.normalize,
-            norm_reward=self.normalize,
-            gamma=self.hyperparams.get("gamma", 0.99),
-        )
+    def _vector_env(self, n_envs: int) -> VectorCurriculum:
+        self.curriculum = VectorCurriculum(super()._vector_env(n_envs), **self.schedule_args)
+        return self.curriculum
 
     @property
     def level_history(self) -> list[tuple[int, int]]:

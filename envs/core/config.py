@@ -86,6 +86,25 @@ class EnvConfig:
         cls.check_keys(overrides)
         return dataclasses.replace(base, **overrides) if overrides else base
 
+    @classmethod
+    def make(
+        cls, config: Self | Mapping[str, Any] | None, preset: str | None, fields: Mapping[str, Any]
+    ) -> Self:
+        """The config an env is made with: a config object or mapping, or a preset, plus fields.
+
+        ``preset`` needs the subclass's ``preset(name, **overrides)`` classmethod.
+
+        Raises:
+            ConfigError: If both ``config`` and ``preset`` are given, or as :meth:`build`.
+        """
+        if preset is None:
+            return cls.build(config, **fields)
+        if config is not None:
+            raise ConfigError("Give either config= or preset=, not both.")
+        if not hasattr(cls, "preset"):
+            raise ConfigError(f"{cls.__name__} has no presets; remove preset={preset!r}.")
+        return cls.preset(preset, **fields)
+
     def to_dict(self) -> dict[str, Any]:
         """The config as a plain dict (tuples become lists), e.g. for YAML or JSON."""
         out: dict[str, Any] = {}

@@ -17,17 +17,6 @@ from fieldgym.envs.driving.config import META_ACTIONS, OBSERVATION_TYPES, Drivin
 from fieldgym.envs.driving.reward import REWARDS
 
 
-def make_config(
-    config: DrivingConfig | dict[str, Any] | None, preset: str | None, fields: dict[str, Any]
-) -> DrivingConfig:
-    """The config from a config object or a preset name, with field overrides applied."""
-    if preset is not None:
-        if config is not None:
-            raise ConfigError("Give either config= or preset=, not both.")
-        return DrivingConfig.preset(preset, **fields)
-    return DrivingConfig.build(config, **fields)
-
-
 def action_space(config: DrivingConfig) -> spaces.Space:
     """``Discrete(5)`` meta-actions, or ``Box`` (acceleration m/s², steering rad)."""
     if config.action_type == "meta":
@@ -147,7 +136,7 @@ class DrivingEnv(gym.Env):
         render_mode: str | None = None,
         **fields: Any,
     ) -> None:
-        self.config = make_config(config, preset, fields)
+        self.config = DrivingConfig.make(config, preset, fields)
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ConfigError(f"render_mode={render_mode!r}; choose None or 'rgb_array'.")
         self.render_mode = render_mode

@@ -11,7 +11,7 @@ from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 from fieldgym.envs.driving import batch, control, observe, sim
 from fieldgym.envs.driving.config import LEVELS, OBSERVATION_TYPES, DrivingConfig
-from fieldgym.envs.driving.env import action_space, make_config, observation_space
+from fieldgym.envs.driving.env import action_space, observation_space
 from fieldgym.envs.driving.reward import REWARDS
 
 
@@ -35,7 +35,7 @@ class DrivingVectorEnv(BatchVectorEnv):
         render_mode: str | None = None,
         **fields: Any,
     ) -> None:
-        self.config = cfg = make_config(config, preset, fields)
+        self.config = cfg = DrivingConfig.make(config, preset, fields)
         if cfg.backend != "builtin":
             raise ConfigError(
                 f"backend={cfg.backend!r} has no vector env; use gymnasium.make for CARLA, "

@@ -17,17 +17,6 @@ from fieldgym.envs.inventory.render import render_levels
 from fieldgym.envs.inventory.reward import REWARDS, reward_parts, step_kpis
 
 
-def make_config(
-    config: InventoryConfig | dict[str, Any] | None, preset: str | None, fields: dict[str, Any]
-) -> InventoryConfig:
-    """The config from a config object or a preset name, with field overrides applied."""
-    if preset is not None:
-        if config is not None:
-            raise ConfigError("Give either config= or preset=, not both.")
-        return InventoryConfig.preset(preset, **fields)
-    return InventoryConfig.build(config, **fields)
-
-
 def action_space(config: InventoryConfig) -> spaces.Space:
     """Order quantities (``box``), levels (``discrete``) or echelon levels (``base_stock``)."""
     if config.action_type == "discrete":
@@ -119,7 +108,7 @@ class MultiEchelonInventoryEnv(gym.Env):
         render_mode: str | None = None,
         **fields: Any,
     ) -> None:
-        self.config = make_config(config, preset, fields)
+        self.config = InventoryConfig.make(config, preset, fields)
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ConfigError(f"render_mode={render_mode!r}; choose None or 'rgb_array'.")
         self.render_mode = render_mode

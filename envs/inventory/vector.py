@@ -10,7 +10,7 @@ from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.dynamics import InventorySystem
-from fieldgym.envs.inventory.env import action_space, make_config, observation_space
+from fieldgym.envs.inventory.env import action_space, observation_space
 from fieldgym.envs.inventory.reward import REWARDS, reward_parts, step_kpis
 
 
@@ -32,7 +32,7 @@ class MultiEchelonInventoryVectorEnv(BatchVectorEnv):
         max_episode_steps: int | None = 100,
         **fields: Any,
     ) -> None:
-        self.config = make_config(config, preset, fields)
+        self.config = InventoryConfig.make(config, preset, fields)
         self.max_episode_steps = max_episode_steps
         self.system = InventorySystem(self.config, num_copies=num_envs)
         self.layout = self.system.layout

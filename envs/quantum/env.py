@@ -16,17 +16,6 @@ from fieldgym.envs.quantum.dynamics import CircuitSystem
 from fieldgym.envs.quantum.reward import REWARDS, reward_parts, step_kpis
 
 
-def make_config(
-    config: QuantumConfig | dict[str, Any] | None, preset: str | None, fields: dict[str, Any]
-) -> QuantumConfig:
-    """The config from a config object or a preset name, with field overrides applied."""
-    if preset is not None:
-        if config is not None:
-            raise ConfigError("Give either config= or preset=, not both.")
-        return QuantumConfig.preset(preset, **fields)
-    return QuantumConfig.build(config, **fields)
-
-
 def check_ready(system: CircuitSystem) -> None:
     """Refuse a task the empty circuit already solves (it would end before any gate)."""
     if system.initial_fidelity >= system.config.success_threshold:
@@ -145,7 +134,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         preset: str | None = None,
         **fields: Any,
     ) -> None:
-        self.config = make_config(config, preset, fields)
+        self.config = QuantumConfig.make(config, preset, fields)
         self.system = CircuitSystem(self.config, num_copies=1)
         check_ready(self.system)
         self.actions = self.system.actions

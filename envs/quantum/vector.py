@@ -11,7 +11,7 @@ from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv
 from fieldgym.envs.quantum.config import QuantumConfig
 from fieldgym.envs.quantum.dynamics import CircuitSystem
-from fieldgym.envs.quantum.env import check_ready, choose_patterns, make_config, observation_space
+from fieldgym.envs.quantum.env import check_ready, choose_patterns, observation_space
 from fieldgym.envs.quantum.reward import REWARDS, reward_parts, step_kpis
 
 
@@ -36,7 +36,7 @@ class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
         max_episode_steps: int | None = None,
         **fields: Any,
     ) -> None:
-        self.config = make_config(config, preset, fields)
+        self.config = QuantumConfig.make(config, preset, fields)
         self.system = CircuitSystem(self.config, num_copies=num_envs)
         check_ready(self.system)
         self.actions = self.system.actions

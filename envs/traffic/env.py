@@ -16,22 +16,6 @@ from fieldgym.envs.traffic.reward import REWARDS, reward_parts, scalar_kpis
 from fieldgym.envs.traffic.system import make_system
 
 
-def make_config(
-    config: TrafficConfig | dict[str, Any] | None,
-    preset: str | None,
-    fields: dict[str, Any],
-    default_preset: str | None = None,
-) -> TrafficConfig:
-    """The config from a config object or a preset name, with field overrides applied."""
-    if preset is not None and config is not None:
-        raise ConfigError("Give either config= or preset=, not both.")
-    if preset is None and config is None:
-        preset = default_preset
-    if preset is not None:
-        return TrafficConfig.preset(preset, **fields)
-    return TrafficConfig.build(config, **fields)
-
-
 def check_single(config: TrafficConfig) -> None:
     """Raise :class:`ConfigError` unless ``config`` describes one intersection."""
     if config.num_intersections != 1 and config.net_file is None:
@@ -116,7 +100,7 @@ class TrafficSignalEnv(gym.Env):
         render_mode: str | None = None,
         **fields: Any,
     ) -> None:
-        self.config = make_config(config, preset, fields)
+        self.config = TrafficConfig.make(config, preset, fields)
         check_single(self.config)
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ConfigError(f"render_mode={render_mode!r}; choose None or 'rgb_array'.")

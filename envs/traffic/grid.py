@@ -13,7 +13,6 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.dynamics import NET_KPIS
-from fieldgym.envs.traffic.env import make_config
 from fieldgym.envs.traffic.reward import (
     REWARDS,
     TLS_KPIS,
@@ -96,7 +95,7 @@ class TrafficGridEnv(ParallelEnv):
         max_episode_steps: int | None = 720,
         **fields: Any,
     ) -> None:
-        self.config = make_config(config, preset, fields, default_preset="grid4x4")
+        self.config = TrafficConfig.make(config, preset or (None if config else "grid4x4"), fields)
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ConfigError(f"render_mode={render_mode!r}; choose None or 'rgb_array'.")
         self.render_mode = render_mode

@@ -10,7 +10,7 @@ from gymnasium import spaces
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 from fieldgym.envs.traffic.config import TrafficConfig
-from fieldgym.envs.traffic.env import check_single, make_config
+from fieldgym.envs.traffic.env import check_single
 from fieldgym.envs.traffic.reward import REWARDS, int_columns, reward_parts, step_kpis
 from fieldgym.envs.traffic.system import make_system
 
@@ -36,7 +36,7 @@ class TrafficSignalVectorEnv(BatchVectorEnv):
         max_episode_steps: int | None = 720,
         **fields: Any,
     ) -> None:
-        self.config = make_config(config, preset, fields)
+        self.config = TrafficConfig.make(config, preset, fields)
         check_single(self.config)
         self.max_episode_steps = max_episode_steps
         self.system = make_system(self.config, num_envs)

@@ -293,5 +293,12 @@ PRESETS: dict[str, dict[str, Any]] = {
         "noise": "depolarizing",
         "success_threshold": 0.95,
     },
+    "ghz4_noisy": {
+        "num_qubits": 4,
+        "target": "ghz",
+        "max_gates": 30,
+        "noise": "depolarizing",
+        "success_threshold": 0.95,
+    },
 }
 """Field values of the named presets; ``"bell"`` is the default config."""

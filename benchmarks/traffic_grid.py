@@ -4,14 +4,15 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/traffic_grid.py [--steps 200000] [--seeds 1] [--episodes 3]
 
-It produced ``reports/traffic_grid/`` before the scenario runner took multi-agent ids;
+It wrote ``reports/traffic_grid/`` before the scenario runner took multi-agent ids (that
+folder is now the scenario's report; this script writes ``reports/traffic_grid_script/``);
 ``fieldgym compare scenarios/traffic_grid.yaml`` now runs the same comparison (with
 ``shared_dqn`` and ``mappo`` too). For ``fieldgym/TrafficGrid-v0`` it trains
 ``shared_ppo`` (the agent layer's PettingZoo-to-VecEnv bridge, one policy for all sixteen
 intersections) for
 ``--steps`` agent-steps per seed, evaluates it and the baselines with
 ``fieldgym.agents.multiagent.evaluate_parallel`` on the same evaluation seeds, and writes
-``reports/traffic_grid/results.md`` and ``results.json``.
+``results.md`` and ``results.json`` into ``--out``.
 
 PPO's reward is the ``wait`` part scaled by 0.01 (the bridge does not normalize rewards);
 the baselines do not use the reward.
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200_000, help="agent-steps per seed")
     parser.add_argument("--seeds", type=int, default=1, help="training seeds")
     parser.add_argument("--episodes", type=int, default=3, help="evaluation episodes")
-    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "traffic_grid")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "traffic_grid_script")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     target = ParallelTarget(GRID, ENV)

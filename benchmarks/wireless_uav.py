@@ -7,13 +7,14 @@ Run from the repository root::
 Trains ``shared_ppo`` (one policy for every UAV, every UAV of every copy one row of the
 vector env) once per training seed, then evaluates it and the baselines (``kmeans_hover``,
 ``pso_placement``, ``random_walk``) with :func:`fieldgym.agents.multiagent.evaluate_parallel`
-on the same evaluation seeds. It produced ``reports/wireless_uav/`` before the scenario
+on the same evaluation seeds. It wrote ``reports/wireless_uav/`` (now the scenario's report;
+this script writes ``reports/wireless_uav_script/``) before the scenario
 runner took multi-agent ids; ``fieldgym compare scenarios/wireless_uav.yaml`` now runs
 the same comparison (with ``mappo`` too).
 
 Writes ``results.md``, ``results.csv`` (one row per episode), ``curve.csv`` and one map
 per agent (``map_<agent>.png``, the last step of the first evaluation episode) into
-``--out`` (default ``reports/wireless_uav``).
+``--out`` (default ``reports/wireless_uav_script``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=5, help="evaluation episodes")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds")
     parser.add_argument("--shared-reward", action="store_true", help="team reward")
-    parser.add_argument("--out", type=Path, default=Path("reports/wireless_uav"))
+    parser.add_argument("--out", type=Path, default=Path("reports/wireless_uav_script"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     target = ParallelTarget(ENV_ID, {"shared_reward": True} if args.shared_reward else {})

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from fieldgym.agents.target import EnvTarget
+from fieldgym.envs.core.errors import ConfigError
 
 
 class Policy:
@@ -76,3 +77,19 @@ class RandomPolicy(Policy):
 
     def act(self, observation: np.ndarray) -> Any:
         return self.action_space.sample()
+
+
+def with_defaults(
+    agent: str, hyperparams: dict[str, Any] | None, defaults: dict[str, Any]
+) -> dict[str, Any]:
+    """``defaults`` overridden by ``hyperparams``, refusing names the agent does not have.
+
+    Raises:
+        ConfigError: Naming the unknown hyperparameters and the valid ones.
+    """
+    unknown = set(hyperparams or {}) - set(defaults)
+    if unknown:
+        raise ConfigError(
+            f"{agent} has no hyperparameter {sorted(unknown)}; valid: {sorted(defaults)}."
+        )
+    return {**defaults, **(hyperparams or {})}

@@ -33,10 +33,9 @@ from gymnasium import spaces
 from torch import nn
 from tqdm.auto import tqdm
 
-from fieldgym.agents.base import Policy
+from fieldgym.agents.base import Policy, with_defaults
 from fieldgym.agents.target import EnvTarget
 from fieldgym.envs.core.adapters import VECTOR_WRAPPERS, ActionCodec
-from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.wrappers import flatten_observation
 
 DEFAULTS: dict[str, Any] = {
@@ -113,15 +112,10 @@ class DiscreteSAC(Policy):
         hyperparams: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(target)
-        unknown = set(hyperparams or {}) - set(DEFAULTS)
-        if unknown:
-            raise ConfigError(
-                f"discrete_sac has no hyperparameter {sorted(unknown)}; valid: {sorted(DEFAULTS)}."
-            )
+        self.hp = with_defaults("discrete_sac", hyperparams, DEFAULTS)
         self.n_envs = n_envs
         self.train_env_kwargs = dict(train_env_kwargs or {})
         self.levels = levels
-        self.hp = {**DEFAULTS, **(hyperparams or {})}
         probe = flatten_observation(target.make())
         self.observation_space = probe.observation_space
         env_actions = probe.unwrapped.action_space

@@ -25,6 +25,7 @@ from gymnasium import spaces
 from torch import nn
 from tqdm.auto import tqdm
 
+from fieldgym.agents.base import with_defaults
 from fieldgym.agents.multiagent import (
     ParallelPolicy,
     ParallelTarget,
@@ -176,14 +177,10 @@ class MAPPO(ParallelPolicy):
         hyperparams: dict[str, Any] | None = None,
     ) -> None:
         require_parallel(target, "mappo")
-        unknown = set(hyperparams or {}) - set(DEFAULTS)
-        if unknown:
-            raise ConfigError(
-                f"mappo has no hyperparameter {sorted(unknown)}; valid: {sorted(DEFAULTS)}."
-            )
+        hp = with_defaults("mappo", hyperparams, DEFAULTS)
         super().__init__(target)
         self.n_copies = n_copies
-        self.hp = {**DEFAULTS, **(hyperparams or {})}
+        self.hp = hp
         env = target.make()
         env.reset(seed=0)
         self.agent_ids: list[str] = list(env.possible_agents)

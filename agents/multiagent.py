@@ -37,6 +37,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
 from fieldgym.agents.base import Policy
+from fieldgym.agents.sb3 import ProgressCallback
 from fieldgym.agents.target import is_parallel
 from fieldgym.envs import PARALLEL_ENVS, make_parallel
 from fieldgym.envs.core.errors import ConfigError
@@ -335,21 +336,10 @@ class SharedSB3(ParallelPolicy):
             tensorboard_log=None if log_dir is None else str(log_dir),
             **self.hyperparams,
         )
-        curve = self.learning_curve
-
-        from stable_baselines3.common.callbacks import BaseCallback
-
-        class _Curve(BaseCallback):
-            def _on_step(self) -> bool:
-                for info in self.locals.get("infos", ()):
-                    if "episode" in info:
-                        curve.append(
-                            {"step": self.num_timesteps, "episode_return": info["episode"]["r"]}
-                        )
-                return True
-
         self.model.learn(
-            total_steps, callback=_Curve(), tb_log_name=self.name, progress_bar=progress
+            total_steps,
+            callback=ProgressCallback(total_steps, self.learning_curve, progress),
+            tb_log_name=self.name,
         )
         venv.close()
         return self

@@ -597,9 +597,9 @@ def _walk_forward_tables(plan: Plan, records: list[dict[str, Any]]) -> list[Tabl
     table = walk_forward.scores(records, plan)
     out = []
     for group, runs in table.groupby("group", sort=False):
-        env = next(e for e in plan.envs if e.group == group and e.window)
-        chosen = walk_forward.selected(runs, env.lower_is_better)
         windows = [e for e in plan.envs if e.group == group and e.window]
+        env = windows[0]  # the windows share the id, config and report settings
+        chosen = walk_forward.selected(runs, env.lower_is_better)
         header = ["agent"]
         header += [f"{e.window['test_start']} – {e.window['test_end']}" for e in windows]
         header += ["mean (selected)", "mean (all seeds)"]

@@ -1,10 +1,11 @@
-"""What the market environments share: date-range checks and the differential Sharpe ratio."""
+"""What the market environments share: date ranges, episode starts, differential Sharpe."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from numba import njit
 
@@ -38,6 +39,40 @@ def check_range(config: Any) -> None:
     check_choice("mode", config.mode, MODES)
 
 
+class DatedEpisodes:
+    """Episode starts in a price history, for the systems of the stock and portfolio envs.
+
+    A system sets ``config`` (with ``mode`` and ``episode_length``), ``first`` and ``last``
+    (the range's rows), ``num_copies``, ``state`` (one row per copy, the current price row
+    in column :attr:`time_column`) and ``initial_state``.
+    """
+
+    time_column = 0
+    config: Any
+    first: int
+    last: int
+    num_copies: int
+    state: np.ndarray
+    initial_state: np.ndarray
+
+    def draw_starts(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        """Start rows of ``count`` new episodes: random (train) or the range's first (backtest)."""
+        if self.config.mode == "backtest":
+            return np.full(count, self.first)
+        return rng.integers(self.first, self.last - self.config.episode_length + 1, size=count)
+
+    def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
+        """Start new episodes (all cash) in the copies of ``mask`` (all if ``None``).
+
+        Returns:
+            The indices of the reset copies.
+        """
+        index = np.arange(self.num_copies) if mask is None else np.flatnonzero(mask)
+        self.state[index] = self.initial_state
+        self.state[index, self.time_column] = self.draw_starts(rng, len(index))
+        return index
+
+
 @njit(cache=True, inline="always")
 def differential_sharpe(
     r: float, a: float, b: float, eta: float, var_floor: float
@@ -56,3 +91,30 @@ def differential_sharpe(
     variance = max(b - a * a, var_floor)
     d = (b * da - 0.5 * a * db) / (variance * math.sqrt(variance))
     return d, a + eta * da, b + eta * db
+
+
+def record_step(
+    env: Any, actions: np.ndarray, parts_of: Any, names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """One step of the batch of an execution or market-making env (single or vector).
+
+    Reads the env's ``system``, ``np_random``, ``_reward``, ``_weights`` and ``config``.
+
+    Returns:
+        Observations, rewards ``(B,)``, the system's end flags, and the infos
+        (``reward_parts`` from ``parts_of(record)``; ``kpi``: the record's columns by
+        ``names``), one row per copy; the single env reads row 0 (:func:`first_copy`).
+    """
+    observations, record, done = env.system.step(actions, env.np_random)
+    parts = parts_of(record)
+    rewards = np.asarray(env._reward(parts, env._weights, env.config))
+    kpis = {name: record[:, k] for k, name in enumerate(names)}
+    return observations, rewards, done, {"reward_parts": parts, "kpi": kpis}
+
+
+def first_copy(infos: dict[str, Any]) -> dict[str, Any]:
+    """The single env's infos: row 0 of each batched array, as Python floats."""
+    return {
+        key: {name: float(value[0]) for name, value in group.items()}
+        for key, group in infos.items()
+    }

@@ -11,6 +11,7 @@ from gymnasium import spaces
 
 from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
 from fieldgym.envs.core.vector import BatchVectorEnv
+from fieldgym.envs.trading.common import first_copy, record_step
 from fieldgym.envs.trading.execution.config import ExecutionConfig
 from fieldgym.envs.trading.execution.dynamics import OBSERVATION, RECORD, ExecutionSystem
 
@@ -121,13 +122,10 @@ class OptimalExecutionEnv(gym.Env):
         return self.system.observe()[0], {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        observation, record, done = self.system.step(np.asarray(action)[None], self.np_random)
-        parts = reward_parts(record)
-        reward = float(self._reward(parts, self._weights, self.config)[0])
-        info = {
-            "reward_parts": {name: float(value[0]) for name, value in parts.items()},
-            "kpi": dict(zip(RECORD, record[0].tolist(), strict=True)),
-        }
+        observation, rewards, done, infos = record_step(
+            self, np.asarray(action)[None], reward_parts, RECORD
+        )
+        reward, info = float(rewards[0]), first_copy(infos)
         return observation[0], reward, bool(done[0, 0]), False, info
 
 
@@ -160,12 +158,6 @@ class OptimalExecutionVectorEnv(BatchVectorEnv):
     def _advance(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        observations, record, done = self.system.step(actions, self.np_random)
-        parts = reward_parts(record)
-        rewards = np.asarray(self._reward(parts, self._weights, self.config))
-        infos: dict[str, Any] = {
-            "reward_parts": parts,
-            "kpi": {name: record[:, k] for k, name in enumerate(RECORD)},
-        }
+        observations, rewards, done, infos = record_step(self, actions, reward_parts, RECORD)
         terminated = done[:, 0].copy()
         return observations, rewards, terminated, np.zeros(self.num_envs, dtype=bool), infos

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.envs.trading.common import differential_sharpe
+from fieldgym.envs.trading.common import DatedEpisodes, differential_sharpe
 from fieldgym.envs.trading.market import (
     FEATURE_BOUND,
     episode_bounds,
@@ -223,7 +223,7 @@ def observation_layout(config: PortfolioConfig, n_assets: int) -> dict[str, tupl
     return layout
 
 
-class PortfolioSystem:
+class PortfolioSystem(DatedEpisodes):
     """``B`` copies of one portfolio over one price history: state, reset and step.
 
     Args:
@@ -236,6 +236,8 @@ class PortfolioSystem:
         ConfigError: If the date range is too short for the warm-up or, in training mode,
             for one episode of ``episode_length`` days.
     """
+
+    time_column = TIME
 
     def __init__(
         self, config: PortfolioConfig, num_copies: int, max_steps: int | None = None
@@ -281,23 +283,6 @@ class PortfolioSystem:
         self.record_width = len(RECORD) + self.n_assets + 1
         self._record = np.empty((num_copies, self.record_width))
         self._truncated = np.empty(num_copies, dtype=bool)
-
-    def draw_starts(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        """Start rows of ``count`` new episodes: random (train) or the range's first (backtest)."""
-        if self.config.mode == "backtest":
-            return np.full(count, self.first)
-        return rng.integers(self.first, self.last - self.config.episode_length + 1, size=count)
-
-    def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
-        """Start new episodes in the copies selected by ``mask`` (all if ``None``): all cash.
-
-        Returns:
-            The indices of the reset copies.
-        """
-        index = np.arange(self.num_copies) if mask is None else np.flatnonzero(mask)
-        self.state[index] = self.initial_state
-        self.state[index, TIME] = self.draw_starts(rng, len(index))
-        return index
 
     def step(
         self, actions: np.ndarray, reuse: bool = False

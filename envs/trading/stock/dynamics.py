@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.envs.trading.common import differential_sharpe
+from fieldgym.envs.trading.common import DatedEpisodes, differential_sharpe
 from fieldgym.envs.trading.market import FEATURE_BOUND, episode_bounds, price_history
 from fieldgym.envs.trading.stock.config import StockConfig
 from fieldgym.envs.trading.stock.features import stock_features
@@ -167,7 +167,7 @@ def market_arrays(config: StockConfig) -> tuple:
     )
 
 
-class StockSystem:
+class StockSystem(DatedEpisodes):
     """``B`` copies of one trading account on one asset: state, reset and step.
 
     Args:
@@ -178,6 +178,8 @@ class StockSystem:
     Raises:
         ConfigError: If the range is too short for the warm-up or for one training episode.
     """
+
+    time_column = TIME
 
     def __init__(self, config: StockConfig, num_copies: int, max_steps: int | None = None):
         self.config = config
@@ -214,23 +216,6 @@ class StockSystem:
         self.state = np.tile(self.initial_state, (num_copies, 1))
         self._record = np.empty((num_copies, len(RECORD)))
         self._done = np.empty((num_copies, 2), dtype=bool)
-
-    def draw_starts(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        """Start bars of ``count`` new episodes: random (train) or the range's first (backtest)."""
-        if self.config.mode == "backtest":
-            return np.full(count, self.first)
-        return rng.integers(self.first, self.last - self.config.episode_length + 1, size=count)
-
-    def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
-        """Start new episodes (all cash) in the copies of ``mask`` (all if ``None``).
-
-        Returns:
-            The indices of the reset copies.
-        """
-        index = np.arange(self.num_copies) if mask is None else np.flatnonzero(mask)
-        self.state[index] = self.initial_state
-        self.state[index, TIME] = self.draw_starts(rng, len(index))
-        return index
 
     def step(
         self, actions: np.ndarray, reuse: bool = False

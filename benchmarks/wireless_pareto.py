@@ -63,17 +63,8 @@ def main() -> None:
     parser.add_argument("--learners", nargs="*", default=list(LEARNERS))
     parser.add_argument("--out", type=Path, default=Path("reports/wireless_offloading"))
     parser.add_argument("--models", type=Path, default=Path("runs/wireless_pareto/models"))
-    parser.add_argument(
-        "--from-run",
-        type=Path,
-        help="instead: the fronts of a finished `fieldgym compare` run of an offloading "
-        "scenario whose environments differ by preference (one point per environment)",
-    )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    if args.from_run is not None:
-        from_run(args.from_run, args.out)
-        return
 
     target = EnvTarget(ENV_ID)
     conditioned = EnvTarget(ENV_ID, {"preference_sampling": "uniform"})
@@ -179,43 +170,6 @@ def knee_section(points: pd.DataFrame, ref: tuple[float, float] = KNEE_REF) -> l
     ]
     lines += [f"| {r.agent} | {r.hypervolume:.4f} |" for r in hv.itertuples()]
     return [*lines, ""]
-
-
-def from_run(run_dir: Path, out: Path) -> None:
-    """Fronts and hypervolumes of a scenario run's agents, one point per environment."""
-    from fieldgym.scenarios.store import load_results, read_plan
-
-    plan = read_plan(run_dir)
-    weights = {e.label: float(e.kwargs.get("preference", (0.5, 0.5))[0]) for e in plan.envs}
-    results = load_results(run_dir)
-    table = results.assign(w_delay=results["env"].map(weights))
-    config = EnvTarget(ENV_ID, dict(plan.envs[0].kwargs)).config
-    points = objective_points(table, config.delay_scale_s, config.energy_scale_j)
-    hv = hypervolume_table(points)
-    out.mkdir(parents=True, exist_ok=True)
-    points.to_csv(out / "scenario_pareto.csv", index=False)
-    hv.to_csv(out / "scenario_hypervolume.csv", index=False)
-    plot_fronts(points, out / "scenario_pareto.png", f"Fronts of the run {plan.name}")
-    lines = [
-        f"# Pareto fronts of the scenario run `{plan.name}`",
-        "",
-        f"Made by `.venv/bin/python benchmarks/wireless_pareto.py --from-run {run_dir}` from "
-        f"its stored results: one point per agent and environment (delay weights "
-        f"{sorted(set(weights.values()))}), the mean over training seeds and evaluation "
-        "episodes of the scaled delay objective and energy; hypervolume by pymoo against "
-        "the shared reference point (the worst point seen, plus 10%).",
-        "",
-        "![fronts](scenario_pareto.png)",
-        "",
-        *markdown_table(hv.round(4)),
-        "",
-        "## Points",
-        "",
-        *markdown_table(points.round(4)),
-        "",
-    ]
-    (out / "scenario_pareto.md").write_text("\n".join(lines), encoding="utf-8")
-    print(hv.to_string(index=False))
 
 
 def markdown_table(frame: pd.DataFrame) -> list[str]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
+from collections.abc import Callable
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +33,12 @@ class DomainView:
         stack: Metric columns whose means stack into one bar per agent.
         stack_label: The y-axis label of the stacked bars.
         higher_is_better: Metrics where more is better; every other metric is a cost.
+        section: Builds a report section of the domain's own from a whole run:
+            ``section(plan, results, out, colors)`` gets the plan, the episode rows of the
+            domain's environments, the report folder (for figures) and the agents'
+            colours, and returns a :class:`~fieldgym.scenarios.tables.Section` or ``None``
+            when the run has nothing for it (the wireless Pareto fronts over the
+            preferences of a run's environments).
     """
 
     metrics: tuple[str, ...] = ("episode_return", "length")
@@ -42,6 +50,7 @@ class DomainView:
     stack: tuple[str, ...] = ()
     stack_label: str = ""
     higher_is_better: tuple[str, ...] = ("episode_return",)
+    section: Callable[..., Any] | None = None
 
     def lower_is_better(self, metric: str) -> bool:
         """Whether a smaller value of ``metric`` is better."""

@@ -30,8 +30,9 @@ import pandas as pd
 from fieldgym.envs.core.errors import DataError
 from fieldgym.scenarios import aggregates as agg
 from fieldgym.scenarios import suite_plots
-from fieldgym.scenarios.report import Table, env_text, fmt
+from fieldgym.scenarios.render import md_table
 from fieldgym.scenarios.spec import EnvPlan, Plan
+from fieldgym.scenarios.tables import Section, Table, env_text, fmt
 
 BASELINE_RUN = -1
 """The ``seed`` of a baseline's single run in a score table."""
@@ -49,6 +50,16 @@ FIGURES = {
 }
 """The comparison's PNG files in the report folder."""
 SCORE_COLUMNS = ("agent", "task", "seed", "score", "episodes")
+LEADERBOARD = "leaderboard.md"
+"""The suite's Markdown leaderboard in the report folder."""
+SCORES_INTRO = (
+    "Each run's score (one agent, task and training seed; baselines run once per task) is "
+    "the mean of the task's headline metric over the evaluation episodes, normalized per "
+    "task so that the random agent scores 0 and the task's reference agent 1 (costs are "
+    "mapped the same way with the sign reversed: higher is better everywhere). Aggregates "
+    "pool the agents that run on every task; 'reference' is the tasks' reference agents "
+    "taken together."
+)
 
 
 @dataclasses.dataclass
@@ -313,7 +324,54 @@ def _learning_curves(plan: Plan, curves: pd.DataFrame, tasks: list[str]) -> pd.D
     return rows[columns].reset_index(drop=True)
 
 
-# Tables of the report.
+# The report's section and the leaderboard.
+
+
+def section(plan: Plan, c: Comparison) -> Section:
+    """The comparison as the report's first section, linking :data:`LEADERBOARD`."""
+    return Section(
+        "Cross-domain comparison",
+        tables(plan, c),
+        c.figures,
+        intro=f"{SCORES_INTRO} Method: {agg.METHOD}.",
+        notes=c.notes,
+        links=[("Leaderboard", LEADERBOARD)],
+    )
+
+
+def leaderboard(plan: Plan, meta: dict[str, Any], budget: Table, cross: Section) -> str:
+    """``leaderboard.md``: how it was made, then the comparison's tables and figures.
+
+    ``meta`` is the report's run metadata plus ``compare``, the command that reruns it.
+    """
+    out = [f"# Leaderboard: {plan.name}", ""]
+    if plan.description:
+        out += [plan.description, ""]
+    out += [
+        f"- Regenerate (reuses finished trials, reruns missing ones): `{meta['compare']}`; "
+        "add `--fresh` to rerun every trial",
+        f"- Report only, from the stored results: `{meta['command']}`",
+        f"- Date: generated {meta['generated']}; trials finished {meta['run_span']}",
+        f"- Machine: {'; '.join(meta['machines']) or '–'}; {meta['workers']} worker "
+        f"process(es), {fmt(meta['trial_seconds'])} s of trial time in total "
+        f"(report built on {meta['report_machine']})",
+        f"- Protocol: {meta['protocol']}",
+        f"- Scores: {SCORES_INTRO}",
+        f"- Statistics: {agg.METHOD}",
+        "",
+    ]
+    if meta["missing"]:
+        out += [f"**Missing trials ({len(meta['missing'])}):** {', '.join(meta['missing'])}", ""]
+    out += [f"**Note:** {note}\n" for note in cross.notes]
+    out += [md_table(t) for t in cross.tables]
+    out.append(md_table(dataclasses.replace(budget, title="Budget per agent")))
+    out += ["### Plots", ""]
+    out += [f"- [{caption}]({name})" for caption, name in cross.figures]
+    out += [
+        "- Every task's own tables and figures: [index.html](index.html), [results.md](results.md)",
+        "",
+    ]
+    return "\n".join(out)
 
 
 def _normalized(point: float, low: float, high: float) -> str:

@@ -127,8 +127,13 @@ def hypervolume_table(points: pd.DataFrame, ref_point: np.ndarray | None = None)
     return pd.DataFrame(rows).sort_values("hypervolume", ascending=False, ignore_index=True)
 
 
-def plot_fronts(points: pd.DataFrame, path: str | Path, title: str = "") -> Path:
-    """Save a plot of each agent's points and Pareto front (scaled objectives) to ``path``."""
+def plot_fronts(
+    points: pd.DataFrame, path: str | Path, title: str = "", colors: dict | None = None
+) -> Path:
+    """Save a plot of each agent's points and Pareto front (scaled objectives) to ``path``.
+
+    ``colors`` maps agents to matplotlib colours (default: the colour cycle).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -137,7 +142,8 @@ def plot_fronts(points: pd.DataFrame, path: str | Path, title: str = "") -> Path
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     for agent, group in points.groupby("agent", sort=False):
         xy = group[["delay", "energy"]].to_numpy()
-        (line,) = ax.plot(*pareto_front(xy).T, marker="o", label=str(agent))
+        color = (colors or {}).get(agent)
+        (line,) = ax.plot(*pareto_front(xy).T, marker="o", label=str(agent), color=color)
         ax.scatter(*xy.T, s=12, color=line.get_color(), alpha=0.4)
     ax.set_xlabel("delay objective / delay_scale_s")
     ax.set_ylabel("energy / energy_scale_j")

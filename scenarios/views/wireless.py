@@ -1,12 +1,104 @@
-"""What wireless reports show: server backlogs over an episode and the delay breakdown.
+"""What wireless reports show: backlogs, the delay breakdown and Pareto fronts.
 
-The domain's two environments share this view; each table keeps only the metrics its
+Server backlogs over an episode, the delay breakdown per agent, and the Pareto fronts of a
+run whose offloading environments differ by preference (:func:`pareto_section`). The
+domain's two environments share this view; each table keeps only the metrics its
 environment reports (offloading: delay, energy, drops; UAVs: association and rates).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
 from fieldgym.scenarios.domains import DomainView
+
+OFFLOADING = "fieldgym/EdgeOffloading-v0"
+PARETO_FIGURE = "pareto_fronts.png"
+
+
+def pareto_section(plan: Any, results: pd.DataFrame, out: Path, colors: dict[str, Any]) -> Any:
+    """The agents' Pareto fronts over the preferences of the run's offloading environments.
+
+    Each (agent, environment) gives one point: the mean over training seeds and evaluation
+    episodes of the delay objective and energy per task, divided by the environment's
+    reward scales. Hypervolumes are pymoo's, against one reference point shared by every
+    agent (the worst point seen, plus 10%). ``None`` when fewer than two preferences ran
+    or the environments' scales differ (their points would not share axes).
+    """
+    from fieldgym.agents.target import EnvTarget
+    from fieldgym.agents.wireless.pareto import hypervolume_table, objective_points, plot_fronts
+    from fieldgym.scenarios.tables import Section, Table, fmt
+
+    configs = {
+        e.label: EnvTarget(e.id, dict(e.kwargs)).config
+        for e in plan.envs
+        if e.id == OFFLOADING and e.label in set(results["env"])
+    }
+    weights = {label: float(c.preference[0]) for label, c in configs.items()}
+    scales = {(c.delay_scale_s, c.energy_scale_j) for c in configs.values()}
+    if len(set(weights.values())) < 2 or len(scales) != 1:
+        return None
+    (delay_scale, energy_scale) = scales.pop()
+    rows = results[results["env"].isin(list(configs))]
+    points = objective_points(
+        rows.assign(w_delay=rows["env"].map(weights)), delay_scale, energy_scale
+    )
+    hv = hypervolume_table(points)
+    plot_fronts(points, out / PARETO_FIGURE, f"Fronts of {plan.name}", colors)
+    baselines = [a.label for a in plan.agents if not a.learns]
+    best = hv.loc[hv["agent"].isin(baselines), "hypervolume"].max()
+    header = [
+        "agent",
+        "kind",
+        "hypervolume",
+        "vs best baseline",
+        "front size",
+        "min delay",
+        "min energy",
+    ]
+    ranking = [
+        [
+            r.agent,
+            "baseline" if r.agent in baselines else "learner",
+            f"{r.hypervolume:.4f}",
+            f"{r.hypervolume / best:.3f}" if best > 0 else "–",
+            str(r.front_size),
+            fmt(r.min_delay),
+            fmt(r.min_energy),
+        ]
+        for r in hv.itertuples()
+    ]
+    point_rows = [
+        [r.agent, f"{r.w_delay:g}", fmt(r.delay), fmt(r.energy)] for r in points.itertuples()
+    ]
+    ref = (hv["ref_delay"].iloc[0], hv["ref_energy"].iloc[0])
+    return Section(
+        "Pareto fronts over the preferences",
+        [
+            Table(
+                "Hypervolume of each agent's front (higher is better)",
+                header,
+                ranking,
+                f"Reference point (scaled delay, energy): ({ref[0]:.3f}, {ref[1]:.3f}).",
+            ),
+            Table(
+                "Points (scaled objectives per delay weight)",
+                ["agent", "w_delay", "delay", "energy"],
+                point_rows,
+            ),
+        ],
+        [("Each agent's points and Pareto front (lower-left is better)", PARETO_FIGURE)],
+        intro=(
+            f"One point per agent and delay weight ({sorted(set(weights.values()))}): the mean "
+            f"delay objective / {delay_scale:g} s and energy / {energy_scale:g} J per task over "
+            "every training seed and evaluation episode. Hypervolume by pymoo against one "
+            "reference point shared by all agents (the worst point seen, plus 10%)."
+        ),
+    )
+
 
 VIEW = DomainView(
     metrics=(
@@ -38,4 +130,5 @@ VIEW = DomainView(
         "avg_rate_mbps",
         "jain_fairness",
     ),
+    section=pareto_section,
 )

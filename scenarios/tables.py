@@ -1,0 +1,229 @@
+"""The report's tables: cells formatted once, rendered to HTML and Markdown alike.
+
+A :class:`Table` is a title, a header and rows of already formatted strings; a
+:class:`Section` groups tables and figures under a heading (the suite's cross-domain
+comparison, a domain's own section such as the wireless Pareto fronts). The builders here
+turn a run's summaries into the tables every report has: the headline ranking, the
+metrics, the budgets and the walk-forward windows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import pandas as pd
+
+from fieldgym.scenarios import walk_forward
+from fieldgym.scenarios.spec import EnvPlan, Plan
+
+
+@dataclasses.dataclass
+class Table:
+    """A table of formatted cells, rendered to HTML and Markdown alike."""
+
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+@dataclasses.dataclass
+class EnvSection:
+    """What the report shows of one environment."""
+
+    env: EnvPlan
+    tables: list[Table]
+    figures: list[tuple[str, str]]
+    """``(caption, file name)`` of each PNG."""
+
+
+@dataclasses.dataclass
+class Section:
+    """A report section beyond the per-environment ones: a heading, text, tables, figures.
+
+    Rendered in this order: ``title``, ``intro``, each note (highlighted), the ``links``,
+    the first table, the figures, then the other tables.
+    """
+
+    title: str
+    tables: list[Table]
+    figures: list[tuple[str, str]]
+    """``(caption, file name)`` of each PNG in the report folder."""
+    intro: str = ""
+    notes: list[str] = dataclasses.field(default_factory=list)
+    links: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    """``(text, file name)`` of files in the report folder the section points to."""
+
+
+def fmt(value: Any) -> str:
+    """A number with a precision that suits its size; ``–`` for missing values."""
+    if value is None or pd.isna(value):
+        return "–"
+    x = float(value)
+    size = abs(x)
+    if size >= 1000:
+        return f"{x:,.0f}"
+    if size >= 10:
+        return f"{x:.1f}"
+    if size >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def interval(mean: float, low: float, high: float) -> str:
+    """``mean [low, high]``, or the mean alone without an interval."""
+    if pd.isna(low):
+        return fmt(mean)
+    return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
+
+
+def plus_minus(mean: float, low: float, high: float) -> str:
+    """``mean ± half-width``, or the mean alone without an interval."""
+    if pd.isna(low):
+        return fmt(mean)
+    return f"{fmt(mean)} ± {fmt((high - low) / 2)}"
+
+
+def env_text(env: EnvPlan) -> str:
+    """The environment as ``ID (field=value, ...)``."""
+    config = ", ".join(f"{k}={v!r}" for k, v in env.kwargs.items()) or "default config"
+    return f"{env.id} ({config})"
+
+
+def headline_table(
+    plan: Plan, env: EnvPlan, summary: pd.DataFrame, gap: pd.DataFrame, agents: list[str]
+) -> Table:
+    """Agents ranked by the headline metric, with the paired gap to the reference agent."""
+    head = summary[summary["metric"] == env.headline].set_index("agent")
+    ranked = sorted(agents, key=lambda a: head.loc[a, "mean"] * (1 if env.lower_is_better else -1))
+    header = [
+        "#",
+        "agent",
+        "kind",
+        "train steps",
+        f"{env.headline} (95% CI)",
+        "seed sd",
+        "episodes",
+    ]
+    if env.reference:
+        header.insert(5, f"vs {env.reference} (95% CI)")
+    gaps = gap.set_index("agent") if not gap.empty else None
+    rows = []
+    for rank, agent in enumerate(ranked, start=1):
+        a = plan.agent(agent)
+        row = head.loc[agent]
+        cells = [
+            str(rank),
+            agent if a.name == agent else f"{agent} ({a.name})",
+            "learner" if a.learns else "baseline",
+            f"{a.train_steps:,}" if a.learns else "–",
+            interval(row["mean"], row["ci_low"], row["ci_high"]),
+            fmt(row["seed_sd"]),
+            str(int(row["n"])),
+        ]
+        if env.reference:
+            if agent == env.reference:
+                cells.insert(5, "reference")
+            elif gaps is not None and agent in gaps.index:
+                g = gaps.loc[agent]
+                cells.insert(5, f"{g['pct']:+.1f}% [{g['pct_low']:+.1f}, {g['pct_high']:+.1f}]")
+            else:
+                cells.insert(5, "–")
+        rows.append(cells)
+    direction = "lower is better" if env.lower_is_better else "higher is better"
+    return Table(f"Ranking by {env.headline} ({direction})", header, rows)
+
+
+def metric_table(env: EnvPlan, summary: pd.DataFrame, agents: list[str]) -> Table:
+    """Each agent's mean and interval of every metric the environment shows."""
+    means = summary.set_index(["agent", "metric"])
+    rows = []
+    for agent in agents:
+        cells = [agent]
+        for metric in env.metrics:
+            if (agent, metric) in means.index:
+                r = means.loc[(agent, metric)]
+                cells.append(plus_minus(r["mean"], r["ci_low"], r["ci_high"]))
+            else:
+                cells.append("–")
+        rows.append(cells)
+    return Table("Metrics (mean ± 95% CI half-width)", ["agent", *env.metrics], rows)
+
+
+def budget_table(plan: Plan, records: list[dict[str, Any]]) -> Table:
+    """Each agent's training budget, parameters, finished trials and mean wall times."""
+    times: dict[str, list[dict[str, float]]] = {}
+    for record in records:
+        times.setdefault(record["key"]["agent"], []).append(record["wall_time"])
+    rows = []
+    for agent in plan.agents:
+        spent = times.get(agent.label, [])
+        trials = sum(agent.label in e.agents for e in plan.envs) * (
+            len(plan.seeds) if agent.learns else 1
+        )
+        mean_fit = sum(t["fit"] for t in spent) / len(spent) if spent else math.nan
+        mean_eval = sum(t["evaluate"] for t in spent) / len(spent) if spent else math.nan
+        rows.append(
+            [
+                agent.label,
+                agent.name,
+                "learner" if agent.learns else "baseline",
+                f"{agent.train_steps:,}" if agent.learns else "–",
+                ", ".join(f"{k}={v}" for k, v in agent.params.items()) or "defaults",
+                f"{len(spent)}/{trials}",
+                fmt(mean_fit) if agent.learns else "–",
+                fmt(mean_eval),
+            ]
+        )
+    header = [
+        "agent",
+        "name",
+        "kind",
+        "train steps",
+        "params",
+        "trials",
+        "fit s/trial",
+        "eval s/trial",
+    ]
+    return Table("Budgets", header, rows)
+
+
+def walk_forward_tables(plan: Plan, records: list[dict[str, Any]]) -> list[Table]:
+    """One table per walk-forward environment: the selected seeds' test scores per window."""
+    table = walk_forward.scores(records, plan)
+    out = []
+    for group, runs in table.groupby("group", sort=False):
+        windows = [e for e in plan.envs if e.group == group and e.window]
+        env = windows[0]  # the windows share the id, config and report settings
+        chosen = walk_forward.selected(runs, env.lower_is_better)
+        header = ["agent"]
+        header += [f"{e.window['test_start']} – {e.window['test_end']}" for e in windows]
+        header += ["mean (selected)", "mean (all seeds)"]
+        rows = []
+        for agent in dict.fromkeys(chosen["agent"]):
+            mine = chosen[chosen["agent"] == agent].set_index("window")
+            cells = [agent]
+            for e in windows:
+                if e.label in mine.index:
+                    row = mine.loc[e.label]
+                    seed = "" if pd.isna(row["seed"]) else f" (seed {int(row['seed'])})"
+                    cells.append(f"{fmt(row['test'])}{seed}")
+                else:
+                    cells.append("–")
+            cells += [fmt(mine["test"].mean()), fmt(mine["test_all_seeds"].mean())]
+            rows.append(cells)
+        direction = "lower" if env.lower_is_better else "higher"
+        first = windows[0].window
+        out.append(
+            Table(
+                f"{group}: test {env.headline} per window ({direction} is better)",
+                header,
+                rows,
+                f"Windows: training from {first['train_start']}, "
+                f"{len(windows)} windows rolled by the test length; seeds selected on "
+                f"validation {env.headline}.",
+            )
+        )
+    return out

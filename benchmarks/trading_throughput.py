@@ -1,4 +1,4 @@
-"""Steps per second of the trading environments beside gym-anytrading, in one run.
+"""Steps per second of the trading environments beside gym-anytrading and FinRL, in one run.
 
 Run from the repository root::
 
@@ -11,16 +11,14 @@ wall time; random actions sampled before the clock starts):
 * ``fieldgym/StockTrading-v0`` and ``fieldgym/PortfolioAllocation-v0`` (20 assets), the
   single env through ``gymnasium.make`` and unwrapped (``env.unwrapped.step``), and the
   native vector env at 1, 64 and 1024 copies;
-* the peer, gym-anytrading's ``stocks-v0`` (its bundled GOOGL data), in a venv of its own
-  under ``~/.cache/fieldgym-bench/`` (pins in ``benchmarks/trading_peers_anytrading.txt``),
-  by this same file in ``--peer-worker`` mode. A peer that does not install is reported
-  with pip's error line.
-
-FinRL's ``StockTradingEnv`` is not measured: FinRL 0.3.7's wheel declares no dependencies,
-and importing its env module runs ``finrl/__init__.py``, which imports its training and
-paper-trading code (alpaca-trade-api, torch, wrds, ...); a venv for it would pull a
-multi-gigabyte torch build from PyPI for an environment of a few hundred lines. The
-issue's figure for it (about 84 steps/s with 20 assets) is quoted in the report.
+* the peers, each in a venv of its own under ``~/.cache/fieldgym-bench/`` (pins in
+  ``benchmarks/trading_peers_<name>.txt``), by this same file in ``--peer-worker`` mode:
+  gym-anytrading's ``stocks-v0`` (its bundled GOOGL data) and FinRL's ``StockTradingEnv``
+  on the same 20 S&P 500 stocks the portfolio env uses (skfolio's daily closes, written by
+  this process to a CSV the worker reads, with FinRL's ``close_30_sma`` and ``close_60_sma``
+  indicators computed by pandas). FinRL's env module is loaded by its file path: importing
+  the ``finrl`` package would run its ``__init__``, which pulls in its training and
+  paper-trading stack. A peer that does not install is reported with pip's error line.
 
 Writes ``reports/benchmarks/trading_throughput.md`` and ``.json``. Only the standard library
 and numpy are imported at module level, so the peers' venvs can run the worker mode.
@@ -55,6 +53,12 @@ PEERS = {
         "requirements": ROOT / "benchmarks" / "trading_peers_anytrading.txt",
         "reference": 97_000.0,
         "compare_to": "fieldgym/StockTrading-v0",
+    },
+    "finrl": {
+        "name": "FinRL StockTradingEnv (20 assets)",
+        "requirements": ROOT / "benchmarks" / "trading_peers_finrl.txt",
+        "reference": 84.0,
+        "compare_to": "fieldgym/PortfolioAllocation-v0",
     },
 }
 TARGETS = (
@@ -121,6 +125,81 @@ def anytrading_worker(seconds: float, repeats: int, warmup: float) -> dict[str, 
     return out
 
 
+FINRL_INDICATORS = ("close_30_sma", "close_60_sma")
+FINRL_DATA = CACHE / "finrl_sp500_20.csv"
+
+
+def write_finrl_data(path: Path) -> None:
+    """skfolio's 20 stocks in FinRL's long format: a day index, ``date, tic, close`` and the
+    indicators; rows with an indicator still undefined (the first 59 days) are dropped."""
+    from fieldgym.envs.trading.data import load_prices
+
+    prices = load_prices(source="skfolio_sp500")
+    frames = []
+    for tic in prices.columns:
+        close = prices[tic]
+        frames.append(
+            {
+                "date": prices.index,
+                "tic": tic,
+                "close": close.to_numpy(),
+                "close_30_sma": close.rolling(30).mean().to_numpy(),
+                "close_60_sma": close.rolling(60).mean().to_numpy(),
+            }
+        )
+    import pandas as pd
+
+    long = pd.concat([pd.DataFrame(f) for f in frames]).dropna()
+    long = long.sort_values(["date", "tic"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    long.to_csv(path, index=False)
+
+
+def finrl_worker(seconds: float, repeats: int, warmup: float, data: str) -> dict[str, Any]:
+    """FinRL's ``StockTradingEnv`` over the 20 stocks, made as its tutorials do (unwrapped)."""
+    import sysconfig
+
+    import pandas as pd
+
+    module_path = Path(sysconfig.get_paths()["purelib"]) / (
+        "finrl/meta/env_stock_trading/env_stocktrading.py"
+    )
+    spec = importlib.util.spec_from_file_location("finrl_env_stocktrading", module_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    df = pd.read_csv(data)
+    df.index = df["date"].factorize()[0]
+    stocks = df["tic"].nunique()
+    indicators = list(FINRL_INDICATORS)
+    env = module.StockTradingEnv(
+        df=df,
+        stock_dim=stocks,
+        hmax=100,
+        initial_amount=1_000_000,
+        num_stock_shares=[0] * stocks,
+        buy_cost_pct=[0.001] * stocks,
+        sell_cost_pct=[0.001] * stocks,
+        reward_scaling=1e-4,
+        state_space=1 + 2 * stocks + len(indicators) * stocks,
+        action_space=stocks,
+        tech_indicator_list=indicators,
+        print_verbosity=10**9,
+    )
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    actions = [env.action_space.sample() for _ in range(1000)]
+    out = {
+        "unwrapped": bench.time_steps(
+            bench.single_env_chunk(env, actions), seconds, repeats, warmup
+        )
+    }
+    from importlib.metadata import version
+
+    out["versions"] = {p: version(p) for p in ("FinRL", "gymnasium", "numpy", "pandas")}
+    out["assets"] = stocks
+    return out
+
+
 def peer_venv(name: str) -> tuple[Path | None, str]:
     """The peer's venv python (created once from its pins), or ``None`` and pip's error."""
     requirements = PEERS[name]["requirements"]
@@ -163,6 +242,9 @@ def measure_peer(name: str, seconds: float, repeats: int, warmup: float) -> dict
         return {**report, "status": "not installed", "error": reason}
     command = [str(python), str(Path(__file__).resolve()), "--peer-worker", name]
     command += ["--seconds", str(seconds), "--repeats", str(repeats), "--warmup", str(warmup)]
+    if name == "finrl":
+        write_finrl_data(FINRL_DATA)
+        command += ["--data", str(FINRL_DATA)]
     done = bench.run(command, timeout=600)
     if done.returncode != 0:
         error = bench.last_error_line(done.stderr or done.stdout)
@@ -178,7 +260,7 @@ def markdown(rows: list, peers: list[dict[str, Any]], args: argparse.Namespace) 
     """The report in Markdown."""
     median = {(r[1], r[2], r[3]): statistics.median(r[4]) for r in rows}
     lines = [
-        "# Trading environments: throughput beside gym-anytrading",
+        "# Trading environments: throughput beside gym-anytrading and FinRL",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {bench.cpu_model()} "
         f"({os.cpu_count()} cores, shared with other work: read the min-max). Regenerate:",
@@ -222,10 +304,6 @@ def markdown(rows: list, peers: list[dict[str, Any]], args: argparse.Namespace) 
             lines.append(
                 f"- {peer['name']}: {peer['status']}: `{peer['error']}` (issue's estimate {ref})."
             )
-    lines.append(
-        "- FinRL StockTradingEnv (20 assets): not measured (see the docstring of "
-        "`benchmarks/trading_throughput.py`); the issue's estimate: about 84 steps/s."
-    )
     lines += ["", "## Targets", "", "| target | measured (median) | met |", "|---|---:|---|"]
     for env_id, api, copies, minimum in TARGETS:
         value = median.get((env_id, "make" if api == "single" else api, copies))
@@ -245,6 +323,16 @@ def markdown(rows: list, peers: list[dict[str, Any]], args: argparse.Namespace) 
                 f"| `fieldgym/StockTrading-v0` {api} >= gym-anytrading {api} ({bench.fmt(theirs)}) "
                 f"| {bench.fmt(ours)} | {'met' if ours >= theirs else 'missed'} |"
             )
+    lines += ["", "## Ratios (fieldgym over peer, unwrapped single env)", ""]
+    for peer in peers:
+        env_id = PEERS[peer["worker"]]["compare_to"]
+        ours = median.get((env_id, "unwrapped", 1))
+        if peer["status"] == "ok" and ours and "unwrapped" in peer:
+            theirs = statistics.median(peer["unwrapped"])
+            lines.append(
+                f"- `{env_id}` over {peer['name']}: "
+                f"{ours / theirs:,.1f}x ({bench.fmt(ours)} vs {bench.fmt(theirs)} steps/s)"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -256,13 +344,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--copies", type=int, nargs="+", default=[1, 64, 1024])
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--peer-worker", choices=sorted(PEERS), help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.peer_worker:
+    if args.peer_worker == "anytrading":
         print(json.dumps(anytrading_worker(args.seconds, args.repeats, args.warmup)))
+        return 0
+    if args.peer_worker == "finrl":
+        print(json.dumps(finrl_worker(args.seconds, args.repeats, args.warmup, args.data)))
         return 0
     rows = measure_fieldgym(args.copies, args.seconds, args.repeats, args.warmup)
     peers = (

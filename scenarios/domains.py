@@ -34,11 +34,10 @@ class DomainView:
         stack_label: The y-axis label of the stacked bars.
         higher_is_better: Metrics where more is better; every other metric is a cost.
         section: Builds a report section of the domain's own from a whole run:
-            ``section(plan, results, out, colors)`` gets the plan, the episode rows of the
-            domain's environments, the report folder (for figures) and the agents'
-            colours, and returns a :class:`~fieldgym.scenarios.tables.Section` or ``None``
-            when the run has nothing for it (the wireless Pareto fronts over the
-            preferences of a run's environments).
+            ``section(run)`` gets a :class:`SectionInput` and returns a
+            :class:`~fieldgym.scenarios.tables.Section`, or ``None`` when the run has
+            nothing for it (the wireless Pareto fronts over a run's preferences, the
+            trading drawdowns, weights and tear sheets).
     """
 
     metrics: tuple[str, ...] = ("episode_return", "length")
@@ -55,6 +54,27 @@ class DomainView:
     def lower_is_better(self, metric: str) -> bool:
         """Whether a smaller value of ``metric`` is better."""
         return metric not in self.higher_is_better
+
+
+@dataclasses.dataclass(frozen=True)
+class SectionInput:
+    """What a domain's report section is built from: one run, restricted to the domain.
+
+    Attributes:
+        plan: The run's :class:`~fieldgym.scenarios.spec.Plan`.
+        envs: The plan's environments of the domain that have results.
+        results: Their evaluated episodes (:func:`~fieldgym.scenarios.store.results_table`).
+        records: Their trial records, traces included.
+        out: The report folder, where figures and linked files go.
+        colors: Each agent label's plot colour.
+    """
+
+    plan: Any
+    envs: list[Any]
+    results: Any
+    records: list[dict[str, Any]]
+    out: Any
+    colors: dict[str, Any]
 
 
 def _load_views() -> dict[str, DomainView]:

@@ -33,6 +33,11 @@ def agent_colors(agents: list[str]) -> dict[str, Any]:
     return {agent: palette[k % len(palette)] for k, agent in enumerate(agents)}
 
 
+def file_stem(label: str) -> str:
+    """``label`` as a file-name stem: characters other than letters, digits, - and _ become _."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
+
+
 def _save(fig: Any, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)

@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from fieldgym.scenarios import plots, stats, store, suite
-from fieldgym.scenarios.domains import domain_view
+from fieldgym.scenarios.domains import SectionInput, domain_view
 from fieldgym.scenarios.render import html_page, markdown_page
 from fieldgym.scenarios.spec import EnvPlan, Plan
 from fieldgym.scenarios.tables import (
@@ -103,7 +103,7 @@ def write_report(
     if plan.suite:
         cross = suite.section(plan, suite.compare(plan, results, curves, out, colors))
     before = [cross] if cross is not None else []
-    after = _domain_sections(plan, results, out, colors)
+    after = _domain_sections(plan, results, records, out, colors)
 
     walk = walk_forward_tables(plan, records)
     logs = _copy_training_logs(run_dir, records, out / store.TENSORBOARD) if tensorboard else None
@@ -170,7 +170,7 @@ def _env_section(
         summary = pd.concat([summary, rows[summary.columns]], ignore_index=True)
     summary.insert(0, "env", summary.pop("env"))
 
-    stem = _file_stem(env.label)
+    stem = plots.file_stem(env.label)
     figures = []
     learner_curves = curves[(curves["env"] == env.label) & curves["agent"].isin(agents)]
     baselines = {
@@ -189,7 +189,7 @@ def _env_section(
                 path.name,
             )
         )
-    traces = _first_traces(records, env.label, agents)
+    traces = store.first_traces(records, env.label, agents)
     if path := plots.levels(traces, view, colors, out / f"{stem}_levels.png"):
         figures.append(
             (
@@ -210,35 +210,32 @@ def _env_section(
 
 
 def _domain_sections(
-    plan: Plan, results: pd.DataFrame, out: Path, colors: dict[str, Any]
+    plan: Plan,
+    results: pd.DataFrame,
+    records: list[dict[str, Any]],
+    out: Path,
+    colors: dict[str, Any],
 ) -> list[Section]:
     """The sections of the plan's domains whose view defines one, in plan order."""
     sections = []
     for domain in dict.fromkeys(e.domain for e in plan.envs):
         view = domain_view(domain)
-        if view.section is None:
+        present = set(results["env"]) if not results.empty else set()
+        envs = [e for e in plan.envs if e.domain == domain and e.label in present]
+        if view.section is None or not envs:
             continue
-        labels = [e.label for e in plan.envs if e.domain == domain]
-        mine = results[results["env"].isin(labels)]
-        if not mine.empty and (section := view.section(plan, mine, out, colors)) is not None:
+        labels = {e.label for e in envs}
+        run = SectionInput(
+            plan,
+            envs,
+            results[results["env"].isin(labels)],
+            [r for r in records if r["key"]["env"] in labels],
+            out,
+            colors,
+        )
+        if (section := view.section(run)) is not None:
             sections.append(section)
     return sections
-
-
-def _first_traces(records: list[dict[str, Any]], env: str, agents: list[str]) -> dict[str, Any]:
-    """Each agent's trace from its trial with the lowest training seed."""
-    traces: dict[str, Any] = {}
-    ordered = sorted(
-        (r for r in records if r["key"]["env"] == env),
-        key=lambda r: (r["key"]["seed"] is not None, r["key"]["seed"] or 0),
-    )
-    for record in ordered:
-        traces.setdefault(record["key"]["agent"], record.get("trace"))
-    return {a: traces[a] for a in agents if traces.get(a)}
-
-
-def _file_stem(label: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
 
 
 def _meta(

@@ -290,11 +290,16 @@ def validate_trial(policy: Any, trial: Trial) -> list[dict[str, Any]] | None:
 
 
 def trace(episode: Any, domain: str) -> dict[str, Any]:
-    """The domain's per-step KPIs of one episode (lists, 4 decimals), for the levels plot."""
+    """The domain's per-step KPIs of one episode, for the report's per-step plots.
+
+    Numbers as lists rounded to 4 decimals; text KPIs (the market envs' dates) as text.
+    """
     kept = [name for name in domain_view(domain).trace_kpis if name in episode.kpis]
-    kpis = {
-        name: np.round(np.asarray(episode.kpis[name], dtype=float), 4).tolist() for name in kept
-    }
+    kpis = {}
+    for name in kept:
+        values = np.asarray(episode.kpis[name])
+        numeric = values.dtype.kind in "biuf"
+        kpis[name] = np.round(values.astype(float), 4).tolist() if numeric else values.tolist()
     kpis["reward"] = np.round(np.asarray(episode.kpis["reward"], dtype=float), 4).tolist()
     return {"seed": episode.seed, "kpis": kpis}
 

@@ -216,3 +216,19 @@ def load_curves(run_dir: str | Path, current_only: bool = True) -> pd.DataFrame:
     so far) and ``episode_return``, as the learner recorded them during ``fit``.
     """
     return curves_table(load_trials(run_dir, current_only))
+
+
+def first_traces(records: list[dict[str, Any]], env: str, agents: list[str]) -> dict[str, Any]:
+    """Each of ``agents``' trace on the environment labelled ``env``.
+
+    The trace of the agent's trial with the lowest training seed (baselines, which have
+    none, first); agents without a trace are left out.
+    """
+    traces: dict[str, Any] = {}
+    ordered = sorted(
+        (r for r in records if r["key"]["env"] == env),
+        key=lambda r: (r["key"]["seed"] is not None, r["key"]["seed"] or 0),
+    )
+    for record in ordered:
+        traces.setdefault(record["key"]["agent"], record.get("trace"))
+    return {a: traces[a] for a in agents if traces.get(a)}

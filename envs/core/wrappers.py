@@ -29,7 +29,8 @@ class RecordKPIs(gym.Wrapper):
 
     After each step, :attr:`kpis` maps each KPI name to the list of its per-step
     values since the last reset; :meth:`episode` returns them as arrays (one row per
-    step), ready for the domain's metrics function.
+    step), ready for the domain's metrics function. An env that dates its steps
+    (``info["date"]``, the market envs) also gets a ``date`` array of ISO strings.
     """
 
     def __init__(self, env: gym.Env) -> None:
@@ -49,6 +50,8 @@ class RecordKPIs(gym.Wrapper):
             prefix = "" if group == "kpi" else "reward_part/"
             for name, value in info.get(group, {}).items():
                 self.kpis.setdefault(prefix + name, []).append(np.copy(value))
+        if "date" in info:
+            self.kpis.setdefault("date", []).append(str(info["date"]))
         return obs, reward, terminated, truncated, info
 
     def episode(self) -> dict[str, np.ndarray]:

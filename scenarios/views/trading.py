@@ -8,7 +8,17 @@ the report draws it over the first evaluation episode of each agent: an equity c
 
 from __future__ import annotations
 
-from fieldgym.scenarios.domains import DomainView
+from typing import Any
+
+from fieldgym.scenarios.domains import DomainView, SectionInput
+
+
+def backtest_section(run: SectionInput) -> Any:
+    """Drawdowns, weights and tear sheets: :func:`fieldgym.scenarios.trading_report.section`."""
+    from fieldgym.scenarios.trading_report import section  # imports the report modules
+
+    return section(run)
+
 
 VIEW = DomainView(
     metrics=(
@@ -38,6 +48,7 @@ VIEW = DomainView(
         "remaining",
         "liquidity",
         "inventory",
+        "date",
     ),
     levels_kpi="value",
     levels_label="wealth (equity curve)",
@@ -57,4 +68,5 @@ VIEW = DomainView(
         "fills",
         "completion",
     ),
+    section=backtest_section,
 )

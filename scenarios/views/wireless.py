@@ -8,18 +8,15 @@ environment reports (offloading: delay, energy, drops; UAVs: association and rat
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from fieldgym.scenarios.domains import DomainView
+from fieldgym.scenarios.domains import DomainView, SectionInput
 
 OFFLOADING = "fieldgym/EdgeOffloading-v0"
 PARETO_FIGURE = "pareto_fronts.png"
 
 
-def pareto_section(plan: Any, results: pd.DataFrame, out: Path, colors: dict[str, Any]) -> Any:
+def pareto_section(run: SectionInput) -> Any:
     """The agents' Pareto fronts over the preferences of the run's offloading environments.
 
     Each (agent, environment) gives one point: the mean over training seeds and evaluation
@@ -32,10 +29,9 @@ def pareto_section(plan: Any, results: pd.DataFrame, out: Path, colors: dict[str
     from fieldgym.agents.wireless.pareto import hypervolume_table, objective_points, plot_fronts
     from fieldgym.scenarios.tables import Section, Table, fmt
 
+    plan, results = run.plan, run.results
     configs = {
-        e.label: EnvTarget(e.id, dict(e.kwargs)).config
-        for e in plan.envs
-        if e.id == OFFLOADING and e.label in set(results["env"])
+        e.label: EnvTarget(e.id, dict(e.kwargs)).config for e in run.envs if e.id == OFFLOADING
     }
     weights = {label: float(c.preference[0]) for label, c in configs.items()}
     scales = {(c.delay_scale_s, c.energy_scale_j) for c in configs.values()}
@@ -47,7 +43,7 @@ def pareto_section(plan: Any, results: pd.DataFrame, out: Path, colors: dict[str
         rows.assign(w_delay=rows["env"].map(weights)), delay_scale, energy_scale
     )
     hv = hypervolume_table(points)
-    plot_fronts(points, out / PARETO_FIGURE, f"Fronts of {plan.name}", colors)
+    plot_fronts(points, run.out / PARETO_FIGURE, f"Fronts of {plan.name}", run.colors)
     baselines = [a.label for a in plan.agents if not a.learns]
     best = hv.loc[hv["agent"].isin(baselines), "hypervolume"].max()
     header = [

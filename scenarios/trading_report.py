@@ -1,0 +1,165 @@
+"""The trading domain's report section: drawdowns, weights over time and tear sheets.
+
+From the traces the runner keeps of each agent's first evaluation episode (lowest
+training seed), per trading environment of a run:
+
+* ``<env>_drawdowns.png``: each agent's drawdown, ``value / running max - 1``;
+* ``<env>_weights.png``: each agent's portfolio weights over the backtest (stacked, cash
+  on top), when the environment reports weights (``PortfolioAllocation-v0``);
+* ``tearsheets/<env>__<agent>.html``: quantstats' HTML tear sheet of the agent's daily
+  returns, for dated backtests (the stock and portfolio envs), when quantstats is
+  installed. Walk-forward windows are left out (their per-window tables say it all).
+
+The equity curve itself is the report's levels plot (the view's ``levels_kpi``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import math
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fieldgym.scenarios import plots, store
+from fieldgym.scenarios.domains import SectionInput
+from fieldgym.scenarios.tables import Section
+
+TEAR_SHEETS = "tearsheets"
+"""The report subfolder of the quantstats tear sheets."""
+
+
+def section(run: SectionInput) -> Section | None:
+    """Drawdowns, weights and tear sheets of every trading environment with traces."""
+    figures: list[tuple[str, str]] = []
+    links: list[tuple[str, str]] = []
+    for env in run.envs:
+        agents = [a for a in env.agents if a in set(run.results["agent"])]
+        traces = {
+            a: t
+            for a, t in store.first_traces(run.records, env.label, agents).items()
+            if "value" in t["kpis"]
+        }
+        if not traces:
+            continue
+        stem = plots.file_stem(env.label)
+        drawdowns(traces, run.colors, run.out / f"{stem}_drawdowns.png")
+        figures.append(
+            (f"{env.label}: drawdown of wealth over the episode", f"{stem}_drawdowns.png")
+        )
+        if weights(traces, run.out / f"{stem}_weights.png"):
+            figures.append(
+                (f"{env.label}: portfolio weights (stacked, cash on top)", f"{stem}_weights.png")
+            )
+        if env.window is None:
+            for agent, path in tear_sheets(traces, run.out / TEAR_SHEETS, stem).items():
+                links.append((f"{env.label}: {agent}'s quantstats tear sheet", path))
+    if not figures:
+        return None
+    return Section(
+        "Backtest detail",
+        [],
+        figures,
+        intro=(
+            "From each agent's first evaluation episode (lowest training seed): drawdowns, "
+            "portfolio weights, and quantstats tear sheets of the dated backtests' daily "
+            "returns (after costs)."
+        ),
+        links=links,
+    )
+
+
+def drawdowns(traces: Mapping[str, Any], colors: Mapping[str, Any], path: Path) -> Path:
+    """One line per agent: wealth over its running maximum, minus 1."""
+    plt = plots.plt
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for agent, trace in traces.items():
+        value = np.asarray(trace["kpis"]["value"], dtype=float)
+        drawdown = value / np.maximum.accumulate(value) - 1.0
+        ax.plot(drawdown, linewidth=1.0, label=agent, color=colors.get(agent))
+    ax.set_xlabel("step")
+    ax.set_ylabel("drawdown")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=4)
+    fig.tight_layout()
+    fig.savefig(path, dpi=plots.DPI)
+    plt.close(fig)
+    return path
+
+
+def weights(traces: Mapping[str, Any], path: Path) -> Path | None:
+    """One panel per agent: its weights over time, stacked; ``None`` if none has weights."""
+    traces = {a: t for a, t in traces.items() if "weights" in t["kpis"]}
+    if not traces:
+        return None
+    plt = plots.plt
+    cols = 2
+    rows = math.ceil(len(traces) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(10, 2.6 * rows), squeeze=False, sharex=True)
+    for ax, (agent, trace) in zip(axes.flat, traces.items(), strict=False):
+        w = np.asarray(trace["kpis"]["weights"], dtype=float)
+        ax.stackplot(np.arange(len(w)), w.T, linewidth=0)
+        ax.set_ylim(0, 1)
+        ax.set_title(agent, fontsize=9)
+    for ax in axes.flat[len(traces) :]:
+        ax.set_visible(False)
+    fig.supxlabel("step")
+    fig.supylabel("weight (cash on top)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=plots.DPI)
+    plt.close(fig)
+    return path
+
+
+def daily_returns(trace: Mapping[str, Any]) -> pd.Series | None:
+    """The trace's per-step returns indexed by its dates, or ``None`` without dates."""
+    kpis = trace["kpis"]
+    if "date" not in kpis or "return" not in kpis:
+        return None
+    index = pd.DatetimeIndex(pd.to_datetime(kpis["date"]), name="date")
+    return pd.Series(np.asarray(kpis["return"], dtype=float), index=index, name="returns")
+
+
+def tear_sheets(traces: Mapping[str, Any], folder: Path, stem: str) -> dict[str, str]:
+    """Write quantstats' HTML tear sheet per dated agent; ``{agent: path in the report}``.
+
+    Nothing is written (an empty mapping) when quantstats is not installed.
+    """
+    if importlib.util.find_spec("quantstats") is None:
+        return {}
+    import quantstats as qs
+
+    written = {}
+    for agent, trace in traces.items():
+        returns = daily_returns(trace)
+        if returns is None or len(returns) < 2:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{stem}__{plots.file_stem(agent)}.html"
+        with _quiet():
+            qs.reports.html(returns, output=str(folder / name), title=f"{agent} ({stem})")
+        written[agent] = f"{folder.name}/{name}"
+    return written
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence what quantstats' drawing prints that says nothing about the run.
+
+    That is matplotlib's missing-font lines and seaborn's deprecation warnings.
+    """
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)

@@ -3,7 +3,7 @@
 From the traces the runner keeps of each agent's first evaluation episode (lowest
 training seed), per trading environment of a run:
 
-* ``<env>_drawdowns.png``: each agent's drawdown, ``value / running max - 1``;
+* ``<env>_drawdowns.png``: each agent's drawdown (see :func:`drawdowns`);
 * ``<env>_weights.png``: each agent's portfolio weights over the backtest (stacked, cash
   on top), when the environment reports weights (``PortfolioAllocation-v0``);
 * ``tearsheets/<env>__<agent>.html``: quantstats' HTML tear sheet of the agent's daily
@@ -76,15 +76,22 @@ def section(run: SectionInput) -> Section | None:
 
 
 def drawdowns(traces: Mapping[str, Any], colors: Mapping[str, Any], path: Path) -> Path:
-    """One line per agent: wealth over its running maximum, minus 1."""
+    """One line per agent: its drawdown over the episode.
+
+    Relative (``value / running max - 1``) when every traced value is positive (wealth of
+    the stock and portfolio envs), otherwise in the value's own unit (``value - running
+    max``: the market maker's profit and loss, which starts at 0).
+    """
+    values = {a: np.asarray(t["kpis"]["value"], dtype=float) for a, t in traces.items()}
+    relative = all(np.all(v > 0) for v in values.values())
     plt = plots.plt
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    for agent, trace in traces.items():
-        value = np.asarray(trace["kpis"]["value"], dtype=float)
-        drawdown = value / np.maximum.accumulate(value) - 1.0
+    for agent, value in values.items():
+        peak = np.maximum.accumulate(value)
+        drawdown = value / peak - 1.0 if relative else value - peak
         ax.plot(drawdown, linewidth=1.0, label=agent, color=colors.get(agent))
     ax.set_xlabel("step")
-    ax.set_ylabel("drawdown")
+    ax.set_ylabel("drawdown (fraction of the peak)" if relative else "drawdown (value units)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=4)
     fig.tight_layout()

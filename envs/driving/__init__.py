@@ -1,9 +1,11 @@
 """Driving: a highway with IDM/MOBIL traffic on a built-in numba simulator, or on CARLA.
 
 * ``fieldgym/Driving-v0`` (:mod:`.env`, natively vectorized in :mod:`.vector`): presets
-  ``highway`` (default), ``dense``, ``continuous``, ``merge``.
-* The simulator (:mod:`.sim`) sits behind the backend contract of :mod:`.backend`
-  (:mod:`.builtin`; CARLA in :mod:`.carla`, imported only with ``backend="carla"``).
+  ``highway`` (default), ``dense``, ``continuous``, ``merge``, ``intersection``
+  (signalized) and ``intersection_yield`` (unsignalized).
+* The simulator (:mod:`.sim`, the intersection's crossing road in :mod:`.junction`) sits
+  behind the backend contract of :mod:`.backend` (:mod:`.builtin`; CARLA in
+  :mod:`.carla`, imported only with ``backend="carla"``).
 * Observations :mod:`.observe`, meta-action controller and reward parts :mod:`.control`,
   metrics :mod:`.metrics`, the curriculum wrappers :mod:`.curriculum`.
 """

@@ -21,7 +21,7 @@ Manager port).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -34,6 +34,16 @@ applied in the last step."""
 OTHER_FIELDS = ("x", "y", "vx", "vy", "length", "width")
 """Columns of :attr:`WorldState.others`: position (m), velocity in the road frame (m/s),
 footprint (m)."""
+
+
+CROSS_FIELDS = ("x", "y", "vx", "vy", "length", "width", "heading")
+"""Columns of :attr:`WorldState.crossing`: the :data:`OTHER_FIELDS` (``length`` along the
+heading) and the heading (rad, ``±pi/2`` on a road crossing at right angles)."""
+
+JUNCTION_FIELDS = ("stop_x", "ego_light", "cross_light", "time_left", "cycle")
+"""Entries of :attr:`WorldState.junction`: the ego road's stop line (m along the road),
+the light of the ego's road and of the crossing road (1 green, 0.5 yellow, -1 red, 0 no
+signal), seconds until the ego's light changes and the signal cycle (s; 0 unsignalized)."""
 
 
 @dataclass
@@ -54,6 +64,14 @@ class WorldState:
     """The ego's footprint touched another vehicle or the road edge in the last step."""
     lane_invasion: bool
     """The ego crossed a solid lane marking or left the road in the last step."""
+    crossing: np.ndarray = field(default_factory=lambda: np.zeros((0, len(CROSS_FIELDS))))
+    """``(k, len(CROSS_FIELDS))`` float64: vehicles on a road crossing the ego's (an
+    intersection ahead), see :data:`CROSS_FIELDS`; none on a plain road."""
+    junction: np.ndarray = field(default_factory=lambda: np.zeros(len(JUNCTION_FIELDS)))
+    """``(len(JUNCTION_FIELDS),)`` float64: the intersection ahead, see
+    :data:`JUNCTION_FIELDS`; zeros on a plain road."""
+    red_light: bool = False
+    """The ego's front crossed a stop line on red in the last step."""
 
 
 class DrivingBackend(Protocol):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from fieldgym.envs.driving import sim
+from fieldgym.envs.driving import junction, sim
+from fieldgym.envs.driving.backend import JUNCTION_FIELDS
 from fieldgym.envs.driving.control import (
     apply_meta,
     lane_of,
@@ -22,6 +23,7 @@ from fieldgym.envs.driving.observe import headway, observe
 # Entries of the control parameter vector ``q`` (see :func:`control_params`).
 Q_META, Q_SUBSTEPS, Q_PERIOD, Q_LO, Q_HI, Q_KIND = 0, 1, 2, 3, 4, 5
 NQ = 6
+N_JUNCTION = len(JUNCTION_FIELDS)
 
 
 def control_params(config, kind: int) -> np.ndarray:
@@ -46,24 +48,38 @@ def start_controls(veh, mask, lane, speed_idx, prev_acc, p, speeds) -> None:
 
 
 @njit(cache=True, error_model="numpy")
-def observe_rows(veh, rows, p, po, kind, out) -> None:
-    """Observations of the copies ``rows`` into ``out`` (``(B, D)`` float32)."""
-    for r in range(rows.shape[0]):
-        c = rows[r]
-        observe(
-            kind,
-            veh[c, 0, sim.C_X],
-            veh[c, 0, sim.C_Y],
-            veh[c, 0, sim.C_HEAD],
-            veh[c, 0, sim.C_SPEED],
-            veh[c, 1:, :6],
-            po,
-            out[c],
-        )
+def observe_copy(veh, sim_, cross, c, p, po, kind, junc, out) -> None:
+    """Copy ``c``'s observation into ``out``.
+
+    ``junc`` is scratch space of the contract's ``JUNCTION_FIELDS`` length.
+    """
+    junction.features(sim_, c, p, junc)
+    observe(
+        kind,
+        veh[c, 0, sim.C_X],
+        veh[c, 0, sim.C_Y],
+        veh[c, 0, sim.C_HEAD],
+        veh[c, 0, sim.C_SPEED],
+        veh[c, 1:, :6],
+        cross[c],
+        junc,
+        po,
+        out,
+    )
 
 
 @njit(cache=True, error_model="numpy")
-def step_batch(veh, sim_, p, q, po, speeds, actions, lane, speed_idx, prev_acc, obs, parts, kpi):
+def observe_rows(veh, sim_, cross, rows, p, po, kind, out) -> None:
+    """Observations of the copies ``rows`` into ``out`` (``(B, D)`` float32)."""
+    junc = np.empty(N_JUNCTION)
+    for r in range(rows.shape[0]):
+        observe_copy(veh, sim_, cross, rows[r], p, po, kind, junc, out[rows[r]])
+
+
+@njit(cache=True, error_model="numpy")
+def step_batch(
+    veh, sim_, cross, p, q, po, speeds, actions, lane, speed_idx, prev_acc, obs, parts, kpi
+):
     """One agent step of every copy: ``actions`` is ``(B,)`` meta-actions or ``(B, 2)``.
 
     Writes observations ``obs (B, D)``, reward parts ``parts (B, 6)`` and KPIs
@@ -72,9 +88,10 @@ def step_batch(veh, sim_, p, q, po, speeds, actions, lane, speed_idx, prev_acc, 
     n = veh.shape[1]
     lanes, lw, dt = int(p[sim.P_LANES]), p[sim.P_LW], p[sim.P_DT]
     meta, substeps, kind = q[Q_META] > 0.5, int(q[Q_SUBSTEPS]), int(q[Q_KIND])
-    scratch = np.empty((6, n))
+    scratch = np.empty((7, n))
     order = np.empty(n, dtype=np.int64)
     tab = np.empty((2, n + 1, lanes + 1), dtype=np.int64)
+    junc = np.empty(N_JUNCTION)
     for c in range(veh.shape[0]):
         x0 = veh[c, 0, sim.C_X]
         lane0 = lane_of(veh[c, 0, sim.C_Y], lw, lanes)
@@ -87,6 +104,7 @@ def step_batch(veh, sim_, p, q, po, speeds, actions, lane, speed_idx, prev_acc, 
             acc, steer = float(actions[c, 0]), float(actions[c, 1])
         jerk = 0.0
         taken = 0
+        red = 0.0
         for _ in range(substeps):
             taken += 1
             if meta:
@@ -99,7 +117,8 @@ def step_batch(veh, sim_, p, q, po, speeds, actions, lane, speed_idx, prev_acc, 
                     p[sim.P_AMAX],
                     p[sim.P_STEER],
                 )
-            sim.advance_copy(veh, sim_, c, p, acc, steer, scratch, order, tab)
+            sim.advance_copy(veh, sim_, cross, c, p, acc, steer, scratch, order, tab)
+            red += sim_[c, sim.S_RED]
             jerk += abs(veh[c, 0, sim.C_ACC] - prev_acc[c]) / dt
             prev_acc[c] = veh[c, 0, sim.C_ACC]
             if sim_[c, sim.S_COLLIDED] > 0.5:
@@ -123,6 +142,7 @@ def step_batch(veh, sim_, p, q, po, speeds, actions, lane, speed_idx, prev_acc, 
             lane0,
             lane1,
             jerk,
+            red,
             q[Q_PERIOD],
             q[Q_LO],
             q[Q_HI],
@@ -142,4 +162,5 @@ def step_batch(veh, sim_, p, q, po, speeds, actions, lane, speed_idx, prev_acc, 
         kpi[c, 8] = veh[c, 0, sim.C_ACC]
         kpi[c, 9] = ex
         kpi[c, 10] = ey
-        observe(kind, ex, ey, eh, ev, others, po, obs[c])
+        kpi[c, 11] = red
+        observe_copy(veh, sim_, cross, c, p, po, kind, junc, obs[c])

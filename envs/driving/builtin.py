@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fieldgym.envs.driving import sim
-from fieldgym.envs.driving.backend import WorldState
+from fieldgym.envs.driving import junction, sim
+from fieldgym.envs.driving.backend import JUNCTION_FIELDS, WorldState
 from fieldgym.envs.driving.config import LEVELS, DrivingConfig
 
 EGO_COLUMNS = [sim.C_X, sim.C_Y, sim.C_HEAD, sim.C_SPEED, sim.C_ACC, sim.C_STEER]
@@ -21,7 +21,9 @@ class BuiltinBackend:
 
     ``WorldState.others`` holds every simulated vehicle (the simulated window of road
     around the ego, :data:`~fieldgym.envs.driving.config.LEVELS` sets its length);
-    observations apply ``perception_range`` themselves.
+    observations apply ``perception_range`` themselves. With an intersection,
+    ``WorldState.crossing`` holds every crossing vehicle and ``WorldState.junction`` the
+    stop line and the lights.
 
     Args:
         config: The environment's config.
@@ -33,6 +35,9 @@ class BuiltinBackend:
         self.levels = sim.level_table(LEVELS)
         self.veh = np.zeros((1, config.vehicles + 1, sim.NF))
         self.sim = np.zeros((1, sim.NS))
+        crossing = config.crossing_vehicles if config.scenario == "intersection" else 0
+        self.cross = np.zeros((1, crossing, sim.NX))
+        self._junction = np.zeros(len(JUNCTION_FIELDS))
         self._command = np.zeros((2, 1))
 
     def reset(self, seed: int | None, level: int) -> WorldState:
@@ -41,6 +46,7 @@ class BuiltinBackend:
         sim.reset(
             self.veh,
             self.sim,
+            self.cross,
             np.ones(1, dtype=np.bool_),
             self.p,
             np.array([seed], dtype=np.int64),
@@ -52,12 +58,13 @@ class BuiltinBackend:
     def step(self, acceleration: float, steering: float) -> WorldState:
         self._command[0, 0] = acceleration
         self._command[1, 0] = steering
-        sim.advance(self.veh, self.sim, self.p, self._command[0], self._command[1])
+        sim.advance(self.veh, self.sim, self.cross, self.p, self._command[0], self._command[1])
         return self.state()
 
     def state(self) -> WorldState:
         """The world as it is now."""
         veh, scalars = self.veh[0], self.sim[0]
+        junction.features(self.sim, 0, self.p, self._junction)
         return WorldState(
             ego=veh[0, EGO_COLUMNS],
             others=veh[1:, :6].copy(),
@@ -68,6 +75,9 @@ class BuiltinBackend:
             time=float(scalars[sim.S_TIME]),
             collided=bool(scalars[sim.S_COLLIDED]),
             lane_invasion=bool(scalars[sim.S_OFFROAD]),
+            crossing=junction.crossing_rows(self.cross[0]),
+            junction=self._junction.copy(),
+            red_light=bool(scalars[sim.S_RED]),
         )
 
     def close(self) -> None:

@@ -11,14 +11,32 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from fieldgym.envs.core.config import EnvConfig, check_choice, check_number, check_weights, doc
+from fieldgym.envs.core.config import (
+    EnvConfig,
+    check_choice,
+    check_number,
+    check_sequence,
+    check_weights,
+    doc,
+)
 from fieldgym.envs.core.errors import ConfigError
 
 BACKENDS = ("builtin", "carla")
-SCENARIOS = ("highway", "merge")
+SCENARIOS = ("highway", "merge", "intersection")
+INTERSECTION_CONTROLS = ("signal", "yield")
+INTERSECTION_OBSERVATIONS = ("kinematics",)
+"""Observation types defined at an intersection (the others are lane-bound)."""
 OBSERVATION_TYPES = ("kinematics", "occupancy_grid", "ttc")
 ACTION_TYPES = ("meta", "continuous")
-REWARD_PARTS = ("progress", "speed", "lane_keeping", "collision", "lane_change", "comfort")
+REWARD_PARTS = (
+    "progress",
+    "speed",
+    "lane_keeping",
+    "collision",
+    "lane_change",
+    "comfort",
+    "red_light",
+)
 
 LEVELS: tuple[tuple[float, float, float], ...] = (
     (10.0, 1.0, 0.00),
@@ -49,7 +67,36 @@ class DrivingConfig(EnvConfig):
     )
     scenario: str = dataclasses.field(
         default="highway",
-        metadata=doc("'highway' (straight multi-lane road) or 'merge' (with an on-ramp)"),
+        metadata=doc(
+            "'highway' (straight multi-lane road), 'merge' (with an on-ramp) or "
+            "'intersection' (a crossing road ahead)"
+        ),
+    )
+    intersection_control: str = dataclasses.field(
+        default="signal",
+        metadata=doc(
+            "intersection: 'signal' (fixed-cycle traffic lights) or 'yield' (the crossing "
+            "road has priority)"
+        ),
+    )
+    intersection_distance: float = dataclasses.field(
+        default=150.0, metadata=doc("intersection: from the ego's start to the stop line, m")
+    )
+    crossing_vehicles: int = dataclasses.field(
+        default=6, metadata=doc("intersection: vehicles on the crossing road, half each way")
+    )
+    crossing_speed: float = dataclasses.field(
+        default=12.0, metadata=doc("intersection: mean desired speed on the crossing road, m/s")
+    )
+    signal_times: tuple[float, float, float, float] = dataclasses.field(
+        default=(20.0, 10.0, 4.0, 2.0),
+        metadata=doc(
+            "intersection 'signal': green of the ego's road, green of the crossing road, "
+            "yellow and all-red (each road), s"
+        ),
+    )
+    observed_crossing: int = dataclasses.field(
+        default=4, metadata=doc("intersection, kinematics: nearest crossing vehicles observed")
     )
     lanes: int = dataclasses.field(default=3, metadata=doc("number of lanes (>= 1)"))
     lane_width: float = dataclasses.field(default=4.0, metadata=doc("lane width, m"))
@@ -80,7 +127,10 @@ class DrivingConfig(EnvConfig):
     )
     observation_type: str = dataclasses.field(
         default="kinematics",
-        metadata=doc("'kinematics' (nearest vehicles), 'occupancy_grid' or 'ttc'"),
+        metadata=doc(
+            "'kinematics' (nearest vehicles), 'occupancy_grid' or 'ttc' (the last two not "
+            "at an intersection)"
+        ),
     )
     observed_vehicles: int = dataclasses.field(
         default=8, metadata=doc("kinematics: nearest vehicles observed (>= 1)")
@@ -123,6 +173,7 @@ class DrivingConfig(EnvConfig):
             "collision": 5.0,
             "lane_change": 0.05,
             "comfort": 0.05,
+            "red_light": 2.0,
         },
         metadata=doc(f"weight of each reward part: {', '.join(REWARD_PARTS)}"),
     )
@@ -181,6 +232,22 @@ class DrivingConfig(EnvConfig):
         check_number("carla_port", self.carla_port, low=1, high=65535, integer=True)
         check_number("carla_tm_port", self.carla_tm_port, low=1, high=65535, integer=True)
         check_number("carla_timeout_s", self.carla_timeout_s, low=0, low_inclusive=False)
+        check_choice("intersection_control", self.intersection_control, INTERSECTION_CONTROLS)
+        check_number("intersection_distance", self.intersection_distance, low=20, high=2000)
+        check_number("crossing_vehicles", self.crossing_vehicles, low=0, high=40, integer=True)
+        check_number("crossing_speed", self.crossing_speed, low=2, high=30)
+        check_sequence("signal_times", self.signal_times, 4, low=0)
+        for i in (0, 1):
+            check_number(f"signal_times[{i}]", self.signal_times[i], low=0, low_inclusive=False)
+        check_number("observed_crossing", self.observed_crossing, low=1, high=40, integer=True)
+        if self.scenario == "intersection" and self.observation_type not in (
+            INTERSECTION_OBSERVATIONS
+        ):
+            raise ConfigError(
+                f"observation_type={self.observation_type!r} is lane-bound and undefined at "
+                f"an intersection; with scenario='intersection' choose "
+                f"{' or '.join(repr(o) for o in INTERSECTION_OBSERVATIONS)}."
+            )
         if self.backend == "carla" and self.scenario != "highway":
             raise ConfigError(f"scenario={self.scenario!r} runs on backend='builtin' only.")
 
@@ -191,6 +258,17 @@ class DrivingConfig(EnvConfig):
         return cls.build(PRESETS[name], **overrides)
 
 
+INTERSECTION: dict[str, Any] = {
+    "scenario": "intersection",
+    "desired_speed": 15.0,
+    "ego_speed": 15.0,
+    "meta_speeds": (0.0, 5.0, 10.0, 15.0, 20.0),
+    "speed_band": (10.0, 17.0),
+    "observed_vehicles": 12,
+    "route_length": 300.0,
+}
+"""The fields the intersection presets share."""
+
 PRESETS: dict[str, dict[str, Any]] = {
     # Three lanes, 20 vehicles at level 2: the default highway.
     "highway": {},
@@ -200,5 +278,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "continuous": {"action_type": "continuous", "policy_frequency": 5.0},
     # A highway with an on-ramp whose vehicles merge into the right lane.
     "merge": {"scenario": "merge"},
+    # A signalized crossing 150 m ahead, at urban speeds; the ego can stop (meta speed 0).
+    "intersection": INTERSECTION,
+    # The same crossing unsignalized: the crossing road (lighter, 4 vehicles) has
+    # priority, the ego finds a gap.
+    "intersection_yield": {**INTERSECTION, "intersection_control": "yield", "crossing_vehicles": 4},
 }
 """Field values of the named presets; ``"highway"`` is the default config."""

@@ -38,13 +38,22 @@ KPI_NAMES = (
     "acceleration",
     "x",
     "y",
+    "red_light",
 )
 """Per-step KPIs, in the order of the KPI arrays: speed (m/s) and position (m) at the end
 of the step, distance driven along the road (m), collision and road-edge flags, lane index
 and lane-change flag, time headway to the leader (s, capped at 10), mean absolute jerk
-(m/s³) and the last acceleration (m/s²)."""
+(m/s³), the last acceleration (m/s²), and red lights the ego ran (count)."""
 
-PART_NAMES = ("progress", "speed", "lane_keeping", "collision", "lane_change", "comfort")
+PART_NAMES = (
+    "progress",
+    "speed",
+    "lane_keeping",
+    "collision",
+    "lane_change",
+    "comfort",
+    "red_light",
+)
 
 
 @njit(cache=True, error_model="numpy")
@@ -93,14 +102,17 @@ def meta_command(y, heading, speed, target_y, target_speed, max_acc, max_steer):
 
 
 @njit(cache=True, error_model="numpy")
-def step_parts(x0, x1, v, y, heading, collided, lane0, lane1, jerk, period, lo, hi, vmax, lw, out):
+def step_parts(
+    x0, x1, v, y, heading, collided, lane0, lane1, jerk, red, period, lo, hi, vmax, lw, out
+):
     """The unweighted reward parts of one agent step, in :data:`PART_NAMES` order.
 
     progress: distance along the road over ``hi * period``; speed: 1 inside the band
     ``[lo, hi]``, falling linearly to 0 at ``lo - SPEED_MARGIN`` and at ``vmax``;
     lane_keeping: minus the offset from the nearest lane centre over half a lane;
     collision: -1 on a collision; lane_change: -1 when the lane changed; comfort: minus
-    the mean absolute jerk over :data:`JERK_SCALE` (at most 1).
+    the mean absolute jerk over :data:`JERK_SCALE` (at most 1); red_light: -1 when the ego
+    ran a red light (``red`` > 0).
     """
     out[0] = (x1 - x0) / (hi * period)
     if v < lo:
@@ -114,3 +126,4 @@ def step_parts(x0, x1, v, y, heading, collided, lane0, lane1, jerk, period, lo, 
     out[3] = -1.0 if collided else 0.0
     out[4] = -1.0 if lane1 != lane0 else 0.0
     out[5] = -min(jerk / JERK_SCALE, 1.0)
+    out[6] = -1.0 if red > 0 else 0.0

@@ -59,6 +59,16 @@ class DrivingEnv(gym.Env):
     ``scenario="merge"`` adds an on-ramp right of lane 0 between 80 m and 280 m from the
     ego's start, whose vehicles (one in six) merge into lane 0 as soon as it is safe for
     the vehicle they cut in front of, the ego included, and wait at the ramp's end if not.
+    ``scenario="intersection"`` adds a two-lane road crossing at right angles just past a
+    stop line ``intersection_distance`` m ahead of the ego's start, with
+    ``crossing_vehicles`` vehicles of its own (IDM along their lane). With
+    ``intersection_control="signal"`` fixed-cycle lights (``signal_times``, offset at
+    random per episode) govern both roads and every driver stops on red and, when it can,
+    on yellow; the ego's front crossing the stop line on red is a red-light infraction
+    (``info["kpi"]["red_light"]``, the ``red_light`` reward part, CARLA's 0.7 driving-score
+    penalty). With ``"yield"`` the crossing road has priority and drivers on the ego's
+    road enter only when their gap acceptance finds room
+    (:mod:`fieldgym.envs.driving.junction`). Collisions count with crossing vehicles too.
     Everything the agent sees and is scored on is computed from the backend's ``WorldState``
     (:mod:`fieldgym.envs.driving.backend`), so it means the same on CARLA
     (``backend="carla"``).
@@ -94,15 +104,23 @@ class DrivingEnv(gym.Env):
 
     ``N = observed_vehicles``, ``range = perception_range``, ``W = 2 range / grid_cell``.
 
+    At an intersection only ``kinematics`` is defined; it has ``N + C + 2`` rows
+    (``C = observed_crossing``): after the ``N`` vehicles of the ego's road, the ``C``
+    nearest crossing vehicles within ``range`` (presence, dx / range, dy / range,
+    dvx / 20, dvy / 20), then the intersection: 1, distance from the ego's front to the
+    stop line / range, the ego's light and the crossing road's light (1 green, 0.5 yellow,
+    -1 red, 0 unsignalized), seconds until the ego's light changes / cycle.
+
     ## Rewards
 
-    A weighted sum (``reward_weights``) of six parts, each in [-1, 1]: ``progress``
+    A weighted sum (``reward_weights``) of seven parts, each in [-1, 1]: ``progress``
     (distance driven over ``speed_band[1]`` times the decision period), ``speed`` (1 inside
     ``speed_band``, 0 at 10 m/s below it and at ``max_speed``), ``lane_keeping`` (minus
-    the offset from the lane centre), ``collision`` (-1), ``lane_change`` (-1 per change)
-    and ``comfort`` (minus the mean absolute jerk over 10 m/s³). ``info["reward_parts"]``
+    the offset from the lane centre), ``collision`` (-1), ``lane_change`` (-1 per change),
+    ``comfort`` (minus the mean absolute jerk over 10 m/s³) and ``red_light`` (-1 when the
+    ego ran a red light; 0 without an intersection). ``info["reward_parts"]``
     holds the parts, ``info["kpi"]`` the step's raw quantities (speed, distance,
-    collision, lane, headway, jerk, ...).
+    collision, lane, headway, jerk, red lights run, ...).
 
     ## Starting State
 
@@ -118,7 +136,8 @@ class DrivingEnv(gym.Env):
 
     ``gymnasium.make("fieldgym/Driving-v0", config=None, preset=None, render_mode=None,
     **fields)``: ``preset`` is one of ``highway`` (the defaults), ``dense``, ``continuous``,
-    ``merge``; ``fields`` are :class:`DrivingConfig` fields, documented there with units.
+    ``merge``, ``intersection``, ``intersection_yield``; ``fields`` are
+    :class:`DrivingConfig` fields, documented there with units.
     ``reset(options={"level": k})`` starts one episode at another traffic level;
     :meth:`set_level` changes it for every later episode (the curriculum does).
 
@@ -175,7 +194,18 @@ class DrivingEnv(gym.Env):
     def _observe(self, world: WorldState) -> np.ndarray:
         out = np.empty(self.observation_space.shape, dtype=np.float32)
         e = world.ego
-        observe.observe(self._kind, e[0], e[1], e[2], e[3], world.others, self._po, out.reshape(-1))
+        observe.observe(
+            self._kind,
+            e[0],
+            e[1],
+            e[2],
+            e[3],
+            world.others,
+            world.crossing,
+            world.junction,
+            self._po,
+            out.reshape(-1),
+        )
         return out
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -193,7 +223,7 @@ class DrivingEnv(gym.Env):
             )
         else:
             acc, steer = float(action[0]), float(action[1])
-        jerk, taken = 0.0, 0
+        jerk, taken, red = 0.0, 0, 0
         for _ in range(cfg.substeps):
             taken += 1
             if meta:
@@ -210,6 +240,7 @@ class DrivingEnv(gym.Env):
             world = self.backend.step(acc, steer)
             jerk += abs(world.ego[4] - self.prev_acc) / dt
             self.prev_acc = float(world.ego[4])
+            red += int(world.red_light)
             if world.collided:
                 break
         self.world = world
@@ -226,6 +257,7 @@ class DrivingEnv(gym.Env):
             lane0,
             lane1,
             jerk,
+            red,
             1.0 / cfg.policy_frequency,
             cfg.speed_band[0],
             cfg.speed_band[1],
@@ -247,6 +279,7 @@ class DrivingEnv(gym.Env):
             "acceleration": float(e[4]),
             "x": float(e[0]),
             "y": float(e[1]),
+            "red_light": float(red),
         }
         info = {"reward_parts": parts, "kpi": kpi}
         return self._observe(world), reward, bool(world.collided), False, info
@@ -257,8 +290,11 @@ class DrivingEnv(gym.Env):
         from fieldgym.envs.driving.render import render_world
         from fieldgym.envs.driving.sim import RAMP_END, RAMP_START
 
-        ramp = (RAMP_START, RAMP_END) if self.config.scenario == "merge" else None
-        return render_world(self.world, self.config.perception_range, ramp)
+        scenario = self.config.scenario
+        ramp = (RAMP_START, RAMP_END) if scenario == "merge" else None
+        return render_world(
+            self.world, self.config.perception_range, ramp, scenario == "intersection"
+        )
 
     def close(self) -> None:
         if self.backend is not None:

@@ -16,6 +16,8 @@ PENALTY_VEHICLE = 0.60
 """CARLA leaderboard infraction coefficient of a collision with a vehicle."""
 PENALTY_STATIC = 0.65
 """CARLA leaderboard infraction coefficient of a collision with the static layout (road edge)."""
+PENALTY_RED_LIGHT = 0.70
+"""CARLA leaderboard infraction coefficient of running a red light (applied per light run)."""
 
 
 def episode_metrics(kpis: Mapping[str, np.ndarray], config: DrivingConfig) -> dict[str, float]:
@@ -29,12 +31,13 @@ def episode_metrics(kpis: Mapping[str, np.ndarray], config: DrivingConfig) -> di
         ``success`` (1 if the episode reached its horizon without a collision, else 0; its
         mean over episodes is the success rate), ``collision`` (1 if the ego hit a vehicle
         or the road edge), ``avg_speed`` (m/s), ``distance`` (m along the road),
-        ``lane_changes`` (count), ``headway_violations`` (share of steps with a time
+        ``lane_changes`` (count), ``red_lights`` (red lights run, count),
+        ``headway_violations`` (share of steps with a time
         headway below ``min_headway``), ``mean_abs_jerk`` (m/s³, the comfort measure),
         ``route_completion`` (distance over ``route_length``, at most 1) and
         ``driving_score``: route completion times the infraction penalty, as CARLA's
         leaderboard defines it (0.60 for a collision with a vehicle, 0.65 with the road
-        edge).
+        edge, 0.70 for each red light run).
     """
     collided = np.asarray(kpis["collided"], dtype=float)
     offroad = np.asarray(kpis["offroad"], dtype=float)
@@ -42,7 +45,8 @@ def episode_metrics(kpis: Mapping[str, np.ndarray], config: DrivingConfig) -> di
     hit_edge = bool(offroad.any())
     distance = float(np.sum(kpis["distance"]))
     completion = min(max(distance / config.route_length, 0.0), 1.0)
-    penalty = 1.0
+    red = float(np.sum(kpis["red_light"])) if "red_light" in kpis else 0.0
+    penalty = PENALTY_RED_LIGHT**red
     if hit and not hit_edge:
         penalty *= PENALTY_VEHICLE
     if hit_edge:
@@ -53,6 +57,7 @@ def episode_metrics(kpis: Mapping[str, np.ndarray], config: DrivingConfig) -> di
         "avg_speed": float(np.mean(kpis["speed"])),
         "distance": distance,
         "lane_changes": float(np.sum(kpis["lane_change"])),
+        "red_lights": red,
         "headway_violations": float(np.mean(np.asarray(kpis["headway"]) < config.min_headway)),
         "mean_abs_jerk": float(np.mean(kpis["jerk"])),
         "route_completion": completion,

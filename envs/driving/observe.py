@@ -2,9 +2,11 @@
 
 Every function reads the ego's ``(x, y, heading, speed)`` and the surrounding vehicles
 as rows ``(x, y, vx, vy, length, width, ...)`` (the contract's ``OTHER_FIELDS`` first),
-so the single env (from a backend's :class:`~fieldgym.envs.driving.backend.WorldState`)
-and the vector env (from the batch simulator's arrays) call the same code and get the
-same numbers. Every value is scaled and clipped to ``[-1, 1]``.
+with an intersection also the crossing vehicles (rows alike) and the intersection's state
+(the contract's ``JUNCTION_FIELDS``), so the single env (from a backend's
+:class:`~fieldgym.envs.driving.backend.WorldState`) and the vector env (from the batch
+simulator's arrays) call the same code and get the same numbers. Every value is scaled
+and clipped to ``[-1, 1]``.
 
 ``po`` is the observation parameter vector of :func:`obs_params`.
 """
@@ -16,7 +18,9 @@ import math
 import numpy as np
 from numba import njit
 
-O_LANES, O_LW, O_RANGE, O_VMAX, O_CELL, O_HORIZON, O_N = 0, 1, 2, 3, 4, 5, 6
+from fieldgym.envs.driving.layout import EGO_LENGTH
+
+O_LANES, O_LW, O_RANGE, O_VMAX, O_CELL, O_HORIZON, O_N, O_CROSS = 0, 1, 2, 3, 4, 5, 6, 7
 REL_SPEED = 20.0
 """Relative speeds are divided by this, m/s."""
 HEADING_SCALE = math.pi / 4
@@ -40,15 +44,22 @@ def obs_params(config) -> np.ndarray:
             config.grid_cell,
             config.ttc_horizon,
             config.observed_vehicles,
+            crossing_rows(config),
         ],
         dtype=np.float64,
     )
 
 
+def crossing_rows(config) -> int:
+    """Rows of crossing vehicles in the kinematics observation (0 without an intersection)."""
+    return config.observed_crossing if config.scenario == "intersection" else 0
+
+
 def obs_shape(config) -> tuple[int, ...]:
     """The observation's shape for the config's ``observation_type``."""
     if config.observation_type == "kinematics":
-        return (config.observed_vehicles + 1, len(FEATURES))
+        extra = crossing_rows(config)
+        return (config.observed_vehicles + 1 + extra + (1 if extra else 0), len(FEATURES))
     if config.observation_type == "occupancy_grid":
         return (3, config.lanes, grid_columns(config.perception_range, config.grid_cell))
     return (3 * len(TTC_FEATURES) + 3,)
@@ -77,14 +88,46 @@ def ego_features(ey, eh, ev, po, out) -> None:
 
 
 @njit(cache=True, error_model="numpy")
-def kinematics(ex, ey, eh, ev, others, po, out) -> None:
+def nearest_rows(ex, ey, evx, evy, rows, rng, y_scale, euclid, out) -> None:
+    """Write the vehicles of ``rows`` within range into ``out``, nearest first.
+
+    Rows ``(1, dx / range, dy / y_scale, dvx / 20, dvy / 20)``; absent rows stay zero. In
+    range: ``|dx| <= range`` (``euclid``: distance ``<= range``).
+    """
+    n = rows.shape[0]
+    dist = np.empty(n)
+    for j in range(n):
+        dx, dy = rows[j, 0] - ex, rows[j, 1] - ey
+        d2 = dx * dx + dy * dy
+        inside = d2 <= rng * rng if euclid else abs(dx) <= rng
+        dist[j] = d2 if inside else np.inf
+    order = np.argsort(dist, kind="mergesort")
+    for r in range(min(out.shape[0], n)):
+        j = order[r]
+        if dist[j] == np.inf:
+            break
+        out[r, 0] = 1.0
+        out[r, 1] = clip1((rows[j, 0] - ex) / rng)
+        out[r, 2] = clip1((rows[j, 1] - ey) / y_scale)
+        out[r, 3] = clip1((rows[j, 2] - evx) / REL_SPEED)
+        out[r, 4] = clip1((rows[j, 3] - evy) / REL_SPEED)
+
+
+@njit(cache=True, error_model="numpy")
+def kinematics(ex, ey, eh, ev, others, cross, junc, po, out) -> None:
     """The ego row and the ``N`` nearest vehicles within range, nearest first.
 
-    Ego row: ``(1, lateral position on the road, speed / max_speed, heading / (pi/4),
-    offset from its lane's centre / half a lane)``. Other rows: ``(1, dx / range,
+    With an intersection also the ``C`` nearest crossing vehicles and its row. Ego row:
+    ``(1, lateral position on the road, speed / max_speed, heading / (pi/4), offset from
+    its lane's centre / half a lane)``. Other rows: ``(1, dx / range,
     dy / road width, dvx / 20, dvy / 20)`` relative to the ego; absent rows are zeros.
+    Crossing rows (within ``range`` of the ego): ``(1, dx / range, dy / range, dvx / 20,
+    dvy / 20)``. Intersection row: ``(1, distance from the ego's front to the stop line /
+    range, ego's light, crossing road's light, seconds until the ego's light changes /
+    cycle)``, lights coded 1 green, 0.5 yellow, -1 red, 0 unsignalized.
     """
-    n_obs = out.shape[0] - 1
+    n_cross = int(po[O_CROSS])
+    n_obs = out.shape[0] - 1 - (n_cross + 1 if n_cross > 0 else 0)
     rng, width = po[O_RANGE], po[O_LANES] * po[O_LW]
     out[:, :] = 0.0
     out[0, 0] = 1.0
@@ -92,21 +135,16 @@ def kinematics(ex, ey, eh, ev, others, po, out) -> None:
     ego_features(ey, eh, ev, po, feats)
     out[0, 1:5] = feats
     evx, evy = ev * math.cos(eh), ev * math.sin(eh)
-    n = others.shape[0]
-    dist = np.empty(n)
-    for j in range(n):
-        dx, dy = others[j, 0] - ex, others[j, 1] - ey
-        dist[j] = dx * dx + dy * dy if abs(dx) <= rng else np.inf
-    order = np.argsort(dist, kind="mergesort")
-    for r in range(min(n_obs, n)):
-        j = order[r]
-        if dist[j] == np.inf:
-            break
-        out[r + 1, 0] = 1.0
-        out[r + 1, 1] = clip1((others[j, 0] - ex) / rng)
-        out[r + 1, 2] = clip1((others[j, 1] - ey) / width)
-        out[r + 1, 3] = clip1((others[j, 2] - evx) / REL_SPEED)
-        out[r + 1, 4] = clip1((others[j, 3] - evy) / REL_SPEED)
+    nearest_rows(ex, ey, evx, evy, others, rng, width, False, out[1 : n_obs + 1])
+    if n_cross == 0:
+        return
+    nearest_rows(ex, ey, evx, evy, cross, rng, rng, True, out[n_obs + 1 : n_obs + 1 + n_cross])
+    last = out.shape[0] - 1
+    out[last, 0] = 1.0
+    out[last, 1] = clip1((junc[0] - ex - 0.5 * EGO_LENGTH) / rng)
+    out[last, 2] = junc[1]
+    out[last, 3] = junc[2]
+    out[last, 4] = clip1(junc[3] / junc[4]) if junc[4] > 0 else 0.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -179,10 +217,14 @@ def ttc(ex, ey, eh, ev, others, po, out) -> None:
 
 
 @njit(cache=True, error_model="numpy")
-def observe(kind, ex, ey, eh, ev, others, po, out) -> None:
-    """Write the observation of type ``kind`` (0 kinematics, 1 occupancy, 2 ttc) into ``out``."""
+def observe(kind, ex, ey, eh, ev, others, cross, junc, po, out) -> None:
+    """Write the observation of type ``kind`` (0 kinematics, 1 occupancy, 2 ttc) into ``out``.
+
+    ``cross`` and ``junc`` (crossing vehicles and intersection state) are read by the
+    kinematics type only, and only with an intersection (``po[O_CROSS] > 0``).
+    """
     if kind == 0:
-        kinematics(ex, ey, eh, ev, others, po, out.reshape(-1, 5))
+        kinematics(ex, ey, eh, ev, others, cross, junc, po, out.reshape(-1, 5))
     elif kind == 1:
         occupancy(ex, ey, eh, ev, others, po, out.reshape(3, int(po[O_LANES]), -1))
     else:

@@ -1,4 +1,8 @@
-"""A top-down picture of the road around the ego: lanes, markings and vehicle footprints."""
+"""A top-down picture of the road around the ego: lanes, markings and vehicle footprints.
+
+With an intersection: the crossing road, its vehicles, the stop lines and each road's
+light as a coloured square beside its stop line.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ import math
 import numpy as np
 
 from fieldgym.envs.driving.backend import WorldState
+from fieldgym.envs.driving.layout import STOP_MARGIN
 
 SCALE = 4.0
 """Pixels per metre."""
 MARGIN = 2.0
 """Road shoulder drawn on each side, m."""
+CROSS_VIEW = 30.0
+"""Length of the crossing road drawn on each side of the main road, m."""
 COLOURS = {
     "grass": (90, 140, 80),
     "road": (90, 90, 90),
@@ -19,7 +26,10 @@ COLOURS = {
     "ego": (40, 170, 60),
     "other": (50, 100, 200),
     "crash": (220, 40, 40),
+    "crossing": (200, 120, 40),
 }
+LIGHTS = {1.0: (40, 220, 40), 0.5: (240, 200, 20), -1.0: (230, 30, 30)}
+"""Colours of the light codes of ``JUNCTION_FIELDS`` (no square when unsignalized)."""
 
 
 def _fill(image: np.ndarray, corners: np.ndarray, colour: tuple[int, int, int]) -> None:
@@ -45,16 +55,23 @@ def _fill(image: np.ndarray, corners: np.ndarray, colour: tuple[int, int, int]) 
 
 
 def render_world(
-    world: WorldState, view: float, ramp: tuple[float, float] | None = None
+    world: WorldState,
+    view: float,
+    ramp: tuple[float, float] | None = None,
+    intersection: bool = False,
 ) -> np.ndarray:
     """An RGB image ``(H, W, 3)`` of ``[-view, view]`` metres around the ego.
 
     The road runs left to right; lane 0 (the rightmost) is at the bottom, and an on-ramp
-    ``(start, end)`` (lane -1) below it where it exists.
+    ``(start, end)`` (lane -1) below it where it exists. ``intersection``: the crossing
+    road of ``world.junction`` runs bottom to top, ``CROSS_VIEW`` m of it on each side.
     """
     lanes, lw = world.lanes, world.lane_width
     below = lw if ramp is not None else 0.0
-    road = lanes * lw + 2 * MARGIN + below
+    if intersection:
+        below = CROSS_VIEW
+    above = CROSS_VIEW if intersection else 0.0
+    road = lanes * lw + 2 * MARGIN + below + above
     height, width = int(road * SCALE), int(2 * view * SCALE)
     image = np.empty((height, width, 3), dtype=np.uint8)
     image[:] = COLOURS["grass"]
@@ -81,6 +98,8 @@ def render_world(
         else:
             dashes = ((np.arange(width) / SCALE + ex) % 12.0) < 6.0
             image[row, dashes] = COLOURS["marking"]
+    if intersection:
+        _draw_crossing(image, world, to_px, height)
     vehicles = [
         (
             *world.others[j, :2],
@@ -90,6 +109,7 @@ def render_world(
         )
         for j in range(len(world.others))
     ]
+    vehicles += [(*row[:2], row[6], *row[4:6], "crossing") for row in world.crossing]
     vehicles.append(
         (
             ex,
@@ -109,3 +129,30 @@ def render_world(
         ys = y + local[:, 0] * s + local[:, 1] * c
         _fill(image, to_px(xs, ys), COLOURS[kind])
     return image
+
+
+def _draw_crossing(image: np.ndarray, world: WorldState, to_px, height: int) -> None:
+    """The crossing road, the stop lines and the lights of ``world.junction``."""
+    lanes, lw = world.lanes, world.lane_width
+    stop, ego_light, cross_light = world.junction[:3]
+    x_in = stop + STOP_MARGIN
+    width = image.shape[1]
+    (left, _), (right, _) = to_px(np.array([x_in, x_in + 2 * lw]), np.zeros(2))
+    columns = slice(min(max(int(left), 0), width), min(max(int(right), 0), width))
+    image[:, columns] = COLOURS["road"]
+    top, bottom = to_px(np.zeros(2), np.array([(lanes - 0.5) * lw, -0.5 * lw]))[:, 1]
+    line = int(to_px(np.array([stop]), np.zeros(1))[0, 0])
+    if 0 <= line < width:
+        image[int(top) : int(bottom), line] = COLOURS["marking"]
+    for y_line, x_from, x_to, code in (
+        (-0.5 * lw - STOP_MARGIN, x_in + lw, x_in + 2 * lw, cross_light),
+        ((lanes - 0.5) * lw + STOP_MARGIN, x_in, x_in + lw, cross_light),
+        (-0.5 * lw - 1.5, stop - 1.5, stop, ego_light),
+    ):
+        (x0, row), (x1, _) = to_px(np.array([x_from, x_to]), np.array([y_line, y_line]))
+        row = min(max(int(row), 0), height - 1)
+        cols = slice(min(max(int(x0), 0), width), min(max(int(x1), 0), width))
+        if code in LIGHTS:
+            image[max(row - 6, 0) : row + 1, cols] = LIGHTS[code]
+        else:
+            image[row, cols] = COLOURS["marking"]

@@ -23,6 +23,13 @@ One call of :func:`advance` moves every copy by one simulation step ``dt``:
 5. Vehicles that fall out of the window around the ego reappear at its other end, in the
    lane with the largest free gap, keeping their parameters.
 
+With ``scenario="intersection"`` the kernels of :mod:`.junction` add a crossing road:
+its vehicles (array ``cross``) move before the main road's between steps 2 and 3, the
+main road's drivers wait at the stop line as it rules in step 1, change no lanes near it
+nor while held up by it in step 2 and move sideways at most ``LATERAL_RATIO`` times their
+speed in step 3, and step 4 also tests the ego against the crossing vehicles and records
+a red light it ran.
+
 Randomness is drawn only at reset, from numba's generator seeded per copy, so a copy's
 whole episode is fixed by its seed and level. The drivers' models are in :mod:`.traffic`;
 the state layout and constants (:mod:`.layout`) are re-exported here.
@@ -35,6 +42,17 @@ import math
 import numpy as np
 from numba import njit
 
+from fieldgym.envs.driving.junction import (
+    RED,
+    advance_cross,
+    ego_hits,
+    main_light,
+    main_obstacle,
+    near_junction,
+    no_lane_change,
+    no_spawn,
+    reset_junction,
+)
 from fieldgym.envs.driving.layout import (
     B_MAX,
     B_SAFE,
@@ -62,6 +80,7 @@ from fieldgym.envs.driving.layout import (
     EGO_LENGTH,
     EGO_WIDTH,
     KEEP_RIGHT,
+    LATERAL_RATIO,
     LATERAL_SPEED,
     LF,
     LR,
@@ -69,14 +88,17 @@ from fieldgym.envs.driving.layout import (
     NF,
     NP,
     NS,
+    NX,
     P_AMAX,
     P_DESIRED,
     P_DT,
     P_EGO_SPEED,
+    P_JUNCTION,
     P_LANES,
     P_LW,
     P_MERGE,
     P_STEER,
+    P_STOP,
     P_VMAX,
     RAMP_END,
     RAMP_START,
@@ -86,6 +108,8 @@ from fieldgym.envs.driving.layout import (
     S_COLLIDED,
     S_LEVEL,
     S_OFFROAD,
+    S_PHASE,
+    S_RED,
     S_STEP,
     S_TIME,
     level_table,
@@ -95,45 +119,33 @@ from fieldgym.envs.driving.traffic import (
     corridors,
     idm,
     idm_of,
+    idm_standing,
     lane_nearest,
     mobil,
     nearest,
     neighbours,
+    overlap,
     span,
 )
 
 
 @njit(cache=True, error_model="numpy")
-def overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2) -> bool:
-    """Whether two oriented rectangles (centre, heading, length, width) intersect (SAT)."""
-    dx, dy = x2 - x1, y2 - y1
-    for h in (h1, h2):
-        ux, uy = math.cos(h), math.sin(h)
-        for ax, ay in ((ux, uy), (-uy, ux)):
-            r1 = 0.5 * l1 * abs(ax * math.cos(h1) + ay * math.sin(h1)) + 0.5 * w1 * abs(
-                -ax * math.sin(h1) + ay * math.cos(h1)
-            )
-            r2 = 0.5 * l2 * abs(ax * math.cos(h2) + ay * math.sin(h2)) + 0.5 * w2 * abs(
-                -ax * math.sin(h2) + ay * math.cos(h2)
-            )
-            if abs(dx * ax + dy * ay) > r1 + r2:
-                return False
-    return True
-
-
-@njit(cache=True, error_model="numpy")
-def advance_copy(veh, sim, c, p, acc_cmd, steer_cmd, scratch, order, tab):
+def advance_copy(veh, sim, cross, c, p, acc_cmd, steer_cmd, scratch, order, tab):
     """Advance copy ``c`` by one step ``dt`` with the ego command (see the module docstring).
 
-    ``scratch`` is a ``(6, V + 1)`` float array and ``tab`` a ``(2, V + 2, lanes)`` integer
+    ``cross`` holds the crossing vehicles of the intersection scenario (:mod:`.junction`;
+    ``(B, 0, NX)`` without one). ``scratch`` is a ``(7, V + 1)`` float array and ``tab`` a
+    ``(2, V + 2, lanes)`` integer
     array, both overwritten; ``order`` is the copy's x-order of the last step (a view of
     its ``C_ORDER`` column converted to int), updated in place.
     """
     acc, lo, hi, half = scratch[0], scratch[1], scratch[2], scratch[3]
-    prev_dx, prev_lat = scratch[4], scratch[5]
+    prev_dx, prev_lat, held = scratch[4], scratch[5], scratch[6]
     n = veh.shape[1]
     lanes, lw, dt = int(p[P_LANES]), p[P_LW], p[P_DT]
     low = -1 if p[P_MERGE] > 0.5 else 0
+    junction = p[P_JUNCTION] > 0.5
+    light = main_light(sim, c, p)  # the main road's, for this step
     corridors(veh, c, lo, hi, half)
     ex = veh[c, 0, C_X]
     for r in range(n):
@@ -149,18 +161,16 @@ def advance_copy(veh, sim, c, p, acc_cmd, steer_cmd, scratch, order, tab):
             if end_gap < gap:
                 lead, gap = -2, end_gap
         if lead == -2:
-            acc[j] = idm(
-                veh[c, j, C_SPEED],
-                veh[c, j, C_V0],
-                veh[c, j, C_T],
-                veh[c, j, C_AMAX],
-                veh[c, j, C_B],
-                veh[c, j, C_S0],
-                gap,
-                0.0,
-            )
+            acc[j] = idm_standing(veh, c, j, gap)
         else:
             acc[j] = idm_of(veh, c, j, lead, gap)
+        held[j] = 0.0
+        if junction and near_junction(veh[c, j, C_X], half[j], p):  # crossing vehicle, stop line
+            stop_gap = main_obstacle(veh, cross, c, j, lead, gap, half[j], lo[j], hi[j], p, light)
+            if stop_gap < np.inf:
+                a_stop = idm_standing(veh, c, j, stop_gap)
+                if a_stop < acc[j]:
+                    acc[j], held[j] = a_stop, 1.0
         prev_dx[j] = veh[c, j, C_X] - ex
         prev_lat[j] = 1.0 if (lo[j] < hi[0] and hi[j] > lo[0]) else 0.0
     acc[0] = veh[c, 0, C_ACC]
@@ -173,12 +183,16 @@ def advance_copy(veh, sim, c, p, acc_cmd, steer_cmd, scratch, order, tab):
             continue
         if abs(veh[c, j, C_Y] - veh[c, j, C_TY]) > 1e-6:
             continue
+        if junction and (held[j] > 0.5 or no_lane_change(veh[c, j, C_X], half[j], p)):
+            continue
         k = mobil(veh, c, j, acc, lw, low, lanes, lo, hi, half, tab)
         if k >= 0:
             veh[c, j, C_TY] = k * lw
             veh[c, j, C_COOL] = COOLDOWN
             corridors(veh, c, lo, hi, half)
             neighbours(veh, c, lo, hi, lw, low, lanes, order, tab)
+    if junction:  # crossing vehicles move, seeing everyone where they were
+        advance_cross(veh, cross, sim, c, p, lo, hi, half)
     # surrounding vehicles move
     for j in range(1, n):
         v = veh[c, j, C_SPEED]
@@ -189,6 +203,8 @@ def advance_copy(veh, sim, c, p, acc_cmd, steer_cmd, scratch, order, tab):
         veh[c, j, C_ACC] = acc[j]
         err = veh[c, j, C_TY] - veh[c, j, C_Y]
         vy = min(max(1.5 * err, -LATERAL_SPEED), LATERAL_SPEED)
+        if junction:  # in queues: no sliding sideways at a standstill
+            vy = min(max(vy, -LATERAL_RATIO * v_new), LATERAL_RATIO * v_new)
         if abs(err) <= abs(vy) * dt:
             veh[c, j, C_Y] = veh[c, j, C_TY]
             vy = 0.0
@@ -200,6 +216,7 @@ def advance_copy(veh, sim, c, p, acc_cmd, steer_cmd, scratch, order, tab):
     a = min(max(acc_cmd, -p[P_AMAX]), p[P_AMAX])
     delta = min(max(steer_cmd, -p[P_STEER]), p[P_STEER])
     v, h = veh[c, 0, C_SPEED], veh[c, 0, C_HEAD]
+    px, py, front0 = veh[c, 0, C_X], veh[c, 0, C_Y], veh[c, 0, C_X] + half[0]
     beta = math.atan(LR / (LF + LR) * math.tan(delta))
     veh[c, 0, C_VX] = v * math.cos(h + beta)
     veh[c, 0, C_VY] = v * math.sin(h + beta)
@@ -235,18 +252,26 @@ def advance_copy(veh, sim, c, p, acc_cmd, steer_cmd, scratch, order, tab):
             )
         ) or (lat and prev_lat[j] > 0.5 and dx * prev_dx[j] < 0.0):
             hit = True
+    if junction:
+        hit = hit or ego_hits(veh, cross, c, px, py, h, dt)
+        ran = light == RED and front0 <= p[P_STOP] < veh[c, 0, C_X] + half[0]
+        sim[c, S_RED] = 1.0 if ran else 0.0
     edge_lo, edge_hi = -0.5 * lw, (lanes - 0.5) * lw
     offroad = lo[0] < edge_lo or hi[0] > edge_hi
     sim[c, S_COLLIDED] = 1.0 if (hit or offroad) else 0.0
     sim[c, S_OFFROAD] = 1.0 if offroad else 0.0
     sim[c, S_TIME] += dt
     sim[c, S_STEP] += 1.0
-    recycle(veh, sim, c, lw, lanes, lo, hi, half)
+    recycle(veh, sim, c, p, lo, hi, half)
 
 
 @njit(cache=True, error_model="numpy")
-def recycle(veh, sim, c, lw, lanes, lo, hi, half) -> None:
-    """Move vehicles that left the window around the ego to its other end."""
+def recycle(veh, sim, c, p, lo, hi, half) -> None:
+    """Move vehicles that left the window around the ego to its other end.
+
+    Not onto an intersection's approach (:func:`.junction.no_spawn`).
+    """
+    lw, lanes, junction = p[P_LW], int(p[P_LANES]), p[P_JUNCTION] > 0.5
     n = veh.shape[1]
     ex = veh[c, 0, C_X]
     behind, ahead = sim[c, S_BEHIND], sim[c, S_AHEAD]
@@ -258,6 +283,8 @@ def recycle(veh, sim, c, lw, lanes, lo, hi, half) -> None:
         elif rel > ahead:
             x_new = ex - behind
         else:
+            continue
+        if junction and no_spawn(x_new, half[j], p):
             continue
         if gaps.shape[0] == 0:
             gaps = np.empty(lanes)
@@ -294,18 +321,18 @@ def recycle(veh, sim, c, lw, lanes, lo, hi, half) -> None:
 
 
 @njit(cache=True, error_model="numpy")
-def advance(veh, sim, p, acc_cmd, steer_cmd) -> None:
+def advance(veh, sim, cross, p, acc_cmd, steer_cmd) -> None:
     """Advance every copy by one step ``dt``; ``acc_cmd`` and ``steer_cmd`` are ``(B,)``."""
     n = veh.shape[1]
-    scratch = np.empty((6, n))
+    scratch = np.empty((7, n))
     order = np.empty(n, dtype=np.int64)
     tab = np.empty((2, n + 1, int(p[P_LANES]) + 1), dtype=np.int64)
     for c in range(veh.shape[0]):
-        advance_copy(veh, sim, c, p, acc_cmd[c], steer_cmd[c], scratch, order, tab)
+        advance_copy(veh, sim, cross, c, p, acc_cmd[c], steer_cmd[c], scratch, order, tab)
 
 
 @njit(cache=True, error_model="numpy")
-def reset_copy(veh, sim, c, p, seed, level, levels) -> None:
+def reset_copy(veh, sim, cross, c, p, seed, level, levels) -> None:
     """Start copy ``c``: ego in a random lane at ``ego_speed``, traffic drawn for ``level``."""
     np.random.seed(seed)
     n = veh.shape[1]
@@ -360,14 +387,16 @@ def reset_copy(veh, sim, c, p, seed, level, levels) -> None:
         speed = v0 * (0.9 + 0.1 * np.random.random())
         veh[c, j, C_SPEED] = speed
         veh[c, j, C_VX] = speed
+    if p[P_JUNCTION] > 0.5:
+        reset_junction(veh, cross, sim, c, p, aggressive)
 
 
 @njit(cache=True, error_model="numpy")
-def reset(veh, sim, mask, p, seeds, levels_of, levels) -> None:
+def reset(veh, sim, cross, mask, p, seeds, levels_of, levels) -> None:
     """Reset the copies where ``mask`` is true with their ``seeds`` and levels ``levels_of``."""
     for c in range(veh.shape[0]):
         if mask[c]:
-            reset_copy(veh, sim, c, p, seeds[c], levels_of[c], levels)
+            reset_copy(veh, sim, cross, c, p, seeds[c], levels_of[c], levels)
 
 
 __all__ = [
@@ -404,14 +433,17 @@ __all__ = [
     "NF",
     "NP",
     "NS",
+    "NX",
     "P_AMAX",
     "P_DESIRED",
     "P_DT",
     "P_EGO_SPEED",
+    "P_JUNCTION",
     "P_LANES",
     "P_LW",
     "P_MERGE",
     "P_STEER",
+    "P_STOP",
     "P_VMAX",
     "RAMP_END",
     "RAMP_START",
@@ -421,6 +453,8 @@ __all__ = [
     "S_COLLIDED",
     "S_LEVEL",
     "S_OFFROAD",
+    "S_PHASE",
+    "S_RED",
     "S_STEP",
     "S_TIME",
     "advance",
@@ -428,6 +462,7 @@ __all__ = [
     "corridors",
     "idm",
     "idm_of",
+    "idm_standing",
     "lane_nearest",
     "level_table",
     "mobil",

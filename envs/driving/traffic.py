@@ -2,8 +2,8 @@
 
 IDM car following (Treiber, Hennecke and Helbing 2000), MOBIL lane changes (Kesting,
 Treiber and Helbing 2007), each vehicle's lateral corridor (the lanes it occupies, both
-while changing lanes) and per-lane neighbour tables, all compiled and called by
-:func:`fieldgym.envs.driving.sim.advance_copy`.
+while changing lanes), per-lane neighbour tables and the footprint test, all compiled
+and called by :func:`fieldgym.envs.driving.sim.advance_copy` and :mod:`.junction`.
 """
 
 from __future__ import annotations
@@ -46,6 +46,24 @@ def idm(v: float, v0: float, T: float, a: float, b: float, s0: float, gap: float
     s_star = s0 + max(0.0, v * T + v * (v - vl) / (2.0 * math.sqrt(a * b)))
     q = s_star / max(gap, 0.01)
     return min(max(a * (free - q * q), -B_MAX), a)
+
+
+@njit(cache=True, error_model="numpy")
+def overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2) -> bool:
+    """Whether two oriented rectangles (centre, heading, length, width) intersect (SAT)."""
+    dx, dy = x2 - x1, y2 - y1
+    for h in (h1, h2):
+        ux, uy = math.cos(h), math.sin(h)
+        for ax, ay in ((ux, uy), (-uy, ux)):
+            r1 = 0.5 * l1 * abs(ax * math.cos(h1) + ay * math.sin(h1)) + 0.5 * w1 * abs(
+                -ax * math.sin(h1) + ay * math.cos(h1)
+            )
+            r2 = 0.5 * l2 * abs(ax * math.cos(h2) + ay * math.sin(h2)) + 0.5 * w2 * abs(
+                -ax * math.sin(h2) + ay * math.cos(h2)
+            )
+            if abs(dx * ax + dy * ay) > r1 + r2:
+                return False
+    return True
 
 
 @njit(cache=True, error_model="numpy")
@@ -171,6 +189,21 @@ def idm_of(veh, c, j, leader, gap):
         veh[c, j, C_S0],
         g,
         vl,
+    )
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def idm_standing(veh, c, j, gap):
+    """IDM acceleration of vehicle ``j`` behind a standing obstacle ``gap`` m ahead."""
+    return idm(
+        veh[c, j, C_SPEED],
+        veh[c, j, C_V0],
+        veh[c, j, C_T],
+        veh[c, j, C_AMAX],
+        veh[c, j, C_B],
+        veh[c, j, C_S0],
+        gap,
+        0.0,
     )
 
 

@@ -56,6 +56,8 @@ class DrivingVectorEnv(BatchVectorEnv):
         b = num_envs
         self.veh = np.zeros((b, cfg.vehicles + 1, sim.NF))
         self.sim = np.zeros((b, sim.NS))
+        crossing = cfg.crossing_vehicles if cfg.scenario == "intersection" else 0
+        self.cross = np.zeros((b, crossing, sim.NX))
         self.lane = np.zeros(b, dtype=np.int64)
         self.speed_idx = np.zeros(b, dtype=np.int64)
         self.prev_acc = np.zeros(b)
@@ -75,7 +77,16 @@ class DrivingVectorEnv(BatchVectorEnv):
         for c in np.flatnonzero(mask):  # in copy order, as single envs draw them
             self._seeds[c] = int(self.np_random.integers(2**31 - 1))
         self._levels_of[mask] = self.level
-        sim.reset(self.veh, self.sim, mask, self._p, self._seeds, self._levels_of, self._levels)
+        sim.reset(
+            self.veh,
+            self.sim,
+            self.cross,
+            mask,
+            self._p,
+            self._seeds,
+            self._levels_of,
+            self._levels,
+        )
         batch.start_controls(
             self.veh, mask, self.lane, self.speed_idx, self.prev_acc, self._p, self._speeds
         )
@@ -83,14 +94,18 @@ class DrivingVectorEnv(BatchVectorEnv):
 
     def _observe_all(self) -> np.ndarray:
         rows = np.arange(self.num_envs)
-        batch.observe_rows(self.veh, rows, self._p, self._po, self._kind, self._obs)
+        batch.observe_rows(
+            self.veh, self.sim, self.cross, rows, self._p, self._po, self._kind, self._obs
+        )
         return self._obs.reshape(self.num_envs, *self.single_observation_space.shape).copy()
 
     def _observe(self, out: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         if out is None:
             return self._observe_all()
         rows = np.asarray(rows, dtype=np.int64)
-        batch.observe_rows(self.veh, rows, self._p, self._po, self._kind, self._obs)
+        batch.observe_rows(
+            self.veh, self.sim, self.cross, rows, self._p, self._po, self._kind, self._obs
+        )
         out.reshape(self.num_envs, -1)[rows] = self._obs[rows]
         return out
 
@@ -104,6 +119,7 @@ class DrivingVectorEnv(BatchVectorEnv):
         batch.step_batch(
             self.veh,
             self.sim,
+            self.cross,
             self._p,
             self._q,
             self._po,

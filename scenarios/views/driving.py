@@ -12,6 +12,7 @@ VIEW = DomainView(
         "driving_score",
         "success",
         "collision",
+        "red_lights",
         "avg_speed",
         "distance",
         "lane_changes",

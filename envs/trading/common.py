@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from fieldgym.envs.core.config import check_choice
+from fieldgym.envs.core.config import EnvConfig, check_choice, check_number, doc
 from fieldgym.envs.core.errors import ConfigError
 
 MODES = ("train", "backtest")
@@ -37,6 +38,72 @@ def check_range(config: Any) -> None:
     if config.start and config.end and pd.Timestamp(config.start) > pd.Timestamp(config.end):
         raise ConfigError(f"start={config.start!r} is after end={config.end!r}.")
     check_choice("mode", config.mode, MODES)
+
+
+@dataclasses.dataclass(frozen=True)
+class DatedConfig(EnvConfig):
+    """The fields of the envs that replay dated prices (the stock and portfolio envs).
+
+    Where the prices come from, the date range and how episodes start in it, the
+    differential Sharpe ratio's moments and the NaN policy. Subclasses set ``source``'s
+    default and add their own fields; their ``validate`` calls this one's first.
+    """
+
+    source: str = dataclasses.field(
+        default="skfolio_sp500",
+        metadata=doc(
+            "price source: an offline dataset ('skfolio_sp500', 'arch_sp500', 'arch_nasdaq'), "
+            "'yfinance' (needs the symbols; cached) or a .csv/.parquet path of daily prices"
+        ),
+    )
+    start: str | None = dataclasses.field(
+        default=None,
+        metadata=doc("first date of the episode range (ISO); earlier prices feed features only"),
+    )
+    end: str | None = dataclasses.field(
+        default=None,
+        metadata=doc("last date of the range, inclusive; later prices are never loaded"),
+    )
+    mode: str = dataclasses.field(
+        default="train",
+        metadata=doc(
+            "'train': each episode starts at a random date of the range; 'backtest': at the "
+            "range's first date, running to its end"
+        ),
+    )
+    episode_length: int = dataclasses.field(
+        default=252,
+        metadata=doc("'train': trading days an episode must fit after its random start (>= 1)"),
+    )
+    dsr_eta: float = dataclasses.field(
+        default=0.01,
+        metadata=doc("differential Sharpe ratio: adaptation rate of its moving moments (0, 1)"),
+    )
+    dsr_initial_volatility: float = dataclasses.field(
+        default=0.01,
+        metadata=doc(
+            "differential Sharpe ratio: daily return std its second moment starts from; "
+            "the variance is floored at a hundredth of its square"
+        ),
+    )
+    ffill_limit: int = dataclasses.field(
+        default=5,
+        metadata=doc("NaN policy of file/yfinance prices: rows forward-filled after a price"),
+    )
+    cache_dir: str | None = dataclasses.field(
+        default=None, metadata=doc("yfinance cache folder; None: ~/.cache/fieldgym/prices")
+    )
+
+    def validate(self) -> None:
+        if not isinstance(self.source, str) or not self.source:
+            raise ConfigError(f"source={self.source!r} is not allowed; give a source name.")
+        check_range(self)
+        check_number("episode_length", self.episode_length, low=1, integer=True)
+        check_number("dsr_eta", self.dsr_eta, low=0, low_inclusive=False, high=1)
+        check_number(
+            "dsr_initial_volatility", self.dsr_initial_volatility, low=0, low_inclusive=False
+        )
+        check_number("ffill_limit", self.ffill_limit, low=0, integer=True)
 
 
 class DatedEpisodes:

@@ -6,48 +6,20 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from fieldgym.envs.core.config import EnvConfig, check_choice, check_number, check_weights, doc
+from fieldgym.envs.core.config import check_choice, check_number, check_weights, doc
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.envs.trading.common import check_range
+from fieldgym.envs.trading.common import DatedConfig
 
 REWARD_PARTS = ("log_return", "differential_sharpe", "return", "risk")
 REWARD_NAMES = ("log_return", "differential_sharpe", "mean_variance")
 
 
 @dataclasses.dataclass(frozen=True)
-class PortfolioConfig(EnvConfig):
+class PortfolioConfig(DatedConfig):
     """Parameters of the portfolio allocation environment (days, fractions of wealth)."""
 
-    source: str = dataclasses.field(
-        default="skfolio_sp500",
-        metadata=doc(
-            "price source: an offline dataset ('skfolio_sp500', 'arch_sp500', 'arch_nasdaq'), "
-            "'yfinance' (needs tickers; cached) or a .csv/.parquet path of daily prices"
-        ),
-    )
     tickers: tuple[str, ...] | None = dataclasses.field(
         default=None, metadata=doc("the N assets, columns of the source; None: all of them")
-    )
-    start: str | None = dataclasses.field(
-        default=None,
-        metadata=doc(
-            "first date of the episode range (ISO); earlier prices feed the features only"
-        ),
-    )
-    end: str | None = dataclasses.field(
-        default=None,
-        metadata=doc("last date of the range, inclusive; later prices are never loaded"),
-    )
-    mode: str = dataclasses.field(
-        default="train",
-        metadata=doc(
-            "'train': each episode starts at a random date of the range; 'backtest': at the "
-            "range's first date, running to its end"
-        ),
-    )
-    episode_length: int = dataclasses.field(
-        default=252,
-        metadata=doc("'train': trading days an episode must fit after its random start (>= 1)"),
     )
     return_windows: tuple[int, ...] = dataclasses.field(
         default=(1, 5, 21),
@@ -87,17 +59,6 @@ class PortfolioConfig(EnvConfig):
     risk_aversion: float = dataclasses.field(
         default=2.0, metadata=doc("'mean_variance': coefficient of the variance penalty")
     )
-    dsr_eta: float = dataclasses.field(
-        default=0.01,
-        metadata=doc("differential Sharpe ratio: adaptation rate of its moving moments (0, 1)"),
-    )
-    dsr_initial_volatility: float = dataclasses.field(
-        default=0.01,
-        metadata=doc(
-            "differential Sharpe ratio: daily return std its second moment starts from; "
-            "the variance is floored at a hundredth of its square"
-        ),
-    )
     turbulence_threshold: float | None = dataclasses.field(
         default=None,
         metadata=doc(
@@ -107,13 +68,6 @@ class PortfolioConfig(EnvConfig):
     )
     turbulence_window: int = dataclasses.field(
         default=252, metadata=doc("risk guard: trailing days of the turbulence mean/covariance")
-    )
-    ffill_limit: int = dataclasses.field(
-        default=5,
-        metadata=doc("NaN policy of file/yfinance prices: rows forward-filled after a price"),
-    )
-    cache_dir: str | None = dataclasses.field(
-        default=None, metadata=doc("yfinance cache folder; None: ~/.cache/fieldgym/prices")
     )
 
     @property
@@ -125,16 +79,13 @@ class PortfolioConfig(EnvConfig):
         return max(days)
 
     def validate(self) -> None:
-        if not isinstance(self.source, str) or not self.source:
-            raise ConfigError(f"source={self.source!r} is not allowed; give a source name.")
+        super().validate()
         if self.tickers is not None and (
             not self.tickers or not all(isinstance(t, str) for t in self.tickers)
         ):
             raise ConfigError(f"tickers={self.tickers!r} must be a non-empty list of symbols.")
         if self.source == "yfinance" and not self.tickers:
             raise ConfigError("source='yfinance' needs tickers=[...].")
-        check_range(self)
-        check_number("episode_length", self.episode_length, low=1, integer=True)
         if not isinstance(self.return_windows, tuple):
             raise ConfigError(f"return_windows={self.return_windows!r} must be a list of days.")
         for i, days in enumerate(self.return_windows):
@@ -147,11 +98,6 @@ class PortfolioConfig(EnvConfig):
             check_choice("reward", self.reward, REWARD_NAMES)
         check_weights("reward_weights", self.reward_weights, REWARD_PARTS)
         check_number("risk_aversion", self.risk_aversion, low=0)
-        check_number("dsr_eta", self.dsr_eta, low=0, low_inclusive=False, high=1)
-        check_number(
-            "dsr_initial_volatility", self.dsr_initial_volatility, low=0, low_inclusive=False
-        )
         if self.turbulence_threshold is not None:
             check_number("turbulence_threshold", self.turbulence_threshold, low=0)
         check_number("turbulence_window", self.turbulence_window, low=2, integer=True)
-        check_number("ffill_limit", self.ffill_limit, low=0, integer=True)

@@ -7,9 +7,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from fieldgym.envs.core.config import EnvConfig, check_choice, check_number, check_weights, doc
+from fieldgym.envs.core.config import check_choice, check_number, check_weights, doc
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.envs.trading.common import check_range
+from fieldgym.envs.trading.common import DatedConfig
 
 FILLS = ("next_open", "next_close")
 REWARD_PARTS = ("log_return", "pnl", "differential_sharpe")
@@ -19,7 +19,7 @@ INDICATOR_PATTERN = re.compile(r"^(rsi_\d+|macd|volatility_\d+|sma_ratio_\d+|ove
 
 
 @dataclasses.dataclass(frozen=True)
-class StockConfig(EnvConfig):
+class StockConfig(DatedConfig):
     """Parameters of the single-stock trading environment (bars, fractions of wealth)."""
 
     source: str = dataclasses.field(
@@ -31,20 +31,6 @@ class StockConfig(EnvConfig):
     )
     ticker: str | None = dataclasses.field(
         default=None, metadata=doc("the traded column of the source; None: its first column")
-    )
-    start: str | None = dataclasses.field(
-        default=None,
-        metadata=doc("first date of the episode range (ISO); earlier bars feed features only"),
-    )
-    end: str | None = dataclasses.field(
-        default=None, metadata=doc("last date of the range, inclusive; later bars never load")
-    )
-    mode: str = dataclasses.field(
-        default="train",
-        metadata=doc("'train': episodes start at random dates; 'backtest': at the range's start"),
-    )
-    episode_length: int = dataclasses.field(
-        default=252, metadata=doc("'train': bars an episode must fit after its random start")
     )
     fill: str = dataclasses.field(
         default="next_open",
@@ -93,18 +79,6 @@ class StockConfig(EnvConfig):
         default_factory=lambda: {part: 1.0 for part in REWARD_PARTS},
         metadata=doc(f"weight of each reward part: {', '.join(REWARD_PARTS)}"),
     )
-    dsr_eta: float = dataclasses.field(
-        default=0.01, metadata=doc("differential Sharpe ratio: rate of its moving moments")
-    )
-    dsr_initial_volatility: float = dataclasses.field(
-        default=0.01, metadata=doc("differential Sharpe ratio: initial daily return std")
-    )
-    ffill_limit: int = dataclasses.field(
-        default=5, metadata=doc("NaN policy of file/yfinance prices: rows forward-filled")
-    )
-    cache_dir: str | None = dataclasses.field(
-        default=None, metadata=doc("yfinance cache folder; None: ~/.cache/fieldgym/prices")
-    )
 
     @property
     def warmup(self) -> int:
@@ -117,14 +91,11 @@ class StockConfig(EnvConfig):
         return max(days)
 
     def validate(self) -> None:
-        if not isinstance(self.source, str) or not self.source:
-            raise ConfigError(f"source={self.source!r} is not allowed; give a source name.")
+        super().validate()
         if self.ticker is not None and not isinstance(self.ticker, str):
             raise ConfigError(f"ticker={self.ticker!r} must be a symbol or None.")
         if self.source == "yfinance" and not self.ticker:
             raise ConfigError("source='yfinance' needs ticker='...'.")
-        check_range(self)
-        check_number("episode_length", self.episode_length, low=1, integer=True)
         check_choice("fill", self.fill, FILLS)
         if self.fill == "next_open" and self.source == "skfolio_sp500":
             raise ConfigError(
@@ -152,8 +123,3 @@ class StockConfig(EnvConfig):
         if not callable(self.reward):
             check_choice("reward", self.reward, REWARD_PARTS)
         check_weights("reward_weights", self.reward_weights, REWARD_PARTS)
-        check_number("dsr_eta", self.dsr_eta, low=0, low_inclusive=False, high=1)
-        check_number(
-            "dsr_initial_volatility", self.dsr_initial_volatility, low=0, low_inclusive=False
-        )
-        check_number("ffill_limit", self.ffill_limit, low=0, integer=True)

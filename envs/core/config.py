@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import types
 from collections.abc import Iterable, Mapping
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from fieldgym.envs.core.errors import ConfigError
 
@@ -60,6 +61,17 @@ class EnvConfig:
                     f"Valid fields: {', '.join(valid)}."
                 )
 
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = types.MappingProxyType({})
+    """Named field values a subclass offers (its module's ``PRESETS``, attached to it)."""
+
+    @classmethod
+    def preset(cls, name: str, **overrides: Any) -> Self:
+        """The preset ``name`` (see :attr:`presets`), with optional field overrides."""
+        if not cls.presets:
+            raise ConfigError(f"{cls.__name__} has no presets; remove preset={name!r}.")
+        check_choice("preset", name, cls.presets)
+        return cls.build(cls.presets[name], **overrides)
+
     @classmethod
     def build(cls, config: Self | Mapping[str, Any] | None = None, **overrides: Any) -> Self:
         """Build a config from a config object or mapping plus keyword overrides.
@@ -92,8 +104,6 @@ class EnvConfig:
     ) -> Self:
         """The config an env is made with: a config object or mapping, or a preset, plus fields.
 
-        ``preset`` needs the subclass's ``preset(name, **overrides)`` classmethod.
-
         Raises:
             ConfigError: If both ``config`` and ``preset`` are given, or as :meth:`build`.
         """
@@ -101,8 +111,6 @@ class EnvConfig:
             return cls.build(config, **fields)
         if config is not None:
             raise ConfigError("Give either config= or preset=, not both.")
-        if not hasattr(cls, "preset"):
-            raise ConfigError(f"{cls.__name__} has no presets; remove preset={preset!r}.")
         return cls.preset(preset, **fields)
 
     def to_dict(self) -> dict[str, Any]:

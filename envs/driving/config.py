@@ -251,12 +251,6 @@ class DrivingConfig(EnvConfig):
         if self.backend == "carla" and self.scenario != "highway":
             raise ConfigError(f"scenario={self.scenario!r} runs on backend='builtin' only.")
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> DrivingConfig:
-        """A named preset (see :data:`PRESETS`), with optional field overrides."""
-        check_choice("preset", name, PRESETS)
-        return cls.build(PRESETS[name], **overrides)
-
 
 INTERSECTION: dict[str, Any] = {
     "scenario": "intersection",
@@ -285,3 +279,4 @@ PRESETS: dict[str, dict[str, Any]] = {
     "intersection_yield": {**INTERSECTION, "intersection_control": "yield", "crossing_vehicles": 4},
 }
 """Field values of the named presets; ``"highway"`` is the default config."""
+DrivingConfig.presets = PRESETS

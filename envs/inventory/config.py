@@ -185,12 +185,6 @@ class InventoryConfig(EnvConfig):
             check_choice("reward", self.reward, ("cost", "scaled_cost"))
         check_weights("reward_weights", self.reward_weights, REWARD_PARTS)
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> InventoryConfig:
-        """A named preset (see :data:`PRESETS`), with optional field overrides."""
-        check_choice("preset", name, PRESETS)
-        return cls.build(PRESETS[name], **overrides)
-
 
 PRESETS: dict[str, dict[str, Any]] = {
     # A four-stage beer-game chain (retailer, wholesaler, distributor, factory) with
@@ -212,3 +206,4 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 """Field values of the named presets; ``"serial"`` is the default config."""
+InventoryConfig.presets = PRESETS

@@ -261,12 +261,6 @@ class QuantumConfig(EnvConfig):
             integer=True,
         )
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> QuantumConfig:
-        """A named preset (see :data:`PRESETS`), with optional field overrides."""
-        check_choice("preset", name, PRESETS)
-        return cls.build(PRESETS[name], **overrides)
-
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The Bell state on two qubits with H, X, Y, Z, S, T and CNOT on one pair: the task
@@ -302,3 +296,4 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 """Field values of the named presets; ``"bell"`` is the default config."""
+QuantumConfig.presets = PRESETS

@@ -256,12 +256,6 @@ class TrafficConfig(EnvConfig):
             for movement in phase:
                 check_choice(f"phases[{k}] movement", movement, MOVEMENTS)
 
-    @classmethod
-    def preset(cls, name: str, **overrides: Any) -> TrafficConfig:
-        """A named preset (see :data:`PRESETS`), with optional field overrides."""
-        check_choice("preset", name, PRESETS)
-        return cls.build(PRESETS[name], **overrides)
-
 
 PRESETS: dict[str, dict[str, Any]] = {
     # One four-arm intersection, heavier north-south demand, protected lefts (the default).
@@ -277,3 +271,4 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 """Field values of the named presets; ``"single"`` is the default config."""
+TrafficConfig.presets = PRESETS

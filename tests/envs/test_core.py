@@ -33,6 +33,25 @@ class ToyConfig(EnvConfig):
         check_number("speed", self.speed, low=0)
 
 
+@dataclasses.dataclass(frozen=True)
+class ToyWithPresets(ToyConfig):
+    pass
+
+
+ToyWithPresets.presets = {"fast": {"speed": 9.0}}
+
+
+def test_presets_build_with_overrides_and_bad_names_are_named():
+    assert ToyWithPresets.make(None, "fast", {}).speed == 9.0
+    assert ToyWithPresets.make(None, "fast", {"lanes": [5]}).lanes == (5,)
+    with pytest.raises(ConfigError, match=r"preset='slow'.*fast"):
+        ToyWithPresets.make(None, "slow", {})
+    with pytest.raises(ConfigError, match="ToyConfig has no presets; remove preset='fast'"):
+        ToyConfig.make(None, "fast", {})
+    with pytest.raises(ConfigError, match="either config= or preset="):
+        ToyWithPresets.make({"speed": 1.0}, "fast", {})
+
+
 def test_config_unknown_field_names_it_and_lists_valid_ones():
     with pytest.raises(
         ConfigError, match=r"Unknown field 'sped'.*Did you mean 'speed'.*speed, lanes"

@@ -5,7 +5,7 @@ A new domain adds a module ``scenarios/views/<domain>.py`` defining ``VIEW``, a
 to keep from one evaluation episode, which of them to plot as levels, which metric
 columns stack into a breakdown bar, and which metrics the tables show by default. The
 headline metric and its direction come from the domain's metrics module
-(``HEADLINE``, ``LOWER_IS_BETTER``), see :func:`fieldgym.scenarios.spec.headline_of`.
+(``HEADLINE``, ``LOWER_IS_BETTER``), see :func:`fieldgym.scenarios.planner.headline_of`.
 """
 
 from __future__ import annotations

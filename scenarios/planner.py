@@ -1,0 +1,343 @@
+"""From a validated scenario to a checked :class:`~fieldgym.scenarios.spec.Plan`.
+
+:func:`plan_scenario` resolves what the schema cannot check alone: it builds every
+environment's config, loads every agent's class (does it learn, which parameters it
+takes, which ids it acts on), expands walk-forward blocks into windows, resolves labels
+and references, and checks the report's metrics against what each environment reports.
+Every error names the scenario file and the place of the mistake.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import inspect
+import types
+from typing import Any
+
+from gymnasium.envs.registration import load_env_creator
+
+from fieldgym.agents.base import RandomPolicy
+from fieldgym.agents.evaluation import metrics_function, run_episode
+from fieldgym.agents.registry import AGENTS, check_acts_on
+from fieldgym.agents.target import is_parallel, make_target
+from fieldgym.envs import ENVS, PARALLEL_ENVS
+from fieldgym.envs.core.errors import ConfigError
+from fieldgym.scenarios import walk_forward
+from fieldgym.scenarios.domains import domain_view
+from fieldgym.scenarios.spec import AgentPlan, AgentSpec, EnvPlan, EnvSpec, Plan, Scenario
+
+
+def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
+    """Check a validated scenario against the registries and resolve it into a :class:`Plan`.
+
+    Builds each environment's config (a bad field fails here, naming ``source``), loads
+    each agent's class to learn whether it learns and which parameters it takes, and
+    runs two steps of a random policy per environment to learn the domain's metric names.
+    """
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError(f"{source}: {message}")
+
+    groups = [e.default_label for e in _env_list(scenario, fail)]
+    if len(set(groups)) != len(groups):
+        raise fail(f"environment labels must be unique, got {groups}; give each env a 'label'.")
+    entries = _windowed(_env_list(scenario, fail), fail)
+    env_specs = [spec for spec, _, _ in entries]
+    labels = [spec.default_label for spec in env_specs]
+    agent_labels = [a.label or a.name for a in scenario.agents]
+    if len(set(agent_labels)) != len(agent_labels):
+        raise fail(
+            f"agent labels must be unique, got {agent_labels}; give repeated agents a 'label'."
+        )
+    seeds = (
+        tuple(range(scenario.seeds)) if isinstance(scenario.seeds, int) else tuple(scenario.seeds)
+    )
+    if len(set(seeds)) != len(seeds):
+        raise fail(f"seeds must not repeat, got {list(seeds)}.")
+    evaluation = scenario.evaluation
+    eval_seeds = tuple(range(evaluation.seed_start, evaluation.seed_start + evaluation.episodes))
+    if set(seeds) & set(eval_seeds):
+        raise fail(
+            f"training seeds {sorted(set(seeds) & set(eval_seeds))} are also evaluation seeds; "
+            "move evaluation.seed_start above them."
+        )
+
+    agents = tuple(
+        _check_agent(spec, label, i, fail)
+        for i, (spec, label) in enumerate(zip(scenario.agents, agent_labels, strict=True))
+    )
+    for i, spec in enumerate(scenario.agents):
+        for name in spec.envs or ():
+            if name not in groups:
+                raise fail(f"agents[{i}].envs: no environment labelled {name!r}; labels: {groups}.")
+    envs = []
+    for (spec, group, window), label in zip(entries, labels, strict=True):
+        i = groups.index(group)
+        where = f"envs[{i}] ({label})" if scenario.envs else "env"
+        if window is not None and not scenario.envs:
+            where = f"env ({label})"
+        runs_here = tuple(
+            a_label
+            for a_spec, a_label in zip(scenario.agents, agent_labels, strict=True)
+            if a_spec.envs is None or group in a_spec.envs
+        )
+        env = _check_env(spec, label, where, runs_here, scenario, fail, group)
+        if window is not None:
+            _check_walk_forward(env, agents, where, fail)
+            env = dataclasses.replace(env, window=window)
+        for agent in agents:
+            if agent.label not in runs_here:
+                continue
+            entry = AGENTS[agent.name]
+            if entry.domains and env.domain not in entry.domains:
+                raise fail(
+                    f"agent {agent.label!r} is a baseline for {', '.join(entry.domains)}, not for "
+                    f"{where} ({spec.id}); restrict it with 'envs: [...]'."
+                )
+            try:
+                check_acts_on(agent.name, load_env_creator(entry.factory_for(spec.id)), spec.id)
+            except ConfigError as exc:
+                raise fail(f"{where}: {exc} Restrict agents with 'envs: [...]'.") from exc
+        envs.append(env)
+    if scenario.report.suite:
+        _check_suite(envs, agents, fail)
+    return Plan(
+        name=scenario.name,
+        description=scenario.description.strip(),
+        source=source,
+        envs=tuple(envs),
+        agents=agents,
+        seeds=seeds,
+        eval_seeds=eval_seeds,
+        max_steps=evaluation.max_steps,
+        workers=scenario.workers,
+        suite=scenario.report.suite,
+    )
+
+
+def _windowed(specs: list[EnvSpec], fail: Any) -> list[tuple[EnvSpec, str, dict[str, str] | None]]:
+    """``(spec, group label, window)`` per environment: walk-forward entries split per window."""
+    out: list[tuple[EnvSpec, str, dict[str, str] | None]] = []
+    for spec in specs:
+        group = spec.default_label
+        if spec.walk_forward is None:
+            out.append((spec, group, None))
+            continue
+        try:
+            config = make_target(spec.id, spec.kwargs).config if spec.id in ENVS else None
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise fail(f"env {group!r}: {exc}") from exc
+        fields = {f.name for f in dataclasses.fields(config)} if config is not None else set()
+        if not set(walk_forward.RANGE_FIELDS) <= fields:
+            raise fail(
+                f"env {group!r}: walk_forward needs an environment with a date range "
+                f"({', '.join(walk_forward.RANGE_FIELDS)} config fields), such as the trading "
+                f"ids; {spec.id} has none."
+            )
+        try:
+            dates = walk_forward.windows(spec.walk_forward)
+        except (ConfigError, ValueError) as exc:
+            raise fail(f"env {group!r}: walk_forward: {exc}") from exc
+        for k, window in enumerate(dates):
+            windowed = spec.model_copy(
+                update={
+                    "config": walk_forward.test_config(spec.config, window),
+                    "label": f"{group}.w{k}",
+                    "walk_forward": None,
+                }
+            )
+            out.append((windowed, group, window))
+    return out
+
+
+def _check_walk_forward(env: EnvPlan, agents: tuple[AgentPlan, ...], where: str, fail: Any) -> None:
+    """A walk-forward window's learners must train on the window's training range only."""
+    for agent in agents:
+        if agent.label not in env.agents or not agent.learns:
+            continue
+        accepted = _keyword_parameters(load_env_creator(AGENTS[agent.name].factory))
+        if accepted is None or not set(walk_forward.TRAIN_RANGE) <= accepted:
+            raise fail(
+                f"{where}: learner {agent.label!r} cannot be confined to the training range "
+                f"(it takes no {' / '.join(walk_forward.TRAIN_RANGE)}); on walk-forward "
+                "environments use 'drl' with params {algo: ...}."
+            )
+
+
+def _check_suite(envs: list[EnvPlan], agents: tuple[AgentPlan, ...], fail: Any) -> None:
+    """A suite normalizes each environment's scores between its random agent and its reference."""
+    names = {a.label: a.name for a in agents}
+    for env in envs:
+        randoms = [a for a in env.agents if names[a] == "random"]
+        if not randoms:
+            raise fail(
+                f"report.suite: no agent named 'random' runs on environment {env.label!r}, so "
+                "its scores cannot be normalized (random = 0); add `- name: random` to the "
+                "agents (without `envs`, or with this label in its `envs`)."
+            )
+        if env.reference is None:
+            raise fail(
+                f"report.suite: environment {env.label!r} has no reference agent, so its scores "
+                "cannot be normalized (reference = 1); give `report.reference` as a mapping "
+                f"{{{env.label}: AGENT, ...}} naming one of its agents: {', '.join(env.agents)}."
+            )
+        if env.reference in randoms:
+            raise fail(
+                f"report.suite: the reference of environment {env.label!r} is the random agent "
+                f"{env.reference!r}; normalization needs a reference other than random."
+            )
+
+
+def _env_list(scenario: Scenario, fail: Any) -> list[EnvSpec]:
+    if (scenario.env is None) == (scenario.envs is None):
+        raise fail("give exactly one of 'env' (one environment) or 'envs' (a list).")
+    return [scenario.env] if scenario.env is not None else list(scenario.envs or [])
+
+
+def _check_agent(spec: AgentSpec, label: str, index: int, fail: Any) -> AgentPlan:
+    where = f"agents[{index}]"
+    if spec.name not in AGENTS:
+        hint = difflib.get_close_matches(spec.name, list(AGENTS), n=1)
+        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise fail(
+            f"{where}: unknown agent {spec.name!r}.{suggestion} "
+            f"Valid agents: {', '.join(sorted(AGENTS))}."
+        )
+    entry = AGENTS[spec.name]
+    try:
+        cls = load_env_creator(entry.factory)
+    except (ImportError, AttributeError) as exc:
+        raise fail(
+            f"{where}: agent {spec.name!r} cannot be loaded from {entry.factory} ({exc})."
+        ) from exc
+    accepted = _keyword_parameters(cls)
+    if accepted is not None:
+        for key in spec.params:
+            if key not in accepted:
+                hint = difflib.get_close_matches(key, sorted(accepted), n=1)
+                suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+                raise fail(
+                    f"{where}.params: agent {spec.name!r} has no parameter {key!r}.{suggestion} "
+                    f"Its parameters: {', '.join(sorted(accepted)) or 'none'}."
+                )
+    learns = bool(getattr(cls, "learns", False))
+    steps = spec.train_steps or 0
+    if learns and steps < 1:
+        raise fail(f"{where}: {spec.name!r} is a learner; give its budget as train_steps (>= 1).")
+    if not learns and steps > 0:
+        raise fail(f"{where}: {spec.name!r} does not learn; remove train_steps (or set it to 0).")
+    return AgentPlan(label, spec.name, dict(spec.params), steps, learns)
+
+
+def _keyword_parameters(cls: type) -> set[str] | None:
+    """Names the agent's constructor takes besides the target; ``None`` if it takes ``**kwargs``."""
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[2:]
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+
+
+def _check_env(
+    spec: EnvSpec,
+    label: str,
+    where: str,
+    agents: tuple[str, ...],
+    scenario: Scenario,
+    fail: Any,
+    group: str | None = None,
+) -> EnvPlan:
+    if spec.id not in ENVS and spec.id not in PARALLEL_ENVS:  # evaluation needs fieldgym metrics
+        ids = [*ENVS, *PARALLEL_ENVS]
+        hint = difflib.get_close_matches(spec.id, ids, n=1)
+        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise fail(
+            f"{where}: unknown environment id {spec.id!r}.{suggestion} Ids: {', '.join(ids)}."
+        )
+    target = make_target(spec.id, spec.kwargs)
+    try:
+        _ = target.config
+        metric_names = _metric_names(target)
+    except (ConfigError, TypeError, ValueError) as exc:
+        raise fail(f"{where}: {exc}") from exc
+    if not agents:
+        raise fail(f"{where}: no agent runs on environment {label!r} (check the agents' envs).")
+    report = scenario.report
+    group = group or label
+    reference = (
+        report.reference.get(group) if isinstance(report.reference, dict) else report.reference
+    )
+    if isinstance(report.reference, dict):
+        env_labels = {e.default_label for e in _env_list(scenario, fail)}
+        for key in report.reference:
+            if key not in env_labels:
+                raise fail(
+                    f"report.reference: no environment labelled {key!r}; "
+                    f"labels: {sorted(env_labels)}."
+                )
+    if reference is not None and reference not in agents:
+        raise fail(
+            f"report.reference: {reference!r} is not an agent run on {label!r}; "
+            f"its agents: {', '.join(agents)}."
+        )
+    view = domain_view(target.domain)
+    default_headline, lower_is_better = headline_of(spec.id)
+    headline = report.headline or default_headline
+    for name in [headline, *(report.metrics or [])]:
+        if name not in metric_names:
+            hint = difflib.get_close_matches(name, metric_names, n=1)
+            suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise fail(
+                f"report: unknown metric {name!r} for {spec.id}.{suggestion} "
+                f"Metrics: {', '.join(metric_names)}."
+            )
+    if report.headline and report.headline != default_headline:
+        lower_is_better = view.lower_is_better(report.headline)
+    chosen = report.metrics or [m for m in view.metrics if m in metric_names]
+    metrics = tuple(dict.fromkeys([headline, *chosen]))
+    return EnvPlan(
+        label=label,
+        id=spec.id,
+        kwargs=spec.kwargs,
+        domain=target.domain,
+        agents=agents,
+        reference=reference,
+        headline=headline,
+        lower_is_better=lower_is_better,
+        metrics=metrics,
+        group=group,
+    )
+
+
+def _metric_names(target: Any) -> list[str]:
+    """The columns evaluation reports for ``target``.
+
+    Learned from two steps of a random policy, or from a whole episode of a multi-agent
+    id (its episodes cannot be cut short).
+    """
+    if is_parallel(target.id):
+        from fieldgym.agents.multiagent import RandomParallelPolicy, run_parallel_episode
+        from fieldgym.agents.multiagent import metrics_function as parallel_metrics
+
+        kpis = run_parallel_episode(RandomParallelPolicy(target), seed=0)[2]
+        metrics = parallel_metrics(target.id)(kpis, target.config)
+    else:
+        episode = run_episode(RandomPolicy(target), seed=0, max_steps=2)
+        metrics = metrics_function(target.id)(episode.kpis, target.config)
+    return ["episode_return", "length", *metrics]
+
+
+def headline_of(env_id: str) -> tuple[str, bool]:
+    """The domain's headline metric and whether lower is better, from its metrics module.
+
+    A domain's metrics module declares ``HEADLINE`` and ``LOWER_IS_BETTER``; without them
+    (or for a foreign id) the headline is the episode return, higher being better.
+    """
+    entry = ENVS.get(env_id) or PARALLEL_ENVS.get(env_id)
+    if entry is None or not entry.metrics:
+        return "episode_return", False
+    module: types.ModuleType = importlib.import_module(entry.metrics.split(":")[0])
+    return getattr(module, "HEADLINE", "episode_return"), bool(
+        getattr(module, "LOWER_IS_BETTER", False)
+    )

@@ -15,7 +15,8 @@ whenever an episode ends, resets counted in the time):
   vehicles, 5 Hz simulation, one decision per second, meta-actions, kinematics), as a
   single env and as the native vector env with 1, 64 and 1024 copies;
 * the ``continuous`` preset (5 decisions per second) and the other observation types,
-  single env.
+  single env; the two intersection presets, single, and the signalized one vectorized
+  (1024 copies).
 
 Writes ``reports/benchmarks/driving_throughput.md`` and ``.json``.
 """
@@ -47,7 +48,13 @@ SINGLE_VARIANTS: dict[str, dict[str, Any]] = {
     "single, continuous preset (5 decisions/s)": {"preset": "continuous"},
     "single, occupancy_grid": {"observation_type": "occupancy_grid"},
     "single, ttc": {"observation_type": "ttc"},
+    "single, intersection preset (signalized)": {"preset": "intersection"},
+    "single, intersection_yield preset": {"preset": "intersection_yield"},
 }
+VECTOR_VARIANTS: dict[str, dict[str, Any]] = {
+    "vector 1024, intersection preset": {"preset": "intersection"},
+}
+"""Further scenarios, measured beside the default highway (the targets are the highway's)."""
 
 
 def measure_peer(seconds: float, repeats: int, warmup: float) -> list[float]:
@@ -105,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         timed(name, lambda kwargs=kwargs: shared.measure_single(ID, kwargs, s, r, w))
     for n in (1, 64, 1024):
         timed(f"vector {n}", lambda n=n: shared.measure_vector(ID, {}, n, s, r, w))
+    for name, kwargs in VECTOR_VARIANTS.items():
+        timed(name, lambda kwargs=kwargs: shared.measure_vector(ID, kwargs, 1024, s, r, w))
     report = {
         "measured": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": s,

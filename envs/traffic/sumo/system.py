@@ -9,10 +9,12 @@ module, so no SUMO installation or ``SUMO_HOME`` is needed. ``sumo_interface="li
 Each decision step applies the same phase logic as the built-in simulator
 (:func:`~fieldgym.envs.traffic.dynamics.decide`: min and max green, yellow, all red) by
 setting the lights' link states, then advances SUMO tick by tick. Quantities per tick come
-from edge subscriptions (halted and present vehicles, time loss from mean speeds);
-observations from lane subscriptions at the decision. The waiting time a vehicle
-accumulates on an intersection's incoming links is counted from the decision at which it
-is first seen there (for the ``wait`` reward); vehicles seen on an incoming link at one
+from the edges (halted and present vehicles, time loss from mean speeds, read as
+:mod:`.reads` explains) and a simulation subscription (departed, arrived, teleported);
+the arithmetic over the ticks is done once per decision. Observations come from the
+lanes at the decision. The waiting time a vehicle accumulates on an intersection's
+incoming links is counted from the decision at which it is first seen there (for the
+``wait`` reward), read only at decisions; vehicles seen on an incoming link at one
 decision and gone at the next were discharged.
 """
 
@@ -22,6 +24,7 @@ import contextlib
 import hashlib
 import os
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +45,15 @@ from fieldgym.envs.traffic.sumo.plan import (
     transition_state,
     user_plan,
 )
+from fieldgym.envs.traffic.sumo.reads import HALTING, NUMBER, SPEED, reader
 from fieldgym.envs.traffic.system import TrafficSystem, observation_layout, upper_bound
 
 PURPOSE = "The SUMO backend of the traffic environments (backend='sumo')"
 _LIBSUMO: dict[str, Any] = {"owner": None}
 """The system running the process's one libsumo simulation (a weak reference)."""
-NUMBER, HALTING, SPEED = 0x10, 0x14, 0x11
-"""TraCI variable ids: vehicles, halted vehicles and mean speed of the last step."""
-ROAD, WAITED = 0x50, 0x87
-"""TraCI variable ids: a vehicle's edge and its accumulated waiting time."""
-DEPARTED, ARRIVED, TELEPORTED = 0x74, 0x79, 0x75
-"""TraCI variable ids: vehicles that departed, arrived and started a teleport this step."""
+DEPARTED, ARRIVED, TELEPORTED = 0x73, 0x79, 0x75
+"""TraCI variable ids: the numbers of vehicles that departed, arrived and started a
+teleport in the last step."""
 
 
 def sumo_home() -> Path:
@@ -182,18 +183,21 @@ class SumoSystem(TrafficSystem):
         plan.bind({tls: conn.trafficlight.getControlledLinks(tls) for tls in plan.tls})
         self.edges = [e for e in conn.edge.getIDList() if not e.startswith(":")]
         self.edge_speed = np.array([conn.lane.getMaxSpeed(f"{e}_0") for e in self.edges])
-        for edge in self.edges:
-            conn.edge.subscribe(edge, [NUMBER, HALTING, SPEED])
+        subscribe = self.config.sumo_interface != "libsumo"
+        self._read_edges = reader(conn.edge, self.edges, (NUMBER, HALTING, SPEED), subscribe)
         column = {edge: k for k, edge in enumerate(self.edges)}
         n, groups = self.num_intersections, self.phase_lanes.shape[2]
         self.incoming_of = {e: i for i, edges in enumerate(plan.incoming) for e in edges}
         self.incidence = np.zeros((n, len(self.edges)))  # intersection x incoming edge
         for edge, i in self.incoming_of.items():
             self.incidence[i, column[edge]] = 1.0
-        self.out_columns = [
-            [column.get(edge, -1) if edge is not None else -1 for edge in sides]
-            for sides in plan.outgoing
+        out = [
+            (i, side, column[edge])
+            for i, sides in enumerate(plan.outgoing)
+            for side, edge in enumerate(sides)
+            if edge in column
         ]
+        self.out_index = np.array(out, dtype=np.int64).reshape(-1, 3).T  # rows, sides, columns
         self.lanes = sorted({lane for i in plan.lanes for g in i for lane in g})
         lane_column = {lane: k for k, lane in enumerate(self.lanes)}
         self.grouping = np.zeros((n * groups, len(self.lanes)))  # lane group x lane
@@ -201,38 +205,37 @@ class SumoSystem(TrafficSystem):
             for g, group in enumerate(per_group):
                 for lane in group:
                     self.grouping[i * groups + g, lane_column[lane]] = 1.0
-        for lane in self.lanes:
-            conn.lane.subscribe(lane, [NUMBER, HALTING])
+        self._read_lanes = reader(conn.lane, self.lanes, (NUMBER, HALTING), subscribe)
         conn.simulation.subscribe([DEPARTED, ARRIVED, TELEPORTED])
-        first = conn.edge.getSubscriptionResults(self.edges[0])
-        self._keys = {var: k for k, var in enumerate(first)}
         for array in (self.phase, self.next_phase, self.clear, self.elapsed, self.totals):
             array[:] = 0
         self._shown = [""] * self.num_intersections
-        self._show_signals()
+        self._transitions: dict[tuple[int, int, int, bool], str] = {}
+        self._show_signals(range(self.num_intersections))
         self._tracked: list[dict[str, float]] = [{} for _ in range(self.num_intersections)]
         self._pending = 0.0
-        self._edge_number = np.array(
-            [conn.edge.getAllSubscriptionResults()[e][NUMBER] for e in self.edges]
-        )
+        self._edge_number = np.array(self._read_edges()[0], dtype=float)
         obs, _ = self._observe(np.zeros((1, self.num_intersections, len(INT_KPIS))))
         return obs
 
     # --- one decision step ---------------------------------------------------------------
 
     def _state_of(self, i: int) -> str:
-        states = self.plan.green_states[i]
-        old = states[self.phase[0, i]]
-        if self.clear[0, i] == 0:
-            return old
-        new = states[self.next_phase[0, i]]
-        return transition_state(old, new, yellow=self.clear[0, i] > self.all_red_ticks)
+        states, phase, clear = self.plan.green_states[i], self.phase[0, i], self.clear[0, i]
+        if clear == 0:
+            return states[phase]
+        key = (i, int(phase), int(self.next_phase[0, i]), bool(clear > self.all_red_ticks))
+        if key not in self._transitions:
+            old, new = states[key[1]], states[key[2]]
+            self._transitions[key] = transition_state(old, new, yellow=key[3])
+        return self._transitions[key]
 
-    def _show_signals(self) -> None:
-        for i, tls in enumerate(self.plan.tls):
+    def _show_signals(self, which: Iterable[int]) -> None:
+        """Set the link states of the intersections ``which`` where they changed."""
+        for i in which:
             state = self._state_of(i)
             if state != self._shown[i]:
-                self.conn.trafficlight.setRedYellowGreenState(tls, state)
+                self.conn.trafficlight.setRedYellowGreenState(self.plan.tls[i], state)
                 self._shown[i] = state
 
     def step(
@@ -253,33 +256,30 @@ class SumoSystem(TrafficSystem):
         )  # fmt: skip
         rec_int[0, :, 7] = switched[0]
         rec_int[0, :, 3] = self._wait
-        for _ in range(self.ticks):
-            self._show_signals()
+        sims, edges = [], []
+        # signals change only while clearing and at the first tick (the previous step may
+        # have ended a change); after the last clearing tick nothing changes
+        changing = int(self.clear.max())
+        clearing_now = np.flatnonzero(self.clear[0]).tolist()
+        for k in range(self.ticks):
+            if k == 0:
+                self._show_signals(range(n))
+            elif k <= changing:
+                self._show_signals(clearing_now)
             conn.simulationStep()
-            sim = conn.simulation.getSubscriptionResults()
-            for vehicle in sim[DEPARTED]:
-                conn.vehicle.subscribe(vehicle, [ROAD, WAITED])
-            results = conn.edge.getAllSubscriptionResults()
-            values = np.array([list(results[e].values()) for e in self.edges])
-            number = values[:, self._keys[NUMBER]]
-            halted = values[:, self._keys[HALTING]]
-            slow = np.clip(1.0 - values[:, self._keys[SPEED]] / self.edge_speed, 0.0, None)
-            halted_total = float(halted.sum())
-            rec_int[0, :, 4] += (self.incidence @ halted) * dt
-            rec_net[0, 3] += halted_total * dt
-            rec_net[0, 11] += float(np.dot(number, slow)) * dt
-            rec_net[0, 1] += len(sim[DEPARTED])
-            rec_net[0, 2] += sim[ARRIVED]
-            rec_net[0, 12] += sim[TELEPORTED]
-            inside = self.totals[1] + rec_net[0, 1] - self.totals[2] - rec_net[0, 2]
-            rec_net[0, 4] += inside * dt
-            clearing = self.clear[0] > 0
-            self.elapsed[0, ~clearing] += dt
-            self.clear[0, clearing] -= 1
-            done = clearing & (self.clear[0] == 0)
-            self.phase[0, done] = self.next_phase[0, done]
-            rec_net[0, 7] = halted_total
-        self._edge_number = number
+            sims.append(conn.simulation.getSubscriptionResults())
+            edges.append(self._read_edges())
+            if k < changing:
+                clearing = self.clear[0] > 0
+                self.elapsed[0, ~clearing] += dt
+                self.clear[0, clearing] -= 1
+                done = clearing & (self.clear[0] == 0)
+                self.phase[0, done] = self.next_phase[0, done]
+            else:
+                self.elapsed[0] += dt
+        number, halted = self._tally(sims, edges, rec_int, rec_net)
+        self._edge_number = number[-1]
+        rec_net[0, 7] = halted[-1].sum()
         pending = float(len(conn.simulation.getPendingVehicles()))
         rec_net[0, 0] = rec_net[0, 1] + pending - self._pending
         self._pending = pending
@@ -290,11 +290,32 @@ class SumoSystem(TrafficSystem):
         rec_net[0, 8:11] = self.totals
         return obs, rec_int, rec_net
 
+    def _tally(
+        self, sims: list[dict], edges: list[list], rec_int: np.ndarray, rec_net: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Write the sums over the ticks of the edge and simulation readings into the records.
+
+        Returns the vehicles and the halted vehicles on each edge, one row per tick.
+        """
+        dt = self.config.step_length
+        number, halted, speed = np.array(edges, dtype=float).transpose(1, 0, 2)
+        slow = np.clip(1.0 - speed / self.edge_speed, 0.0, None)
+        counts = np.array([[sim[DEPARTED], sim[ARRIVED], sim[TELEPORTED]] for sim in sims])
+        # running sums in tick order, as ticks would add them one by one
+        rec_int[0, :, 4] = np.cumsum((halted @ self.incidence.T) * dt, axis=0)[-1]
+        rec_net[0, 3] = np.cumsum(halted.sum(axis=1) * dt)[-1]
+        loss = [float(np.dot(n, s)) * dt for n, s in zip(number, slow, strict=True)]
+        rec_net[0, 11] = np.cumsum(loss)[-1]
+        departed, arrived, teleported = np.cumsum(counts, axis=0).T
+        rec_net[0, 1], rec_net[0, 2], rec_net[0, 12] = departed[-1], arrived[-1], teleported[-1]
+        inside = self.totals[1] + departed - self.totals[2] - arrived
+        rec_net[0, 4] = np.cumsum(inside * dt)[-1]
+        return number, halted
+
     def _observe(self, rec_int: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         conn, layout = self.conn, self.layout
         n, groups = self.num_intersections, self.phase_lanes.shape[2]
-        results = conn.lane.getAllSubscriptionResults()
-        lanes = np.array([[results[lane][NUMBER], results[lane][HALTING]] for lane in self.lanes])
+        lanes = np.array(self._read_lanes(), dtype=float).T
         per_group = (self.grouping @ lanes).reshape(n, groups, 2)
         present, halted = per_group[..., 0], per_group[..., 1]
         obs = np.zeros((1, n, self.high.shape[1]), dtype=np.float32)
@@ -303,24 +324,24 @@ class SumoSystem(TrafficSystem):
         obs[0, :, layout["queue"][0]] = halted
         obs[0, :, layout["approaching"][0]] = present - halted
         out0 = layout["outgoing"][0].start
-        for i, columns in enumerate(self.out_columns):
-            for side, k in enumerate(columns):
-                if k >= 0:
-                    obs[0, i, out0 + side] = self._edge_number[k]
+        rows, sides, columns = self.out_index
+        obs[0, rows, out0 + sides] = self._edge_number[columns]
         # the waiting each vehicle accumulated on its current intersection's incoming links
         on_edge: list[dict[str, float]] = [{} for _ in range(n)]
-        for vehicle, values in conn.vehicle.getAllSubscriptionResults().items():
-            i = self.incoming_of.get(values[ROAD])
-            if i is not None:
-                on_edge[i][vehicle] = values[WAITED]
-        self._wait = np.zeros(n)
+        waited, on = conn.vehicle.getAccumulatedWaitingTime, conn.edge.getLastStepVehicleIDs
+        for edge, i in self.incoming_of.items():
+            vehicles = on(edge)
+            on_edge[i].update(zip(vehicles, map(waited, vehicles), strict=True))
+        wait = [0.0] * n
         for i in range(n):
-            tracked, seen = self._tracked[i], {}
-            for vehicle, waited in on_edge[i].items():
-                seen[vehicle] = tracked.get(vehicle, waited)
-                self._wait[i] += waited - seen[vehicle]
-            rec_int[0, i, 5] = sum(1 for v in tracked if v not in seen)
+            tracked, seen, total = self._tracked[i], {}, 0.0
+            for vehicle, now in on_edge[i].items():
+                first = seen[vehicle] = tracked.get(vehicle, now)
+                total += now - first
+            wait[i] = total
+            rec_int[0, i, 5] = len(tracked.keys() - seen.keys())
             self._tracked[i] = seen
+        self._wait = np.array(wait)
         rec_int[0, :, 0] = halted.sum(axis=1)
         rec_int[0, :, 1] = present.sum(axis=1)
         rec_int[0, :, 2] = self._wait

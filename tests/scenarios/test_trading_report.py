@@ -63,3 +63,16 @@ def test_report_has_drawdowns_weights_and_links_existing_tear_sheets(folio):
         sheet = out / "tearsheets" / f"five__{agent}.html"
         assert f"tearsheets/five__{agent}.html" in markdown
         assert agent in sheet.read_text(encoding="utf-8")
+
+
+def test_quantstats_reads_the_same_sharpe_and_drawdown_as_the_report(folio):
+    if importlib.util.find_spec("quantstats") is None:
+        pytest.skip("quantstats is not installed")
+    import quantstats as qs
+
+    runs, _ = folio
+    record = json.loads(next((runs / "trials").glob("five__equal_weight*.json")).read_text())
+    returns = daily_returns(record["trace"])
+    episode = record["episodes"][0]
+    assert np.isclose(qs.stats.sharpe(returns), episode["sharpe"], rtol=1e-3)
+    assert np.isclose(qs.stats.max_drawdown(returns), episode["max_drawdown"], rtol=1e-3)

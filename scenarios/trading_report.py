@@ -89,8 +89,12 @@ def drawdowns(traces: Mapping[str, Any], colors: Mapping[str, Any], path: Path) 
     for agent, value in values.items():
         peak = np.maximum.accumulate(value)
         drawdown = value / peak - 1.0 if relative else value - peak
-        ax.plot(drawdown, linewidth=1.0, label=agent, color=colors.get(agent))
-    ax.set_xlabel("step")
+        ax.plot(
+            _time_axis(traces[agent]), drawdown, linewidth=1.0, label=agent, color=colors.get(agent)
+        )
+    ax.set_xlabel("date" if _dated(traces) else "step")
+    if _dated(traces):
+        fig.autofmt_xdate()
     ax.set_ylabel("drawdown (fraction of the peak)" if relative else "drawdown (value units)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=4)
@@ -111,17 +115,30 @@ def weights(traces: Mapping[str, Any], path: Path) -> Path | None:
     fig, axes = plt.subplots(rows, cols, figsize=(10, 2.6 * rows), squeeze=False, sharex=True)
     for ax, (agent, trace) in zip(axes.flat, traces.items(), strict=False):
         w = np.asarray(trace["kpis"]["weights"], dtype=float)
-        ax.stackplot(np.arange(len(w)), w.T, linewidth=0)
+        ax.stackplot(_time_axis(trace), w.T, linewidth=0)
         ax.set_ylim(0, 1)
         ax.set_title(agent, fontsize=9)
     for ax in axes.flat[len(traces) :]:
         ax.set_visible(False)
-    fig.supxlabel("step")
+    fig.supxlabel("date" if _dated(traces) else "step")
+    if _dated(traces):
+        fig.autofmt_xdate()
     fig.supylabel("weight (cash on top)")
     fig.tight_layout()
     fig.savefig(path, dpi=plots.DPI)
     plt.close(fig)
     return path
+
+
+def _dated(traces: Mapping[str, Any]) -> bool:
+    return all("date" in t["kpis"] for t in traces.values())
+
+
+def _time_axis(trace: Mapping[str, Any]) -> Any:
+    """The trace's dates (for dated backtests) or its step numbers."""
+    if "date" in trace["kpis"]:
+        return pd.to_datetime(trace["kpis"]["date"])
+    return np.arange(len(trace["kpis"]["value"]))
 
 
 def daily_returns(trace: Mapping[str, Any]) -> pd.Series | None:

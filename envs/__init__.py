@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
+from fieldgym.envs.core.numba_cache import clear_stale
 from fieldgym.envs.core.registration import ENVS, PARALLEL_ENVS, make_parallel, register_envs
 
 __all__ = ["DOMAINS", "ENVS", "PARALLEL_ENVS", "make_parallel", "register_envs"]
@@ -19,5 +21,6 @@ DOMAINS: tuple[str, ...] = tuple(
 )
 """The domain subpackages, each of which registers its ids when imported."""
 
+clear_stale(Path(__file__).parent)  # numba's cache must not outlive a change of the kernels
 for _domain in DOMAINS:
     importlib.import_module(f"{__name__}.{_domain}")

@@ -215,3 +215,27 @@ def test_batch_vector_env_resets_finished_copies_within_the_step():
     assert truncation(np.array([5]), None).tolist() == [False]
     with pytest.raises(ValueError, match="num_envs"):
         _Countdown(0)
+
+
+def test_numba_cache_is_cleared_when_any_source_changes(tmp_path):
+    from fieldgym.envs.core.numba_cache import clear_stale
+
+    package = tmp_path / "domain"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "sim.py").write_text("def advance(): return helper()\n")
+    (package / "helper.py").write_text("def helper(): return 1\n")
+    cached = [
+        package / "__pycache__" / name
+        for name in ("sim.advance-1.py311.nbi", "sim.advance-1.py311.1.nbc")
+    ]
+    for path in cached:
+        path.write_bytes(b"compiled")
+    clear_stale(package)  # first sight: no stamp yet, so nothing is trusted
+    for path in cached:
+        path.write_bytes(b"compiled")
+    assert clear_stale(package) is False  # unchanged sources keep the cache
+    assert all(p.exists() for p in cached)
+    (package / "helper.py").write_text("def helper(): return 2\n")  # another file changes
+    assert clear_stale(package) is True
+    assert not any(p.exists() for p in cached)
+    assert (package / "sim.py").exists()

@@ -106,6 +106,13 @@ def measure_fieldgym(copies: Sequence[int], seconds: float, repeats: int, warmup
 # --- peers -----------------------------------------------------------------------------------
 
 
+def peer_versions(package: str) -> dict[str, str]:
+    """Versions of a peer ``package`` and of the libraries it steps on, in its venv."""
+    from importlib.metadata import version
+
+    return {p: version(p) for p in (package, "gymnasium", "numpy", "pandas")}
+
+
 def anytrading_worker(seconds: float, repeats: int, warmup: float) -> dict[str, Any]:
     """gym-anytrading's stocks-v0 on its bundled GOOGL data, made and unwrapped."""
     import gym_anytrading  # noqa: F401  (registers stocks-v0)
@@ -119,9 +126,7 @@ def anytrading_worker(seconds: float, repeats: int, warmup: float) -> dict[str, 
         env.action_space.seed(0)
         actions = [env.action_space.sample() for _ in range(1000)]
         out[api] = bench.time_steps(bench.single_env_chunk(env, actions), seconds, repeats, warmup)
-    from importlib.metadata import version
-
-    out["versions"] = {p: version(p) for p in ("gym-anytrading", "gymnasium", "numpy", "pandas")}
+    out["versions"] = peer_versions("gym-anytrading")
     return out
 
 
@@ -193,9 +198,7 @@ def finrl_worker(seconds: float, repeats: int, warmup: float, data: str) -> dict
             bench.single_env_chunk(env, actions), seconds, repeats, warmup
         )
     }
-    from importlib.metadata import version
-
-    out["versions"] = {p: version(p) for p in ("FinRL", "gymnasium", "numpy", "pandas")}
+    out["versions"] = peer_versions("FinRL")
     out["assets"] = stocks
     return out
 

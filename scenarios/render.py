@@ -8,6 +8,7 @@ The pages are assembled from already built :class:`~fieldgym.scenarios.tables.Ta
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 from fieldgym.scenarios.spec import Plan
@@ -73,9 +74,9 @@ def html_page(
     meta: dict[str, Any],
     sections: list[EnvSection],
     budget: Table,
-    before: list[Section] = (),
-    after: list[Section] = (),
-    walk: list[Table] = (),
+    before: Sequence[Section] = (),
+    after: Sequence[Section] = (),
+    walk: Sequence[Table] = (),
 ) -> str:
     """``index.html``: the page's parts in reading order.
 
@@ -167,9 +168,9 @@ def markdown_page(
     meta: dict[str, Any],
     sections: list[EnvSection],
     budget: Table,
-    before: list[Section] = (),
-    after: list[Section] = (),
-    walk: list[Table] = (),
+    before: Sequence[Section] = (),
+    after: Sequence[Section] = (),
+    walk: Sequence[Table] = (),
 ) -> str:
     """``results.md``: the tables of :func:`html_page` in the same order, figures linked."""
     out = [f"# Scenario: {plan.name}", ""]

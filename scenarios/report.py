@@ -218,9 +218,9 @@ def _domain_sections(
 ) -> list[Section]:
     """The sections of the plan's domains whose view defines one, in plan order."""
     sections = []
+    present = set(results["env"]) if not results.empty else set()
     for domain in dict.fromkeys(e.domain for e in plan.envs):
         view = domain_view(domain)
-        present = set(results["env"]) if not results.empty else set()
         envs = [e for e in plan.envs if e.domain == domain and e.label in present]
         if view.section is None or not envs:
             continue

@@ -7,8 +7,8 @@ training seed), per trading environment of a run:
 * ``<env>_weights.png``: each agent's portfolio weights over the backtest (stacked, cash
   on top), when the environment reports weights (``PortfolioAllocation-v0``);
 * ``tearsheets/<env>__<agent>.html``: quantstats' HTML tear sheet of the agent's daily
-  returns, for dated backtests (the stock and portfolio envs), when quantstats is
-  installed. Walk-forward windows are left out (their per-window tables say it all).
+  returns, for dated backtests (the stock and portfolio envs). Walk-forward windows are
+  left out (their per-window tables say it all).
 
 The equity curve itself is the report's levels plot (the view's ``levels_kpi``).
 """
@@ -16,7 +16,6 @@ The equity curve itself is the report's levels plot (the view's ``levels_kpi``).
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import logging
 import math
 import warnings
@@ -92,9 +91,7 @@ def drawdowns(traces: Mapping[str, Any], colors: Mapping[str, Any], path: Path) 
         ax.plot(
             _time_axis(traces[agent]), drawdown, linewidth=1.0, label=agent, color=colors.get(agent)
         )
-    ax.set_xlabel("date" if _dated(traces) else "step")
-    if _dated(traces):
-        fig.autofmt_xdate()
+    _label_time_axis(fig, ax.set_xlabel, traces)
     ax.set_ylabel("drawdown (fraction of the peak)" if relative else "drawdown (value units)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=4)
@@ -120,9 +117,7 @@ def weights(traces: Mapping[str, Any], path: Path) -> Path | None:
         ax.set_title(agent, fontsize=9)
     for ax in axes.flat[len(traces) :]:
         ax.set_visible(False)
-    fig.supxlabel("date" if _dated(traces) else "step")
-    if _dated(traces):
-        fig.autofmt_xdate()
+    _label_time_axis(fig, fig.supxlabel, traces)
     fig.supylabel("weight (cash on top)")
     fig.tight_layout()
     fig.savefig(path, dpi=plots.DPI)
@@ -130,8 +125,12 @@ def weights(traces: Mapping[str, Any], path: Path) -> Path | None:
     return path
 
 
-def _dated(traces: Mapping[str, Any]) -> bool:
-    return all("date" in t["kpis"] for t in traces.values())
+def _label_time_axis(fig: Any, set_label: Any, traces: Mapping[str, Any]) -> None:
+    """Label the x axis "date" (ticks slanted) when every trace is dated, else "step"."""
+    dated = all("date" in t["kpis"] for t in traces.values())
+    set_label("date" if dated else "step")
+    if dated:
+        fig.autofmt_xdate()
 
 
 def _time_axis(trace: Mapping[str, Any]) -> Any:
@@ -151,13 +150,8 @@ def daily_returns(trace: Mapping[str, Any]) -> pd.Series | None:
 
 
 def tear_sheets(traces: Mapping[str, Any], folder: Path, stem: str) -> dict[str, str]:
-    """Write quantstats' HTML tear sheet per dated agent; ``{agent: path in the report}``.
-
-    Nothing is written (an empty mapping) when quantstats is not installed.
-    """
-    if importlib.util.find_spec("quantstats") is None:
-        return {}
-    import quantstats as qs
+    """Write quantstats' HTML tear sheet per dated agent; ``{agent: path in the report}``."""
+    import quantstats as qs  # imported here: it loads seaborn and its styles
 
     written = {}
     for agent, trace in traces.items():

@@ -282,6 +282,9 @@ def test_vector_env_copies_are_independent_and_levels_apply():
         {"preset": "continuous"},
         {"observation_type": "occupancy_grid"},
         {"observation_type": "ttc", "lanes": 4, "vehicles": 12},
+        {"preset": "intersection"},
+        {"preset": "intersection_yield"},
+        {"preset": "intersection", "action_type": "continuous", "policy_frequency": 5.0},
     ],
 )
 def test_vector_copy_retraces_the_single_env_in_every_variant(kwargs):
@@ -289,16 +292,18 @@ def test_vector_copy_retraces_the_single_env_in_every_variant(kwargs):
     vector = gym.make_vec(ID, num_envs=1, max_episode_steps=30, **kwargs)
     obs, _ = single.reset(seed=11)
     vobs, _ = vector.reset(seed=11)
+    np.testing.assert_array_equal(vobs[0], obs)
     single.action_space.seed(11)
-    for _ in range(45):
+    for _ in range(70):
         action = single.action_space.sample()
-        obs, reward, terminated, truncated, _ = single.step(action)
+        obs, reward, terminated, truncated, info = single.step(action)
         vobs, vreward, vterm, vtrunc, vinfo = vector.step(np.asarray(action)[None])
         if terminated or truncated:
             np.testing.assert_array_equal(vinfo["final_obs"][0], obs)
             obs, _ = single.reset()
         np.testing.assert_array_equal(vobs[0], obs)
         assert vreward[0] == pytest.approx(reward)
+        assert vinfo["kpi"]["red_light"][0] == info["kpi"]["red_light"]
         assert (vterm[0], vtrunc[0]) == (terminated, truncated)
 
 

@@ -218,31 +218,6 @@ def test_render_draws_the_crossing_road_its_vehicles_and_the_light():
         assert np.all(image == colour, axis=-1).sum() > 4
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [{"preset": p} for p in PRESETS]
-    + [{"preset": "intersection", "action_type": "continuous", "policy_frequency": 5.0}],
-)
-def test_vector_copy_retraces_the_single_env(kwargs):
-    single = gym.make(ID, max_episode_steps=30, **kwargs)
-    vector = gym.make_vec(ID, num_envs=1, max_episode_steps=30, **kwargs)
-    obs, _ = single.reset(seed=5)
-    vobs, _ = vector.reset(seed=5)
-    np.testing.assert_array_equal(vobs[0], obs)
-    single.action_space.seed(5)
-    for _ in range(70):
-        action = single.action_space.sample()
-        obs, reward, terminated, truncated, info = single.step(action)
-        vobs, vreward, vterm, vtrunc, vinfo = vector.step(np.asarray(action)[None])
-        if terminated or truncated:
-            np.testing.assert_array_equal(vinfo["final_obs"][0], obs)
-            obs, _ = single.reset()
-        np.testing.assert_array_equal(vobs[0], obs)
-        assert vreward[0] == pytest.approx(reward)
-        assert vinfo["kpi"]["red_light"][0] == info["kpi"]["red_light"]
-        assert (vterm[0], vtrunc[0]) == (terminated, truncated)
-
-
 @pytest.mark.parametrize("preset", PRESETS)
 def test_idm_mobil_stops_for_red_and_yields_without_collisions(preset):
     """The classical baseline over 25 seeded episodes: no collision, no red light, and it

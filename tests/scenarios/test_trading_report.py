@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -57,8 +56,6 @@ def test_report_has_drawdowns_weights_and_links_existing_tear_sheets(folio):
     assert "## Backtest detail" in markdown
     assert (out / "five_drawdowns.png").stat().st_size > 0
     assert (out / "five_weights.png").stat().st_size > 0
-    if importlib.util.find_spec("quantstats") is None:
-        pytest.skip("quantstats is not installed: no tear sheets")
     for agent in ("equal_weight", "buy_and_hold"):
         sheet = out / "tearsheets" / f"five__{agent}.html"
         assert f"tearsheets/five__{agent}.html" in markdown
@@ -66,8 +63,6 @@ def test_report_has_drawdowns_weights_and_links_existing_tear_sheets(folio):
 
 
 def test_quantstats_reads_the_same_sharpe_and_drawdown_as_the_report(folio):
-    if importlib.util.find_spec("quantstats") is None:
-        pytest.skip("quantstats is not installed")
     import quantstats as qs
 
     runs, _ = folio

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
 from fieldgym.agents.target import EnvTarget
 from fieldgym.envs.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fieldgym.agents.training import Budget
 
 
 class Policy:
@@ -42,12 +45,15 @@ class Policy:
 
     def fit(
         self,
-        total_steps: int,
+        budget: int | Budget,
         seed: int = 0,
         log_dir: str | Path | None = None,
         progress: bool = False,
     ) -> Self:
-        """Learn from ``total_steps`` environment steps (classical policies learn nothing)."""
+        """Learn within ``budget``: steps or a :class:`~fieldgym.agents.training.Budget`.
+
+        Classical policies learn nothing.
+        """
         return self
 
     def save(self, path: str | Path) -> None:

@@ -31,10 +31,10 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
-from tqdm.auto import tqdm
 
 from fieldgym.agents.base import Policy, with_defaults
 from fieldgym.agents.target import EnvTarget
+from fieldgym.agents.training import Budget, TrainingBar, episode_row
 from fieldgym.envs.core.adapters import VECTOR_WRAPPERS, ActionCodec
 from fieldgym.envs.core.wrappers import flatten_observation
 
@@ -145,13 +145,14 @@ class DiscreteSAC(Policy):
 
     def fit(
         self,
-        total_steps: int,
+        budget: int | Budget,
         seed: int = 0,
         log_dir: str | Path | None = None,
         progress: bool = False,
     ) -> Self:
-        """Train for ``total_steps`` environment steps (over all copies)."""
+        """Train within ``budget``: environment steps (over all copies) or a Budget."""
         torch.set_num_threads(1)
+        clock = Budget.of(budget).start(self)
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         hp = self.hp
@@ -188,9 +189,10 @@ class DiscreteSAC(Policy):
         obs, _ = envs.reset(seed=seed)
         obs = np.asarray(obs, dtype=np.float32).reshape(self.n_envs, -1)
         returns = np.zeros(self.n_envs)
-        bar = tqdm(total=total_steps, desc="training", unit="step", disable=not progress)
+        bar = TrainingBar(clock, progress)
         start, step = time.perf_counter(), 0
-        while step < total_steps:
+        self.trained = True  # checkpoints act with the networks as they are
+        while clock.tick(step):
             self.normalizer.update(obs)
             if step < hp["learning_starts"]:
                 actions = rng.integers(self.num_actions, size=self.n_envs)
@@ -217,12 +219,12 @@ class DiscreteSAC(Policy):
             returns += rewards
             step += self.n_envs
             for i in np.flatnonzero(done):
-                self.learning_curve.append({"step": step, "episode_return": float(returns[i])})
+                self.learning_curve.append(episode_row(step, returns[i], clock))
                 if writer:
                     writer.add_scalar("charts/episodic_return", returns[i], step)
                 returns[i] = 0.0
             obs = next_obs
-            bar.update(self.n_envs)
+            bar.update(step)
             if step < hp["learning_starts"]:
                 continue
             for _ in range(int(hp["gradient_steps"])):
@@ -270,10 +272,10 @@ class DiscreteSAC(Policy):
                 writer.add_scalar("losses/entropy", entropy.mean().item(), step)
                 writer.add_scalar("charts/SPS", step / (time.perf_counter() - start), step)
         bar.close()
+        clock.finish()
         envs.close()
         if writer:
             writer.close()
-        self.trained = True
         return self
 
     def probabilities(self, observation: np.ndarray) -> np.ndarray:

@@ -23,7 +23,6 @@ import numpy as np
 import torch
 from gymnasium import spaces
 from torch import nn
-from tqdm.auto import tqdm
 
 from fieldgym.agents.base import with_defaults
 from fieldgym.agents.multiagent import (
@@ -32,6 +31,7 @@ from fieldgym.agents.multiagent import (
     SharedAgentsVecEnv,
     require_parallel,
 )
+from fieldgym.agents.training import Budget, TrainingBar, episode_row
 from fieldgym.envs.core.errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {
@@ -276,9 +276,7 @@ class MAPPO(ParallelPolicy):
         self._returns += rewards.reshape(-1, n).mean(1)
         self._steps += len(rewards)
         for c in np.flatnonzero(dones.reshape(-1, n).all(1)):
-            self.learning_curve.append(
-                {"step": self._steps, "episode_return": float(self._returns[c])}
-            )
+            self.learning_curve.append(episode_row(self._steps, self._returns[c], self._clock))
             self._returns[c] = 0.0
 
     def update(self, batch: dict, rng: np.random.Generator) -> dict[str, float]:
@@ -344,12 +342,14 @@ class MAPPO(ParallelPolicy):
 
     def fit(
         self,
-        total_steps: int,
+        budget: int | Budget,
         seed: int = 0,
         log_dir: str | Path | None = None,
         progress: bool = False,
     ) -> Self:
-        """Train for at least ``total_steps`` agent-steps (rows of the bridge, all copies).
+        """Train within ``budget``: agent-steps (rows of the bridge, all copies) or a Budget.
+
+        Whole rollouts are run: a step budget is met or passed by less than one rollout.
 
         Training is deterministic given ``seed``: it seeds the networks, the sampling of
         actions, the minibatch order and the copies (``seed + c`` for copy ``c``).
@@ -371,17 +371,18 @@ class MAPPO(ParallelPolicy):
             obs = venv.reset()
             self._returns = np.zeros(self.n_copies)
             self._steps = 0
-            per_rollout = self.hp["n_steps"] * venv.num_envs
-            n_rollouts = max(1, math.ceil(total_steps / per_rollout))
+            self._clock = Budget.of(budget).start(self)
             self.losses: list[dict[str, float]] = []
-            with tqdm(total=n_rollouts * per_rollout, disable=not progress, unit="step") as bar:
-                for _ in range(n_rollouts):
-                    batch = self.collect(venv, obs, gen)
-                    obs = batch["last_obs"]
-                    self.losses.append(self.update(batch, rng))
-                    bar.update(per_rollout)
+            self.trained = True  # checkpoints act with the networks as they are
+            bar = TrainingBar(self._clock, progress)
+            while self._clock.tick(self._steps):
+                batch = self.collect(venv, obs, gen)
+                obs = batch["last_obs"]
+                self.losses.append(self.update(batch, rng))
+                bar.update(self._steps)
+            bar.close()
+            self._clock.finish()
             venv.close()
-            self.trained = True
         finally:
             torch.set_num_threads(threads)
         return self

@@ -37,8 +37,9 @@ from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
 from fieldgym.agents.base import Policy
-from fieldgym.agents.sb3 import ProgressCallback
+from fieldgym.agents.sb3 import learn
 from fieldgym.agents.target import is_parallel
+from fieldgym.agents.training import Budget
 from fieldgym.envs import PARALLEL_ENVS, make_parallel
 from fieldgym.envs.core.errors import ConfigError
 
@@ -318,13 +319,14 @@ class SharedSB3(ParallelPolicy):
 
     def fit(
         self,
-        total_steps: int,
+        budget: int | Budget,
         seed: int = 0,
         log_dir: str | Path | None = None,
         progress: bool = False,
     ) -> Self:
-        """Train for ``total_steps`` agent-steps (rows of the bridge, over all copies)."""
+        """Train within ``budget``: agent-steps (rows of the bridge, all copies) or a Budget."""
         torch.set_num_threads(1)
+        clock = Budget.of(budget).start(self)
         venv = VecMonitor(SharedAgentsVecEnv(self.target.make, self.n_copies))
         venv.seed(seed)
         self.model = self.algorithm(
@@ -336,11 +338,7 @@ class SharedSB3(ParallelPolicy):
             tensorboard_log=None if log_dir is None else str(log_dir),
             **self.hyperparams,
         )
-        self.model.learn(
-            total_steps,
-            callback=ProgressCallback(total_steps, self.learning_curve, progress),
-            tb_log_name=self.name,
-        )
+        learn(self.model, clock, self.learning_curve, progress, tb_log_name=self.name)
         venv.close()
         return self
 

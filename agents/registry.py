@@ -8,6 +8,7 @@ from typing import Any
 
 from gymnasium.envs.registration import load_env_creator
 
+from fieldgym.agents import hyperparams
 from fieldgym.agents.base import Policy
 from fieldgym.agents.target import EnvTarget, is_parallel
 from fieldgym.envs.core.errors import ConfigError
@@ -44,8 +45,12 @@ def add(entry: AgentEntry) -> None:
     AGENTS[entry.name] = entry
 
 
-def make_agent(name: str, target: EnvTarget, **params: Any) -> Policy:
+def make_agent(name: str, target: EnvTarget, tuned: bool = True, **params: Any) -> Policy:
     """Create the agent ``name`` for ``target``, with ``params`` overriding its defaults.
+
+    A learner's defaults are its class's, then the shipped tuned entry for the target
+    (``hyperparams/<name>.yml``, see :mod:`fieldgym.agents.hyperparams`) unless
+    ``tuned=False``; ``params`` override both (a ``hyperparams`` mapping key by key).
 
     Raises:
         ConfigError: On an unknown name (listing the valid ones) or an agent that does not
@@ -65,7 +70,24 @@ def make_agent(name: str, target: EnvTarget, **params: Any) -> Policy:
         )
     cls = load_env_creator(entry.factory_for(target.id))
     check_acts_on(name, cls, target.id)
-    return cls(target, **{**entry.defaults, **params})
+    return cls(target, **resolved_params(name, target, params, tuned))
+
+
+def resolved_params(
+    name: str, target: Any, params: dict[str, Any], tuned: bool = True
+) -> dict[str, Any]:
+    """The keyword arguments :func:`make_agent` gives agent ``name``'s class.
+
+    The registry's defaults, the tuned entry (for learners, when ``tuned``), then
+    ``params``; a scenario's planner resolves them once, so a trial records them.
+    """
+    entry = AGENTS[name]
+    merged = dict(entry.defaults)
+    if tuned and entry.kind == "learner":
+        cls = load_env_creator(entry.factory_for(target.id))
+        found = hyperparams.tuned_params(name, cls, target.id, dict(target.kwargs))
+        merged = hyperparams.merge(merged, found)
+    return hyperparams.merge(merged, params)
 
 
 def check_acts_on(name: str, cls: type, env_id: str) -> None:

@@ -9,7 +9,9 @@ control tasks); the statistics are saved with the model and used by :meth:`act`.
 
 from __future__ import annotations
 
+import copy
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -18,12 +20,13 @@ import torch
 from gymnasium import spaces
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
-from tqdm.auto import tqdm
 
+from fieldgym.agents import training
 from fieldgym.agents.base import Policy
 from fieldgym.agents.target import EnvTarget
+from fieldgym.agents.training import Budget
 from fieldgym.agents.vec import GymnasiumVecEnv
 from fieldgym.envs.core.adapters import VECTOR_WRAPPERS, ActionCodec
 from fieldgym.envs.core.errors import ConfigError
@@ -46,20 +49,32 @@ SUPPORTED_ACTIONS: dict[str, tuple[type[spaces.Space], ...]] = {
 }
 """The action spaces each algorithm accepts as they are (stable-baselines3's table)."""
 
+_REPLAY = {"learning_starts": 10_000, "buffer_size": 200_000, "batch_size": 256, "train_freq": 1}
 DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
     "dqn": {
-        "learning_starts": 1_000,
-        "buffer_size": 100_000,
+        **_REPLAY,
+        "gradient_steps": 1,
+        "target_update_interval": 10_000,
         "exploration_fraction": 0.3,
-        "train_freq": 4,
-        "target_update_interval": 1_000,
     },
-    "ppo": {"n_steps": 256, "batch_size": 256},
-    "a2c": {},
-    "sac": {"learning_starts": 1_000, "buffer_size": 100_000},
-    "td3": {"learning_starts": 1_000, "buffer_size": 100_000},
+    "ppo": {"n_steps": 32, "batch_size": 4096, "n_epochs": 2},
+    "a2c": {"n_steps": 8},
+    "sac": {**_REPLAY, "gradient_steps": 2, "policy_kwargs": {"net_arch": [64, 64]}},
+    "td3": {**_REPLAY, "gradient_steps": 2, "policy_kwargs": {"net_arch": [64, 64]}},
 }
-"""Defaults that differ from stable-baselines3's, chosen for short episodes and CPU budgets."""
+"""Defaults that differ from stable-baselines3's, chosen for training throughput on CPU.
+
+They train on :data:`DEFAULT_N_ENVS` copies with large batches and few epochs, so PPO and
+A2C step >= 50,000, DQN >= 30,000 and SAC/TD3 >= 5,000 environment steps per CPU second
+on the suite's ids (``benchmarks/training_throughput.py``). Off-policy learners make
+``gradient_steps`` updates per vector step of all copies: an update-to-data ratio of
+``gradient_steps / n_envs`` (1/256 for DQN, 1/64 for SAC and TD3), a knob the tuner
+searches. The tuned entries of ``hyperparams/<algo>.yml`` override these per id
+(:mod:`fieldgym.agents.hyperparams`).
+"""
+
+DEFAULT_N_ENVS: dict[str, int] = {"dqn": 256, "ppo": 256, "a2c": 256, "sac": 128, "td3": 128}
+"""Copies of the environment each algorithm trains on unless told otherwise."""
 
 
 def adapter_kind(algo: str, space: spaces.Space) -> str | None:
@@ -82,25 +97,54 @@ def adapter_kind(algo: str, space: spaces.Space) -> str | None:
     raise ConfigError(f"{algo} cannot act in {space}, and no fieldgym adapter bridges the two.")
 
 
-class ProgressCallback(BaseCallback):
-    """Records the learning curve and shows a progress bar."""
+class BudgetCallback(BaseCallback):
+    """Runs a :class:`Clock` inside a stable-baselines3 ``learn``.
 
-    def __init__(self, total: int, curve: list[dict[str, float]], show: bool) -> None:
+    Records each finished training episode in ``curve`` (step, seconds, return), shows
+    the bar, ticks the clock (which runs the checkpoints) and stops ``learn`` when the
+    budget is spent. With a seconds budget it sets the model's projected total steps
+    from the rate so far, so SB3's schedules see the share of time left.
+    """
+
+    def __init__(self, clock: training.Clock, curve: list[dict[str, float]], show: bool) -> None:
         super().__init__()
+        self.clock = clock
         self.curve = curve
-        self.bar = tqdm(total=total, desc="training", unit="step", disable=not show, leave=False)
+        self.bar = training.TrainingBar(clock, show)
 
     def _on_step(self) -> bool:
+        steps = self.num_timesteps
         for info in self.locals.get("infos", ()):
             if "episode" in info:
-                self.curve.append(
-                    {"step": self.num_timesteps, "episode_return": info["episode"]["r"]}
-                )
-        self.bar.update(self.num_timesteps - self.bar.n)
-        return True
+                self.curve.append(training.episode_row(steps, info["episode"]["r"], self.clock))
+        self.bar.update(steps)
+        keep_going = self.clock.tick(steps)
+        fraction = self.clock.fraction(steps)
+        if self.clock.budget.seconds is not None and 0 < fraction < 1:
+            self.model._total_timesteps = max(
+                self.model.num_timesteps + 1, round(self.model.num_timesteps / fraction)
+            )
+        return keep_going
 
     def _on_training_end(self) -> None:
         self.bar.close()
+
+
+def learn(
+    model: Any,
+    clock: training.Clock,
+    curve: list[dict[str, float]],
+    show: bool,
+    callbacks: Sequence[BaseCallback] = (),
+    **kwargs: Any,
+) -> None:
+    """``model.learn`` within the clock's budget, then its final checkpoint and report.
+
+    ``kwargs`` go to ``learn`` (``tb_log_name``); ``callbacks`` run after the budget's.
+    """
+    callback = CallbackList([BudgetCallback(clock, curve, show), *callbacks])
+    model.learn(clock.budget.step_cap, callback=callback, **kwargs)
+    clock.finish()
 
 
 class SB3Agent(Policy):
@@ -109,7 +153,8 @@ class SB3Agent(Policy):
     Args:
         target: The environment to learn.
         algo: One of ``dqn``, ``ppo``, ``a2c``, ``sac``, ``td3``.
-        n_envs: Copies of the environment stepped together while training.
+        n_envs: Copies of the environment stepped together while training; default
+            :data:`DEFAULT_N_ENVS` of the algorithm.
         normalize: Normalize observations and rewards with running statistics.
         levels: Grid points per action dimension when DQN needs a discretized ``Box``.
         policy: The SB3 policy class name.
@@ -122,7 +167,7 @@ class SB3Agent(Policy):
         self,
         target: EnvTarget,
         algo: str,
-        n_envs: int = 8,
+        n_envs: int | None = None,
         normalize: bool = True,
         levels: int = 5,
         policy: str = "MlpPolicy",
@@ -135,11 +180,11 @@ class SB3Agent(Policy):
             )
         self.name = algo
         self.algo = algo
-        self.n_envs = n_envs
+        self.n_envs = DEFAULT_N_ENVS[algo] if n_envs is None else n_envs
         self.normalize = normalize
         self.levels = levels
         self.policy = policy
-        self.hyperparams = {**DEFAULT_HYPERPARAMS[algo], **(hyperparams or {})}
+        self.hyperparams = copy.deepcopy({**DEFAULT_HYPERPARAMS[algo], **(hyperparams or {})})
         self.model: BaseAlgorithm | None = None
         self.stats: VecNormalize | None = None
         probe = flatten_observation(target.make())
@@ -167,17 +212,20 @@ class SB3Agent(Policy):
 
     def fit(
         self,
-        total_steps: int,
+        budget: int | Budget,
         seed: int = 0,
         log_dir: str | Path | None = None,
         progress: bool = False,
     ) -> Self:
-        """Train for ``total_steps`` environment steps (over all copies).
+        """Train within ``budget``: environment steps (over all copies) or a :class:`Budget`.
 
         TensorBoard logs go to ``log_dir`` when given; :attr:`learning_curve` collects the
-        training episodes' returns (in the environment's own reward units).
+        training episodes' returns (in the environment's own reward units) and the
+        budget's checkpoint evaluations. The policy can act during training (checkpoints
+        evaluate it), with the normalization statistics of the moment.
         """
         torch.set_num_threads(1)
+        clock = Budget.of(budget).start(self)
         env = self._training_env(self.n_envs)
         env.seed(seed)
         self.model = ALGORITHMS[self.algo](
@@ -189,12 +237,8 @@ class SB3Agent(Policy):
             tensorboard_log=None if log_dir is None else str(log_dir),
             **self.hyperparams,
         )
-        self.model.learn(
-            total_steps,
-            callback=ProgressCallback(total_steps, self.learning_curve, progress),
-            tb_log_name=self.algo,
-        )
         self.stats = env
+        learn(self.model, clock, self.learning_curve, progress, tb_log_name=self.algo)
         self.stats.training = False
         return self
 

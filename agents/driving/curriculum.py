@@ -39,7 +39,7 @@ class CurriculumAgent(SB3Agent):
         window: int = 50,
         threshold: float = 0.8,
         collision_scales: Sequence[float] | None = (0.25, 0.5, 0.75),
-        n_envs: int = 8,
+        n_envs: int | None = None,
         normalize: bool = True,
         levels: int = 5,
         policy: str = "MlpPolicy",

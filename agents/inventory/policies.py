@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 from scipy import stats
@@ -30,6 +30,9 @@ from fieldgym.agents.target import EnvTarget
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.dynamics import observation_layout
+
+if TYPE_CHECKING:
+    from fieldgym.agents.training import Budget
 from fieldgym.envs.inventory.echelon import (
     echelon_members,
     echelon_position,
@@ -285,7 +288,7 @@ class BaseStockSearch(EchelonBaseStock):
     the environment's own dynamics, halving the step until it reaches its smallest size.
 
     The search runs lazily, the first time the levels are needed (the first :meth:`act`),
-    with ``seed``; :meth:`fit` runs it again with the seed it is given (``total_steps`` is
+    with ``seed``; :meth:`fit` runs it again with the seed it is given (the budget is
     ignored: the budget is set by the constructor's arguments). With the defaults it takes
     about a second on the presets.
 
@@ -351,11 +354,15 @@ class BaseStockSearch(EchelonBaseStock):
 
     def fit(
         self,
-        total_steps: int,
+        budget: int | Budget = 0,
         seed: int = 0,
         log_dir: str | Path | None = None,
         progress: bool = False,
     ) -> Self:
-        """Run the search with ``seed`` (``total_steps``, ``log_dir``, ``progress``: unused)."""
+        """Run the search with ``seed``; its length is its own settings, not ``budget``.
+
+        (``budget``, ``log_dir`` and ``progress`` are part of the learner interface; the
+        search is a baseline's set-up, run whatever they say.)
+        """
         self.search(seed)
         return self

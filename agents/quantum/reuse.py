@@ -21,10 +21,11 @@ import numpy as np
 import torch
 from stable_baselines3 import DQN
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.callbacks import BaseCallback
 
-from fieldgym.agents.sb3 import ProgressCallback, SB3Agent
+from fieldgym.agents.sb3 import SB3Agent, learn
 from fieldgym.agents.target import EnvTarget
+from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError
 
 
@@ -161,13 +162,14 @@ class PolicyReuseDQN(SB3Agent):
 
     def fit(
         self,
-        total_steps: int,
+        budget: int | Budget,
         seed: int = 0,
         log_dir: str | Path | None = None,
         progress: bool = False,
     ) -> Self:
         """Train with reuse of :attr:`source`; :attr:`solved_at` is set if checks are on."""
         torch.set_num_threads(1)
+        clock = Budget.of(budget).start(self)
         source = None
         if self.source is not None:
             old = SB3Agent.load(self.source, self.target)
@@ -188,13 +190,10 @@ class PolicyReuseDQN(SB3Agent):
             tensorboard_log=None if log_dir is None else str(log_dir),
             **self.hyperparams,
         )
-        callbacks: list[BaseCallback] = [
-            ProgressCallback(total_steps, self.learning_curve, progress)
-        ]
+        self.stats = env
         checker = FirstSolution(self.target, self.check_every) if self.check_every else None
-        if checker is not None:
-            callbacks.append(checker)
-        self.model.learn(total_steps, callback=CallbackList(callbacks), tb_log_name=self.name)
+        callbacks = [checker] if checker is not None else []
+        learn(self.model, clock, self.learning_curve, progress, callbacks, tb_log_name=self.name)
         self.solved_at = checker.solved_at if checker else None
         self.reused_steps = self.model.reused_steps
         self.stats = env

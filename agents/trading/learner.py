@@ -84,7 +84,7 @@ class TradingLearner(SB3Agent):
         algo: str = "ppo",
         train_start: str | None = None,
         train_end: str | None = None,
-        n_envs: int = 8,
+        n_envs: int | None = None,
         normalize: bool = True,
         levels: int = 5,
         policy: str = "MlpPolicy",

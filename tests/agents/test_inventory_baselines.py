@@ -228,7 +228,7 @@ def test_search_beats_naive_levels_on_the_distribution_preset():
 
 def test_search_finds_the_clark_scarf_optimum_on_the_serial_preset():
     tgt = target("serial")
-    search = BaseStockSearch(tgt).fit(total_steps=0, seed=1)
+    search = BaseStockSearch(tgt).fit(0, seed=1)
     optimum = ClarkScarfPolicy(tgt)
     copies, warmup, periods = 32, 100, 1000
     costs = []
@@ -252,7 +252,7 @@ def test_search_is_lazy_and_fit_reruns_it():
     assert policy.search_cost is None
     levels = policy.levels.copy()
     assert policy.search_cost is not None
-    assert policy.fit(total_steps=0, seed=0) is policy
+    assert policy.fit(0, seed=0) is policy
     np.testing.assert_array_equal(policy.levels, levels)  # same seed, same sample, same levels
     assert np.all(levels[1:] >= 0) and levels[0] > levels[1:].max()
 

@@ -2,9 +2,11 @@
 
 :func:`plan_scenario` resolves what the schema cannot check alone: it builds every
 environment's config, loads every agent's class (does it learn, which parameters it
-takes, which ids it acts on), expands walk-forward blocks into windows, resolves labels
-and references, and checks the report's metrics against what each environment reports.
-Every error names the scenario file and the place of the mistake.
+takes, which ids it acts on), resolves each agent's parameters on each environment
+(defaults, tuned entry, the file's ``params``), expands walk-forward blocks into
+windows, resolves labels and references, and checks the report's metrics against what
+each environment reports. Every error names the scenario file and the place of the
+mistake.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any
 
 from gymnasium.envs.registration import load_env_creator
 
+from fieldgym.agents import hyperparams
 from fieldgym.agents.base import RandomPolicy
 from fieldgym.agents.evaluation import metrics_function, run_episode
-from fieldgym.agents.registry import AGENTS, check_acts_on
+from fieldgym.agents.registry import AGENTS, check_acts_on, resolved_params
 from fieldgym.agents.target import is_parallel, make_target
 from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.errors import ConfigError
@@ -63,6 +66,13 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
             f"training seeds {sorted(set(seeds) & set(eval_seeds))} are also evaluation seeds; "
             "move evaluation.seed_start above them."
         )
+    checkpoint_episodes = evaluation.checkpoint_episodes or min(5, evaluation.episodes)
+    if checkpoint_episodes > evaluation.episodes:
+        raise fail(
+            f"evaluation.checkpoint_episodes ({checkpoint_episodes}) exceeds "
+            f"evaluation.episodes ({evaluation.episodes}); checkpoints evaluate on the first "
+            "evaluation seeds."
+        )
 
     agents = tuple(
         _check_agent(spec, label, i, fail)
@@ -87,6 +97,7 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
         if window is not None:
             _check_walk_forward(env, agents, where, fail)
             env = dataclasses.replace(env, window=window)
+        params: dict[str, dict[str, Any]] = {}
         for agent in agents:
             if agent.label not in runs_here:
                 continue
@@ -100,7 +111,12 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
                 check_acts_on(agent.name, load_env_creator(entry.factory_for(spec.id)), spec.id)
             except ConfigError as exc:
                 raise fail(f"{where}: {exc} Restrict agents with 'envs: [...]'.") from exc
-        envs.append(env)
+            try:
+                if agent.learns:
+                    params[agent.label] = resolve_params(agent, spec.id, spec.kwargs)
+            except ConfigError as exc:
+                raise fail(f"{where}: agent {agent.label!r}: {exc}") from exc
+        envs.append(dataclasses.replace(env, params=params))
     if scenario.report.suite:
         _check_suite(envs, agents, fail)
     return Plan(
@@ -114,6 +130,8 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
         max_steps=evaluation.max_steps,
         workers=scenario.workers,
         suite=scenario.report.suite,
+        checkpoints=evaluation.checkpoints,
+        checkpoint_seeds=eval_seeds[:checkpoint_episodes] if evaluation.checkpoints else (),
     )
 
 
@@ -223,12 +241,44 @@ def _check_agent(spec: AgentSpec, label: str, index: int, fail: Any) -> AgentPla
                     f"Its parameters: {', '.join(sorted(accepted)) or 'none'}."
                 )
     learns = bool(getattr(cls, "learns", False))
-    steps = spec.train_steps or 0
-    if learns and steps < 1:
-        raise fail(f"{where}: {spec.name!r} is a learner; give its budget as train_steps (>= 1).")
-    if not learns and steps > 0:
-        raise fail(f"{where}: {spec.name!r} does not learn; remove train_steps (or set it to 0).")
-    return AgentPlan(label, spec.name, dict(spec.params), steps, learns)
+    steps, seconds = spec.train_steps or 0, spec.train_seconds
+    if learns and steps and seconds:
+        raise fail(
+            f"{where}: give {spec.name!r} one budget, train_steps or train_seconds, not both."
+        )
+    if learns and not (steps or seconds):
+        raise fail(
+            f"{where}: {spec.name!r} is a learner; give its budget as train_steps (>= 1) "
+            "or train_seconds (> 0)."
+        )
+    if not learns and (steps or seconds):
+        budget = "train_seconds" if seconds else "train_steps (or set it to 0)"
+        raise fail(f"{where}: {spec.name!r} does not learn; remove {budget}.")
+    return AgentPlan(label, spec.name, dict(spec.params), steps, learns, seconds)
+
+
+def resolve_params(agent: AgentPlan, env_id: str, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The constructor parameters learner ``agent`` is made with on the environment.
+
+    Its registry defaults, its tuned entry for the environment, then the scenario's
+    ``params`` (:func:`~fieldgym.agents.registry.resolved_params`), in JSON types: a
+    ``policy_kwargs`` in the SB3 ``hyperparams`` becomes rl-zoo3's text
+    (``"dict(net_arch=[64, 64], activation_fn=nn.ReLU)"``), parsed and so checked here;
+    the worker parses it back (:func:`fieldgym.scenarios.runner.live_params`).
+    Baselines are left to the worker's ``make_agent``: they have no tuned entries, and
+    their registry defaults are what makes them that baseline, so their trial keys keep
+    the file's ``params`` only.
+
+    Raises:
+        ConfigError: On a bad tuned entry or ``policy_kwargs``.
+    """
+    target = make_target(env_id, env_kwargs)
+    params = resolved_params(agent.name, target, agent.params)
+    algo = params.get("hyperparams")
+    if isinstance(algo, dict) and algo.get("policy_kwargs") is not None:
+        parsed = hyperparams.parse_policy_kwargs(algo["policy_kwargs"], "policy_kwargs")
+        params["hyperparams"] = {**algo, "policy_kwargs": hyperparams.policy_kwargs_text(parsed)}
+    return params
 
 
 def _keyword_parameters(cls: type) -> set[str] | None:

@@ -7,6 +7,7 @@ across every figure of a report (:func:`agent_colors`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,77 +46,100 @@ def _save(fig: Any, path: Path) -> Path:
     return path
 
 
-def learning_curves(
-    curves: pd.DataFrame,
-    baselines: Mapping[str, float],
-    colors: Mapping[str, Any],
-    path: Path,
-    smooth: int = 10,
-) -> Path | None:
-    """Training episode returns of each learner against environment steps.
+@dataclasses.dataclass
+class Curves:
+    """One row of the learning-curves figure: a curve table and how to draw it.
 
-    Thin lines are single training seeds (a rolling mean over ``smooth`` episodes); the
-    bold line is their mean on a common step grid. ``baselines`` (agent label -> mean
-    evaluation return) are drawn as dashed lines; those far below the learners' range
-    are named in the legend with their value instead of squashing the axis.
+    Attributes:
+        table: Rows with ``agent``, ``trial_id``, ``step``, ``seconds`` and ``value``
+            (see :func:`fieldgym.scenarios.store.curves_table`).
+        value: The column drawn.
+        label: The y-axis label.
+        baselines: Agent label -> a level drawn dashed (a baseline's evaluation mean).
+        smooth: Rows in each run's rolling mean.
     """
-    if curves.empty:
+
+    table: pd.DataFrame
+    value: str
+    label: str
+    baselines: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    smooth: int = 1
+
+
+X_AXES = (("step", "environment steps"), ("seconds", "training wall time (s)"))
+"""The learning curves' x axes, one column each (runs stored without seconds show steps)."""
+
+
+def learning_curves(rows: list[Curves], colors: Mapping[str, Any], path: Path) -> Path | None:
+    """Learning curves against environment steps (left) and training wall time (right).
+
+    One figure row per non-empty :class:`Curves` (the training episode returns, the
+    checkpoint evaluations). Thin lines are single training seeds (a rolling mean over
+    ``smooth`` rows); the bold line is their mean on a common grid. ``baselines`` are
+    drawn as dashed lines; those far outside the learners' range are named in the
+    legend with their value instead of squashing the axis.
+    """
+    rows = [r for r in rows if not r.table.empty]
+    if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    axes_x = [
+        (x, label) for x, label in X_AXES if x in rows[0].table and rows[0].table[x].notna().all()
+    ]
+    fig, axes = plt.subplots(
+        len(rows), len(axes_x), figsize=(6 * len(axes_x), 4 * len(rows)), squeeze=False
+    )
+    for ax_row, curves in zip(axes, rows, strict=True):
+        for k, (ax, (x, xlabel)) in enumerate(zip(ax_row, axes_x, strict=True)):
+            _curve_panel(ax, curves, x, colors, legend=k == 0)
+            ax.set_xlabel(xlabel)
+    return _save(fig, path)
+
+
+def _curve_panel(ax: Any, curves: Curves, x: str, colors: Mapping[str, Any], legend: bool) -> None:
     lows, highs = [], []
-    for agent, group in curves.groupby("agent", sort=False):
-        spans = group.groupby("trial_id")["step"].agg(["min", "max"])
+    for agent, group in curves.table.groupby("agent", sort=False):
+        spans = group.groupby("trial_id")[x].agg(["min", "max"])
         grid = np.linspace(spans["min"].max(), spans["max"].min(), 200)
         interpolated = []
         for _, run in group.groupby("trial_id"):
-            run = run.sort_values("step")
-            y = run["episode_return"].rolling(smooth, min_periods=1).mean().to_numpy()
-            x = run["step"].to_numpy()
-            ax.plot(x, y, color=colors[agent], alpha=0.25, linewidth=0.8)
-            interpolated.append(np.interp(grid, x, y))
+            run = run.sort_values(x)
+            y = run[curves.value].rolling(curves.smooth, min_periods=1).mean().to_numpy()
+            ax.plot(run[x].to_numpy(), y, color=colors[agent], alpha=0.25, linewidth=0.8)
+            interpolated.append(np.interp(grid, run[x].to_numpy(), y))
         mean = np.mean(np.vstack(interpolated), axis=0)
-        ax.plot(
-            grid,
-            mean,
-            color=colors[agent],
-            linewidth=2,
-            label=f"{agent} ({len(interpolated)} seeds)",
-        )
+        label = f"{agent} ({len(interpolated)} seeds)"
+        ax.plot(grid, mean, color=colors[agent], linewidth=2, label=label)
         finite = mean[np.isfinite(mean)]
         if finite.size:
             lows.append(np.percentile(finite, 2))
             highs.append(finite.max())
-    shown = dict(baselines)
+    shown = dict(curves.baselines)
     if lows:
         span = (max(highs) - min(lows)) or abs(max(highs)) or 1.0
-        shown = {a: v for a, v in baselines.items() if v >= min(lows) - 2 * span}
+        shown = {
+            a: v
+            for a, v in curves.baselines.items()
+            if min(lows) - 2 * span <= v <= max(highs) + 2 * span
+        }
         low = min([min(lows), *shown.values()])
         top = max([max(highs), *shown.values()])
         pad = 0.05 * ((top - low) or 1.0)
         ax.set_ylim(low - pad, top + pad)
-    for agent, value in baselines.items():
+    for agent, value in curves.baselines.items():
         if agent in shown:
-            ax.axhline(
-                value,
-                color=colors[agent],
-                linestyle="--",
-                linewidth=1.2,
-                label=f"{agent} (evaluation)",
-            )
+            ax.axhline(value, color=colors[agent], linestyle="--", linewidth=1.2, label=agent)
         else:
             ax.plot(
                 [],
                 [],
                 color=colors[agent],
                 linestyle="--",
-                label=f"{agent}: {value:,.0f} (off scale)",
+                label=f"{agent}: {value:,.4g} (off scale)",
             )
-    ax.set_xlabel("environment steps")
-    ax.set_ylabel("episode return")
-    ax.set_title("Learning curves")
+    ax.set_ylabel(curves.label)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    return _save(fig, path)
+    if legend:
+        ax.legend(fontsize=8)
 
 
 def levels(

@@ -8,7 +8,9 @@ folder holds::
     results.md      the same tables in Markdown
     results.csv     one row per environment, agent and metric: mean, 95% CI, n, seed sd
     episodes.csv    every evaluated episode (the store's rows, see ``load_results``)
-    <env>_*.png     learning curves, levels over one episode, cost breakdown, headline boxes
+    <env>_*.png     learning curves (training returns and checkpoint evaluations against
+                    steps and training wall time), levels over one episode, cost
+                    breakdown, headline boxes
     tensorboard/    the learners' training logs, copied from the run folder
 
 A suite scenario (``report: {suite: true}``) adds the cross-domain comparison of
@@ -44,6 +46,8 @@ from fieldgym.scenarios.tables import (
     budget_table,
     headline_table,
     metric_table,
+    time_to_reference,
+    time_to_reference_table,
     walk_forward_tables,
 )
 from fieldgym.scenarios.trials import expand
@@ -84,6 +88,7 @@ def write_report(
     records = store.load_trials(run_dir)
     results = store.results_table(records)
     curves = store.curves_table(records)
+    checkpoints = store.curves_table(records, "eval")
     expected = [t.trial_id for t in expand(plan)]
     present = {r["trial_id"] for r in records}
     missing = [t for t in expected if t not in present]
@@ -95,7 +100,9 @@ def write_report(
         env_results = results[results["env"] == env.label]
         if env_results.empty:
             continue
-        section, summary = _env_section(plan, env, env_results, curves, records, colors, out)
+        section, summary = _env_section(
+            plan, env, env_results, (curves, checkpoints), records, colors, out
+        )
         sections.append(section)
         summaries.append(summary)
     summary = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
@@ -144,11 +151,15 @@ def _env_section(
     plan: Plan,
     env: EnvPlan,
     results: pd.DataFrame,
-    curves: pd.DataFrame,
+    curves: tuple[pd.DataFrame, pd.DataFrame],
     records: list[dict[str, Any]],
     colors: dict[str, Any],
     out: Path,
 ) -> tuple[EnvSection, pd.DataFrame]:
+    """The environment's tables and figures, and its summary rows for ``results.csv``.
+
+    ``curves`` are the run's training-episode and checkpoint curve tables.
+    """
     view = domain_view(env.domain)
     agents = [a for a in env.agents if a in set(results["agent"])]
     summary = stats.summarize(
@@ -172,20 +183,18 @@ def _env_section(
 
     stem = plots.file_stem(env.label)
     figures = []
-    learner_curves = curves[(curves["env"] == env.label) & curves["agent"].isin(agents)]
-    baselines = {
-        a: float(results.loc[results["agent"] == a, "episode_return"].mean())
-        for a in agents
-        if not plan.agent(a).learns
-    }
-    if plan.max_steps is not None:
-        baselines = {}  # evaluation episodes have another length than training ones
+    env_records = [r for r in records if r["key"]["env"] == env.label]
     if path := plots.learning_curves(
-        learner_curves, baselines, colors, out / f"{stem}_learning_curves.png"
+        _curve_rows(plan, env, results, curves, env_records, agents),
+        colors,
+        out / f"{stem}_learning_curves.png",
     ):
         figures.append(
             (
-                "Learning curves: training episode returns (dashed: baselines' evaluation mean)",
+                "Learning curves against environment steps (left) and training wall time "
+                "(right): training episode returns (rolling mean over 10 episodes), then the "
+                "checkpoint evaluations where there are any (dashed: the baselines' "
+                "evaluation means)",
                 path.name,
             )
         )
@@ -206,7 +215,49 @@ def _env_section(
         figures.append((f"{env.headline} per evaluation episode (triangle: mean)", path.name))
 
     tables = [headline_table(plan, env, summary, gap, agents), metric_table(env, summary, agents)]
+    if reach := time_to_reference_table(env, time_to_reference(env_records, env)):
+        tables.append(reach)
     return EnvSection(env, tables, figures), summary
+
+
+def _curve_rows(
+    plan: Plan,
+    env: EnvPlan,
+    results: pd.DataFrame,
+    curves: tuple[pd.DataFrame, pd.DataFrame],
+    records: list[dict[str, Any]],
+    agents: list[str],
+) -> list[plots.Curves]:
+    """The learning-curve figure's rows: training returns, then checkpoint evaluations.
+
+    Baselines are drawn at their evaluation means: of the return (unless evaluation
+    episodes are cut to another length than training ones), and of the checkpoint
+    metric on the checkpoint seeds.
+    """
+    episodes, checkpoints = (c[(c["env"] == env.label) & c["agent"].isin(agents)] for c in curves)
+    baselines = [a for a in agents if not plan.agent(a).learns]
+    returns = {
+        a: float(results.loc[results["agent"] == a, "episode_return"].mean()) for a in baselines
+    }
+    rows = [
+        plots.Curves(
+            episodes,
+            "episode_return",
+            "training episode return",
+            returns if plan.max_steps is None else {},
+            smooth=10,
+        )
+    ]
+    metric = next((r["checkpoint_metric"] for r in records if r.get("checkpoint_metric")), None)
+    if metric is not None:
+        seeds = results["eval_seed"].isin(plan.checkpoint_seeds)
+        levels = {
+            a: float(results.loc[seeds & (results["agent"] == a), metric["name"]].mean())
+            for a in baselines
+        }
+        label = f"{metric['name']} at checkpoints ({len(plan.checkpoint_seeds)} episodes)"
+        rows.append(plots.Curves(checkpoints, "eval", label, levels))
+    return rows
 
 
 def _domain_sections(
@@ -278,6 +329,12 @@ def _meta(
                 f"{plan.max_steps} steps"
                 if plan.max_steps
                 else "the environment's registered limit"
+            )
+            + (
+                f"; learners evaluated at {plan.checkpoints} evenly spaced checkpoints on the "
+                f"first {len(plan.checkpoint_seeds)} evaluation seeds"
+                if plan.checkpoints
+                else ""
             )
         ),
         "stats": stats.METHOD,

@@ -2,11 +2,16 @@
 
 Each trial runs in a worker (a local process, or a Ray task, see
 :mod:`fieldgym.scenarios.backends`): make the agent, fit it if it learns (TensorBoard logs
-in the run folder), save the trained model and evaluate it on the plan's evaluation seeds.
-The runner then writes the trial's result file atomically (see
-:mod:`fieldgym.scenarios.store`).
+in the run folder, checkpoint evaluations on the way), save the trained model and
+evaluate it on the plan's evaluation seeds. The runner then writes the trial's result
+file atomically (see :mod:`fieldgym.scenarios.store`).
 A trial whose result file exists with the same key is never run again, so rerunning a
 scenario after a crash or a ``kill -9`` resumes where it stopped.
+
+While a learner trains, its worker keeps ``progress/<trial_id>.json`` in the run folder
+up to date (steps and training seconds, twice a second); the parent reads these files
+every second to show each running trial's steps, rate and time left on the progress
+bar (:class:`ProgressMonitor`).
 
 Workers are started with the ``spawn`` method (no state inherited from the parent) and
 limit torch to one thread each, so ``workers`` processes use about ``workers`` cores.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import os
 import platform
 import shutil
@@ -32,7 +38,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from fieldgym.envs.core.errors import FieldgymError
+from fieldgym.envs.core.errors import DataError, FieldgymError
 from fieldgym.scenarios import backends, store
 from fieldgym.scenarios.domains import domain_view
 from fieldgym.scenarios.spec import Plan
@@ -107,6 +113,7 @@ def run_plan(
         clear_run(run_dir)
     (run_dir / store.TRIALS).mkdir(parents=True, exist_ok=True)
     store.remove_stale_temporaries(run_dir / store.TRIALS)
+    shutil.rmtree(run_dir / store.PROGRESS, ignore_errors=True)  # left by a killed run
     store.write_plan(run_dir, plan)
 
     trials = expand(plan)
@@ -127,15 +134,26 @@ def run_plan(
         outcomes = backends.execute(
             backend, pending, run_dir, execute_trial, workers, address, init=_init_worker
         )
-        with tqdm(total=len(pending), desc=plan.name, unit="trial", disable=not progress) as bar:
+        with (
+            tqdm(total=len(pending), desc=plan.name, unit="trial", disable=not progress) as bar,
+            ProgressMonitor(
+                run_dir,
+                pending,
+                bar,
+                workers or 1,
+                envs=len(plan.envs) > 1,
+                active=progress and backend == "local",
+            ) as monitor,
+        ):
             for trial, outcome in outcomes:
+                store.progress_path(run_dir, trial.trial_id).unlink(missing_ok=True)
+                monitor.finished(trial)
                 if isinstance(outcome, BaseException):
                     failed[trial.trial_id] = _record_failure(run_dir, trial, outcome)
                 else:
                     store_record(run_dir, outcome)
                     ran.append(trial.trial_id)
                     (run_dir / store.ERRORS / f"{trial.trial_id}.txt").unlink(missing_ok=True)
-                bar.set_postfix_str(trial.trial_id, refresh=False)
                 bar.update()
     summary = RunSummary(
         run_dir, len(trials), len(trials) - len(pending), ran, failed, time.perf_counter() - start
@@ -158,9 +176,124 @@ def clear_run(run_dir: Path) -> None:
         raise FieldgymError(
             f"{run_dir} exists but is not a run folder; refusing to delete it for --fresh."
         )
-    for name in (store.TRIALS, store.MODELS, store.TENSORBOARD, store.ERRORS):
+    for name in (store.TRIALS, store.MODELS, store.TENSORBOARD, store.ERRORS, store.PROGRESS):
         shutil.rmtree(run_dir / name, ignore_errors=True)
     (run_dir / store.PLAN).unlink(missing_ok=True)
+
+
+class ProgressMonitor:
+    """Shows the running trials' progress files on the run's bar, polled every second.
+
+    The postfix names each running learner with its steps, rate and time left, then a
+    rough time left for the whole run: the training left of the running and pending
+    trials, spread over the workers. A trial's rate is measured between two reads (its
+    first seconds include building the model), a pending trial's is that of its
+    environment and agent's other trials; evaluations and trials of a rate not yet
+    seen are not counted (the ETA is then shown as a lower bound, ``≥``). Only the
+    local backend's workers write where the parent reads: a Ray task runs in a scratch
+    folder on its node, so a Ray run's bar only counts finished trials (``active=False``).
+    """
+
+    POLL_SECONDS = 1.0
+
+    def __init__(
+        self,
+        run_dir: Path,
+        trials: list[Trial],
+        bar: Any,
+        workers: int,
+        envs: bool,
+        active: bool = True,
+    ) -> None:
+        self.run_dir = run_dir
+        self.trials = [t for t in trials if t.learns]
+        self.bar = bar
+        self.workers = workers
+        self.active = active
+        self.envs = envs
+        """Whether to name the environment of each trial (the plan has several)."""
+        self.last: dict[str, tuple[int, float]] = {}
+        """Trial id -> its steps and training seconds at the last read."""
+        self.rates: dict[str, float] = {}
+        """Trial id -> its steps per training second between its last two reads."""
+        self.done: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="fieldgym-progress", daemon=True)
+
+    def __enter__(self) -> ProgressMonitor:
+        if self.active and self.trials:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+            self.bar.set_postfix_str("")
+
+    def finished(self, trial: Trial) -> None:
+        """Count ``trial`` as done."""
+        self.done.add(trial.trial_id)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.POLL_SECONDS):
+            self.bar.set_postfix_str(self.describe())
+
+    def describe(self) -> str:
+        """``dqn s1 45,000/100,000 steps 12,300/s ETA 0:04 | run ETA ~2:10``."""
+        parts, left, unknown = [], 0.0, False
+        for trial in [t for t in self.trials if t.trial_id not in self.done]:
+            done = self._read(trial)
+            if done is not None:
+                steps, seconds = done
+                before = self.last.get(trial.trial_id)
+                if before is not None and seconds > before[1] and steps > before[0]:
+                    self.rates[trial.trial_id] = (steps - before[0]) / (seconds - before[1])
+                self.last[trial.trial_id] = done
+                parts.append(self._running(trial, steps, seconds))
+            remaining = self._seconds_left(trial, done)
+            unknown |= remaining is None
+            left += remaining or 0.0
+        eta = f"{'≥' if unknown else '~'}{tqdm.format_interval(left / self.workers)}"
+        return " | ".join([*parts, f"run ETA {eta}"])
+
+    def _read(self, trial: Trial) -> tuple[int, float] | None:
+        try:
+            data = store.read_json(store.progress_path(self.run_dir, trial.trial_id))
+            return int(data["steps"]), float(data["seconds"])
+        except (DataError, KeyError, TypeError, ValueError):
+            return None
+
+    def _running(self, trial: Trial, steps: int, seconds: float) -> str:
+        name = f"{trial.env}/{trial.agent}" if self.envs else trial.agent
+        rate = self.rates.get(trial.trial_id)
+        if trial.train_seconds:
+            done = f"{steps:,} steps {seconds:.0f}/{trial.train_seconds:g} s"
+        else:
+            done = f"{steps:,}/{trial.train_steps:,} steps"
+        speed = f" {rate:,.0f}/s" if rate else ""
+        left = self._seconds_left(trial, (steps, seconds))
+        eta = f" ETA {tqdm.format_interval(left)}" if left is not None else ""
+        return f"{name} s{trial.seed} {done}{speed}{eta}"
+
+    def _seconds_left(self, trial: Trial, done: tuple[int, float] | None) -> float | None:
+        """Training seconds ``trial`` has left, ``None`` while its rate is unknown."""
+        steps, seconds = done or (0, 0.0)
+        if trial.train_seconds:
+            return max(0.0, trial.train_seconds - seconds)
+        rate = self._rate(trial)
+        return max(0.0, (trial.train_steps - steps) / rate) if rate else None
+
+    def _rate(self, trial: Trial) -> float | None:
+        """``trial``'s rate, else the mean of its environment and agent's other trials'."""
+        if trial.trial_id in self.rates:
+            return self.rates[trial.trial_id]
+        same = [
+            self.rates[t.trial_id]
+            for t in self.trials
+            if (t.env, t.agent) == (trial.env, trial.agent) and t.trial_id in self.rates
+        ]
+        return sum(same) / len(same) if same else None
 
 
 def _record_failure(run_dir: Path, trial: Trial, exc: BaseException) -> str:
@@ -214,19 +347,36 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
     """
     from fieldgym.agents import make_agent
     from fieldgym.agents.target import make_target
+    from fieldgym.agents.training import Budget
+    from fieldgym.scenarios.planner import headline_of
 
     run_dir = Path(run_dir)
     start = time.perf_counter()
     target = make_target(trial.env_id, trial.env_kwargs)
-    policy = make_agent(trial.agent_name, target, **trial.params)
+    policy = make_agent(trial.agent_name, target, tuned=False, **live_params(trial.params))
     fit_seconds, model, log_dir = 0.0, None, None
-    if policy.learns and trial.train_steps > 0:
+    if policy.learns and (trial.train_steps or trial.train_seconds):
         log_dir = run_dir / store.TENSORBOARD / trial.trial_id
         shutil.rmtree(log_dir, ignore_errors=True)
-        policy.fit(trial.train_steps, seed=int(trial.seed or 0), log_dir=log_dir, progress=False)
+        progress = store.progress_path(run_dir, trial.trial_id)
+        budget = Budget(
+            steps=trial.train_steps or None,
+            seconds=trial.train_seconds,
+            checkpoints=trial.checkpoints,
+            evaluate=functools.partial(checkpoint_score, trial=trial),
+            on_progress=functools.partial(write_progress, progress),
+        )
+        try:
+            policy.fit(budget, seed=int(trial.seed or 0), log_dir=log_dir, progress=False)
+        finally:
+            progress.unlink(missing_ok=True)
         fit_seconds = time.perf_counter() - start
         model = run_dir / store.MODELS / trial.trial_id
         save_model(policy, model, card=model_card(trial))
+    checkpoint_metric = None
+    if policy.learns and trial.checkpoints:
+        metric, lower_is_better = headline_of(trial.env_id)
+        checkpoint_metric = {"name": metric, "lower_is_better": lower_is_better}
     evaluated = time.perf_counter()
     table, episodes = evaluate_trial(policy, trial)
     validation = validate_trial(policy, trial)
@@ -238,6 +388,7 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
         "episodes": table.to_dict("records"),
         **({"validation": validation} if validation is not None else {}),
         "curve": [{k: float(v) for k, v in row.items()} for row in policy.learning_curve],
+        **({"checkpoint_metric": checkpoint_metric} if checkpoint_metric else {}),
         "trace": trace(episodes[0], target.domain) if episodes else None,
         "wall_time": {
             "fit": fit_seconds,
@@ -253,16 +404,50 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
     return _plain(record)
 
 
-def evaluate_trial(policy: Any, trial: Trial) -> tuple[Any, list[Any]]:
-    """The trial's evaluation table and its episodes (none kept for a multi-agent id)."""
+def evaluate_trial(
+    policy: Any, trial: Trial, seeds: tuple[int, ...] | None = None
+) -> tuple[Any, list[Any]]:
+    """The trial's evaluation table and its episodes (none kept for a multi-agent id).
+
+    On ``seeds``, by default the trial's evaluation seeds.
+    """
     from fieldgym.agents import evaluate
     from fieldgym.agents.target import is_parallel
 
+    seeds = trial.eval_seeds if seeds is None else seeds
     if is_parallel(trial.env_id):
         from fieldgym.agents.multiagent import evaluate_parallel
 
-        return evaluate_parallel(policy, trial.eval_seeds), []
-    return evaluate(policy, trial.eval_seeds, max_steps=trial.max_steps, keep_episodes=True)
+        return evaluate_parallel(policy, seeds), []
+    return evaluate(policy, seeds, max_steps=trial.max_steps, keep_episodes=True)
+
+
+def checkpoint_score(policy: Any, trial: Trial) -> float:
+    """A checkpoint's value: the domain's headline metric, its mean on the checkpoint seeds."""
+    from fieldgym.scenarios.planner import headline_of
+
+    table, _ = evaluate_trial(policy, trial, trial.checkpoint_seeds)
+    return float(table[headline_of(trial.env_id)[0]].mean())
+
+
+def write_progress(path: Path, steps: int, seconds: float) -> None:
+    """A running trial's ``Budget.on_progress``: its steps and training seconds, in ``path``."""
+    store.write_json_atomic(path, {"steps": int(steps), "seconds": float(seconds)}, durable=False)
+
+
+def live_params(params: dict[str, Any]) -> dict[str, Any]:
+    """A trial's parameters as the agent's constructor takes them.
+
+    The inverse of :func:`fieldgym.scenarios.planner.resolve_params`'s JSON form: a
+    ``policy_kwargs`` text in ``hyperparams`` becomes the mapping (with torch classes).
+    """
+    from fieldgym.agents import hyperparams
+
+    algo = params.get("hyperparams")
+    if not (isinstance(algo, dict) and isinstance(algo.get("policy_kwargs"), str)):
+        return dict(params)
+    parsed = hyperparams.parse_policy_kwargs(algo["policy_kwargs"], "policy_kwargs")
+    return {**params, "hyperparams": {**algo, "policy_kwargs": parsed}}
 
 
 def validate_trial(policy: Any, trial: Trial) -> list[dict[str, Any]] | None:
@@ -280,7 +465,7 @@ def validate_trial(policy: Any, trial: Trial) -> list[dict[str, Any]] | None:
     if policy.learns:
         policy.target = target
     else:
-        policy = make_agent(trial.agent_name, target, **trial.params)
+        policy = make_agent(trial.agent_name, target, tuned=False, **live_params(trial.params))
     table = evaluate(policy, trial.eval_seeds, max_steps=trial.max_steps)
     return (
         table.drop(columns=["agent", "env_id"])
@@ -312,6 +497,7 @@ def model_card(trial: Trial) -> dict[str, Any]:
         "env_id": trial.env_id,
         "env_kwargs": trial.env_kwargs,
         "train_steps": trial.train_steps,
+        **({"train_seconds": trial.train_seconds} if trial.train_seconds else {}),
         "seed": trial.seed,
     }
 

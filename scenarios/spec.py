@@ -21,14 +21,20 @@ Schema::
     agents:                       # run on every environment unless `envs` restricts them
       - name: dqn                 # a registered agent (`fieldgym list`)
         label: dqn                # optional unique name in tables; default: name
-        params: {learning_rate: 0.0005}   # optional keyword arguments of the agent
-        train_steps: 30000        # learners: required, >= 1; baselines: absent or 0
+        params: {learning_rate: 0.0005}   # optional keyword arguments of the agent, over
+                                  #   its defaults and its tuned entry for each env
+                                  #   (hyperparams/<name>.yml, learners only)
+        train_steps: 30000        # learners: exactly one of train_steps (>= 1) ...
+        train_seconds: 60         # ... or train_seconds (> 0, training wall time, checkpoint
+                                  #   evaluations excluded); baselines: neither (or steps 0)
         envs: [serial]            # optional: labels of the environments it runs on
     seeds: 3                      # training seeds: a count (0, 1, 2) or a list of ints
     evaluation:
       episodes: 10                # evaluation episodes per trial
       seed_start: 10000           # evaluation seeds are seed_start + k, k < episodes
       max_steps: null             # episode length; null keeps the registered TimeLimit
+      checkpoints: 5              # learners evaluate at k/n of their budget, k = 1..n (0: never)
+      checkpoint_episodes: 5      # on the first evaluation seeds; default min(5, episodes)
     report:
       reference: clark_scarf      # agent label the report compares against, or a
                                   #   mapping {env label: agent label}; optional
@@ -45,6 +51,14 @@ learn) acts the same whatever the training seed, so it runs one trial per enviro
 (its ``seed`` is ``None``); counting it once per seed would only duplicate rows and
 shrink its confidence interval. Every trial of a scenario is evaluated on the same
 evaluation seeds (common random numbers), which are disjoint from the training seeds.
+
+A learner's trial records the constructor parameters it was made with: the planner
+resolves its defaults, the tuned entry for the environment and the file's ``params``
+(:func:`fieldgym.agents.registry.resolved_params`), so editing ``hyperparams/<name>.yml``
+makes the stored trials it changes stale. At each checkpoint a learner is evaluated on
+the first ``checkpoint_episodes`` evaluation seeds by the domain's headline metric (its
+mean); the report draws these curves and, where the scenario has a reference, the
+training time each learner needed to come within 5% of the reference.
 """
 
 from __future__ import annotations
@@ -96,6 +110,7 @@ class AgentSpec(_Strict):
     label: Label | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     train_steps: Annotated[int, Field(ge=0)] | None = None
+    train_seconds: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     envs: list[str] | None = None
 
 
@@ -105,6 +120,8 @@ class EvaluationSpec(_Strict):
     episodes: Annotated[int, Field(ge=1)] = 10
     seed_start: Annotated[int, Field(ge=0)] = 10_000
     max_steps: Annotated[int, Field(ge=1)] | None = None
+    checkpoints: Annotated[int, Field(ge=0)] = 5
+    checkpoint_episodes: Annotated[int, Field(ge=1)] | None = None
 
 
 class ReportSpec(_Strict):
@@ -154,17 +171,32 @@ class EnvPlan:
     """The scenario's label for the environment; a walk-forward window's label adds ``.w<k>``."""
     window: dict[str, str] | None = None
     """A walk-forward window's dates (see :mod:`fieldgym.scenarios.walk_forward`)."""
+    params: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """Learner label -> the constructor parameters it is made with here, resolved and in
+    JSON types (see :func:`fieldgym.scenarios.planner.resolve_params`)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class AgentPlan:
-    """An agent of a plan; ``learns`` comes from the agent's class."""
+    """An agent of a plan; ``learns`` comes from the agent's class.
+
+    ``params`` are the scenario file's; a learner's budget is ``train_steps`` or, with
+    ``train_steps`` 0, ``train_seconds``.
+    """
 
     label: str
     name: str
     params: dict[str, Any]
     train_steps: int
     learns: bool
+    train_seconds: float | None = None
+
+    @property
+    def budget_text(self) -> str:
+        """``"30,000 steps"``, ``"60 s"``, or ``"–"`` for a baseline."""
+        if not self.learns:
+            return "–"
+        return f"{self.train_seconds:g} s" if self.train_seconds else f"{self.train_steps:,} steps"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,6 +218,10 @@ class Plan:
     workers: int
     suite: bool = False
     """Whether the report adds the cross-domain comparison and ``leaderboard.md``."""
+    checkpoints: int = 0
+    """Evaluations of each learner during training (see :class:`EvaluationSpec`)."""
+    checkpoint_seeds: tuple[int, ...] = ()
+    """The evaluation seeds checkpoints evaluate on (the first of ``eval_seeds``)."""
 
     def env(self, label: str) -> EnvPlan:
         """The environment with ``label``."""
@@ -210,6 +246,7 @@ class Plan:
         scalars = {k: v for k, v in data.items() if k not in ("envs", "agents")}
         scalars["seeds"] = tuple(scalars["seeds"])
         scalars["eval_seeds"] = tuple(scalars["eval_seeds"])
+        scalars["checkpoint_seeds"] = tuple(scalars.get("checkpoint_seeds", ()))
         return cls(envs=envs, agents=agents, **scalars)
 
 

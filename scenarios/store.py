@@ -7,6 +7,8 @@ Layout of a run folder (default ``runs/<scenario name>/``)::
     models/<trial_id>/        a trained learner, loadable with ``fieldgym backtest --model``
     tensorboard/<trial_id>/   its training logs (``tensorboard --logdir runs/<name>/tensorboard``)
     errors/<trial_id>.txt     the traceback of a trial that failed (removed when it succeeds)
+    progress/<trial_id>.json  a running learner's steps and training seconds (removed when
+                              it finishes; see :class:`~fieldgym.scenarios.runner.ProgressMonitor`)
 
 A trial file exists only once the trial has finished: it is written to a temporary file
 in the same folder, flushed to disk and renamed over the final name, so a run killed at
@@ -38,17 +40,19 @@ TRIALS = "trials"
 MODELS = "models"
 TENSORBOARD = "tensorboard"
 ERRORS = "errors"
+PROGRESS = "progress"
 _TMP_SUFFIX = ".tmp"
 KEY_COLUMNS = ("trial_id", "env", "env_id", "agent", "agent_name", "train_seed")
 """Columns that identify a trial in :func:`load_results` and :func:`load_curves`."""
 
 
-def write_json_atomic(path: str | Path, data: Any) -> None:
+def write_json_atomic(path: str | Path, data: Any, durable: bool = True) -> None:
     """Write ``data`` as JSON to ``path`` so that readers see the old file or the new one, whole.
 
     The data goes to a temporary file in the same folder, is flushed and fsynced, and
     the file is renamed over ``path`` (``os.replace`` is atomic on POSIX and Windows);
-    the folder is then fsynced so the rename survives a power cut.
+    the folder is then fsynced so the rename survives a power cut. ``durable=False``
+    skips both fsyncs, for files rewritten often that need not survive one (progress).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,13 +61,15 @@ def write_json_atomic(path: str | Path, data: Any) -> None:
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide results from other users
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -93,6 +99,11 @@ def remove_stale_temporaries(folder: str | Path, older_than: float = 60.0) -> in
 def trial_path(run_dir: str | Path, trial_id: str) -> Path:
     """Where the result of ``trial_id`` is stored."""
     return Path(run_dir) / TRIALS / f"{trial_id}.json"
+
+
+def progress_path(run_dir: str | Path, trial_id: str) -> Path:
+    """Where a running trial reports its progress."""
+    return Path(run_dir) / PROGRESS / f"{trial_id}.json"
 
 
 def read_json(path: str | Path) -> Any:
@@ -188,13 +199,18 @@ def results_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     return table
 
 
-def curves_table(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The learning-curve rows of trial records (see :func:`load_curves`)."""
+def curves_table(records: list[dict[str, Any]], value: str = "episode_return") -> pd.DataFrame:
+    """The learning-curve rows of trial records that hold ``value`` (see :func:`load_curves`).
+
+    A learner's curve mixes two kinds of rows: training episodes (``episode_return``)
+    and checkpoint evaluations (``eval``, the domain's headline metric).
+    """
     rows = []
     for record in records:
         head = _trial_columns(record)
-        rows.extend({**head, **point} for point in record.get("curve") or [])
-    table = pd.DataFrame(rows, columns=None if rows else [*KEY_COLUMNS, "step", "episode_return"])
+        points = (p for p in record.get("curve") or [] if value in p)
+        rows.extend({**head, **point} for point in points)
+    table = pd.DataFrame(rows, columns=None if rows else [*KEY_COLUMNS, "step", "seconds", value])
     table["train_seed"] = table["train_seed"].astype("Int64")
     return table
 
@@ -209,13 +225,17 @@ def load_results(run_dir: str | Path, current_only: bool = True) -> pd.DataFrame
     return results_table(load_trials(run_dir, current_only))
 
 
-def load_curves(run_dir: str | Path, current_only: bool = True) -> pd.DataFrame:
+def load_curves(
+    run_dir: str | Path, current_only: bool = True, value: str = "episode_return"
+) -> pd.DataFrame:
     """The learning curves of a run: one row per trial and training episode.
 
     Columns: the trial columns of :func:`load_results`, then ``step`` (environment steps
-    so far) and ``episode_return``, as the learner recorded them during ``fit``.
+    so far), ``seconds`` (training wall time so far; absent in runs stored before it)
+    and ``episode_return``, as the learner recorded them during ``fit``. With
+    ``value="eval"``, the checkpoint evaluations instead (see :func:`curves_table`).
     """
-    return curves_table(load_trials(run_dir, current_only))
+    return curves_table(load_trials(run_dir, current_only), value)
 
 
 def first_traces(records: list[dict[str, Any]], env: str, agents: list[str]) -> dict[str, Any]:

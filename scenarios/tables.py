@@ -4,7 +4,8 @@ A :class:`Table` is a title, a header and rows of already formatted strings; a
 :class:`Section` groups tables and figures under a heading (the suite's cross-domain
 comparison, a domain's own section such as the wireless Pareto fronts). The builders here
 turn a run's summaries into the tables every report has: the headline ranking, the
-metrics, the budgets and the walk-forward windows.
+metrics, the time each learner took to reach the reference, the budgets and the
+walk-forward windows.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fieldgym.scenarios import walk_forward
@@ -102,7 +104,7 @@ def headline_table(
         "#",
         "agent",
         "kind",
-        "train steps",
+        "budget",
         f"{env.headline} (95% CI)",
         "seed sd",
         "episodes",
@@ -118,7 +120,7 @@ def headline_table(
             str(rank),
             agent if a.name == agent else f"{agent} ({a.name})",
             "learner" if a.learns else "baseline",
-            f"{a.train_steps:,}" if a.learns else "–",
+            a.budget_text,
             interval(row["mean"], row["ci_low"], row["ci_high"]),
             fmt(row["seed_sd"]),
             str(int(row["n"])),
@@ -152,6 +154,93 @@ def metric_table(env: EnvPlan, summary: pd.DataFrame, agents: list[str]) -> Tabl
     return Table("Metrics (mean ± 95% CI half-width)", ["agent", *env.metrics], rows)
 
 
+TOLERANCE = 0.05
+"""How close to the reference's headline a checkpoint must come (a share of its size)."""
+
+
+def time_to_reference(records: list[dict[str, Any]], env: EnvPlan) -> pd.DataFrame:
+    """Each learner trial's first checkpoint within :data:`TOLERANCE` of the reference.
+
+    The reference's value is its mean headline over the trial's checkpoint seeds (from
+    its evaluated episodes, pooled over its trials if it learns); a checkpoint comes
+    within reach at ``value <= ref + 5% |ref|`` for a cost, ``value >= ref - 5% |ref|``
+    otherwise. Columns: ``agent``, ``train_seed``, ``metric``, ``reference`` (its
+    value), ``seconds`` (training wall time) and ``step`` of that checkpoint, NaN if
+    none came within reach. Empty without a reference or checkpoints.
+    """
+    columns = ["agent", "train_seed", "metric", "reference", "seconds", "step"]
+    mine = [r for r in records if r["key"]["env"] == env.label]
+    references = [r for r in mine if r["key"]["agent"] == env.reference]
+    rows = []
+    for record in mine:
+        metric, key = record.get("checkpoint_metric"), record["key"]
+        if not metric or not references or key["agent"] == env.reference:
+            continue
+        seeds = set(key["checkpoint_seeds"])
+        values = [
+            e[metric["name"]] for r in references for e in r["episodes"] if e["eval_seed"] in seeds
+        ]
+        if not values:
+            continue
+        reference = float(np.mean(values))
+        sign = 1.0 if metric["lower_is_better"] else -1.0
+        first = next(
+            (
+                point
+                for point in record.get("curve") or []
+                if "eval" in point
+                and sign * (point["eval"] - reference) <= TOLERANCE * abs(reference)
+            ),
+            None,
+        )
+        rows.append(
+            [
+                key["agent"],
+                key["seed"],
+                metric["name"],
+                reference,
+                first["seconds"] if first else math.nan,
+                first["step"] if first else math.nan,
+            ]
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def time_to_reference_table(env: EnvPlan, times: pd.DataFrame) -> Table | None:
+    """Per learner: the time to reach the reference on each training seed, and the median."""
+    if times.empty:
+        return None
+    seeds = sorted(times["train_seed"].unique())
+    rows = []
+    for agent, group in times.groupby("agent", sort=False):
+        by_seed = group.set_index("train_seed")
+        cells = [agent]
+        for seed in seeds:
+            if seed not in by_seed.index:
+                cells.append("–")
+            elif pd.isna(by_seed.loc[seed, "seconds"]):
+                cells.append("not reached")
+            else:
+                point = by_seed.loc[seed]
+                cells.append(f"{fmt(point['seconds'])} s ({int(point['step']):,} steps)")
+        median = float(np.median(group["seconds"].fillna(math.inf)))
+        reached = int(group["seconds"].notna().sum())
+        cells += [f"{fmt(median)} s" if math.isfinite(median) else "not reached"]
+        cells += [f"{reached}/{len(group)}"]
+        rows.append(cells)
+    first = times.iloc[0]
+    return Table(
+        f"Time to reference: within {TOLERANCE:.0%} of {env.reference}",
+        ["agent", *[f"seed {s}" for s in seeds], "median", "reached"],
+        rows,
+        f"Training wall time (checkpoint evaluations excluded) at the first checkpoint whose "
+        f"mean {first['metric']} on the checkpoint seeds came within {TOLERANCE:.0%} of "
+        f"{env.reference}'s on the same seeds ({fmt(first['reference'])}). Checkpoints are "
+        "evenly spaced over each budget, so times are as coarse as their spacing; the median "
+        "counts a seed that never reached it as infinitely slow.",
+    )
+
+
 def budget_table(plan: Plan, records: list[dict[str, Any]]) -> Table:
     """Each agent's training budget, parameters, finished trials and mean wall times."""
     times: dict[str, list[dict[str, float]]] = {}
@@ -170,7 +259,7 @@ def budget_table(plan: Plan, records: list[dict[str, Any]]) -> Table:
                 agent.label,
                 agent.name,
                 "learner" if agent.learns else "baseline",
-                f"{agent.train_steps:,}" if agent.learns else "–",
+                agent.budget_text,
                 ", ".join(f"{k}={v}" for k, v in agent.params.items()) or "defaults",
                 f"{len(spent)}/{trials}",
                 fmt(mean_fit) if agent.learns else "–",
@@ -181,7 +270,7 @@ def budget_table(plan: Plan, records: list[dict[str, Any]]) -> Table:
         "agent",
         "name",
         "kind",
-        "train steps",
+        "budget",
         "params",
         "trials",
         "fit s/trial",

@@ -16,6 +16,10 @@ class Trial:
 
     Everything a worker process needs to run it; :meth:`key` is what makes a stored
     result valid for it (a result stored under the same id with another key is stale).
+    ``params`` are the resolved constructor parameters (see
+    :func:`fieldgym.scenarios.planner.resolve_params`). A learner trains for
+    ``train_steps`` or, when it is 0, ``train_seconds``, and evaluates ``checkpoints``
+    times on the way, on ``checkpoint_seeds``.
     """
 
     env: str
@@ -31,6 +35,9 @@ class Trial:
     max_steps: int | None
     validation_kwargs: dict[str, Any] | None = None
     """A walk-forward window's validation backtest, evaluated besides the test (``env_kwargs``)."""
+    train_seconds: float | None = None
+    checkpoints: int = 0
+    checkpoint_seeds: tuple[int, ...] = ()
 
     @property
     def trial_id(self) -> str:
@@ -41,28 +48,40 @@ class Trial:
     def key(self) -> dict[str, Any]:
         """The trial's full description in plain JSON types (tuples become lists).
 
-        ``validation_kwargs`` appears only when set, so trials stored before it existed
-        keep their keys.
+        The fields of :data:`OPTIONAL_FIELDS` appear only when set, so trials stored
+        before they existed keep their keys.
         """
         key = json.loads(json.dumps(dataclasses.asdict(self)))
-        if key["validation_kwargs"] is None:
-            del key["validation_kwargs"]
+        for name, unset in OPTIONAL_FIELDS.items():
+            if key[name] == unset:
+                del key[name]
         return key
+
+
+OPTIONAL_FIELDS: dict[str, Any] = {
+    "validation_kwargs": None,
+    "train_seconds": None,
+    "checkpoints": 0,
+    "checkpoint_seeds": [],
+}
+"""Fields of :class:`Trial` left out of its key at these values (added after the first runs)."""
 
 
 def expand(plan: Plan) -> list[Trial]:
     """The plan's trials, longest training budgets first (so the pool's tail is short).
 
-    Learners run once per training seed; baselines once per environment. On a
-    walk-forward window, learners train on the window's training range only, and every
-    trial is also evaluated on the window's validation range.
+    Time budgets come first, largest first, then step budgets, largest first: a known
+    long duration is best started early, and seconds and steps compare only through a
+    rate no plan knows. Learners run once per training seed; baselines once per
+    environment. On a walk-forward window, learners train on the window's training
+    range only, and every trial is also evaluated on the window's validation range.
     """
     trials = []
     for env in plan.envs:
         for label in env.agents:
             agent = plan.agent(label)
             seeds: tuple[int | None, ...] = plan.seeds if agent.learns else (None,)
-            params = dict(agent.params)
+            params = dict(env.params.get(label, agent.params))
             if env.window is not None and agent.learns:
                 params.update(walk_forward.training_params(env.window))
             validation = (
@@ -85,7 +104,10 @@ def expand(plan: Plan) -> list[Trial]:
                         eval_seeds=plan.eval_seeds,
                         max_steps=plan.max_steps,
                         validation_kwargs=validation,
+                        train_seconds=agent.train_seconds,
+                        checkpoints=plan.checkpoints if agent.learns else 0,
+                        checkpoint_seeds=plan.checkpoint_seeds if agent.learns else (),
                     )
                 )
     order = {id(t): k for k, t in enumerate(trials)}
-    return sorted(trials, key=lambda t: (-t.train_steps, order[id(t)]))
+    return sorted(trials, key=lambda t: (-(t.train_seconds or 0.0), -t.train_steps, order[id(t)]))

@@ -232,7 +232,7 @@ def test_tiny_suite_runs_and_reports_the_comparison(tmp_path, write_scenario):
     assert "- Date: generated" in board and "- Machine: " in board and " CPUs" in board
     for name in suite.FIGURES.values():
         assert f"]({name})" in board
-    assert "| a2c | a2c | learner | 300 |" in board  # the budget per agent
+    assert "| a2c | a2c | learner | 300 steps |" in board  # the budget per agent
     # The anchors are the random agent's and the reference's mean headline per task.
     episodes = pd.read_csv(out / "episodes.csv")
     for task, headline, reference in (

@@ -152,7 +152,7 @@ class DiscreteSAC(Policy):
     ) -> Self:
         """Train within ``budget``: environment steps (over all copies) or a Budget."""
         torch.set_num_threads(1)
-        clock = Budget.of(budget).start(self)
+        budget = Budget.of(budget)
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         hp = self.hp
@@ -189,6 +189,7 @@ class DiscreteSAC(Policy):
         obs, _ = envs.reset(seed=seed)
         obs = np.asarray(obs, dtype=np.float32).reshape(self.n_envs, -1)
         returns = np.zeros(self.n_envs)
+        clock = budget.start(self)  # after the set-up, which is not training
         bar = TrainingBar(clock, progress)
         start, step = time.perf_counter(), 0
         self.trained = True  # checkpoints act with the networks as they are

@@ -225,7 +225,7 @@ class SB3Agent(Policy):
         evaluate it), with the normalization statistics of the moment.
         """
         torch.set_num_threads(1)
-        clock = Budget.of(budget).start(self)
+        budget = Budget.of(budget)
         env = self._training_env(self.n_envs)
         env.seed(seed)
         self.model = ALGORITHMS[self.algo](
@@ -238,6 +238,7 @@ class SB3Agent(Policy):
             **self.hyperparams,
         )
         self.stats = env
+        clock = budget.start(self)  # after the set-up, which is not training
         learn(self.model, clock, self.learning_curve, progress, tb_log_name=self.algo)
         self.stats.training = False
         return self

@@ -169,7 +169,7 @@ class PolicyReuseDQN(SB3Agent):
     ) -> Self:
         """Train with reuse of :attr:`source`; :attr:`solved_at` is set if checks are on."""
         torch.set_num_threads(1)
-        clock = Budget.of(budget).start(self)
+        budget = Budget.of(budget)
         source = None
         if self.source is not None:
             old = SB3Agent.load(self.source, self.target)
@@ -193,6 +193,7 @@ class PolicyReuseDQN(SB3Agent):
         self.stats = env
         checker = FirstSolution(self.target, self.check_every) if self.check_every else None
         callbacks = [checker] if checker is not None else []
+        clock = budget.start(self)  # after the set-up, which is not training
         learn(self.model, clock, self.learning_curve, progress, callbacks, tb_log_name=self.name)
         self.solved_at = checker.solved_at if checker else None
         self.reused_steps = self.model.reused_steps

@@ -1,4 +1,4 @@
-"""The ``fieldgym`` command: list, train, backtest, compare and report.
+"""The ``fieldgym`` command: list, train, backtest, compare, report and tune.
 
 ::
 
@@ -9,12 +9,18 @@
     fieldgym backtest [ENV_ID] --model DIR [--seeds ...] [--csv FILE]
     fieldgym compare SCENARIO.yaml [--workers N] [--runs RUN_DIR] [--out DIR] [--fresh]
     fieldgym report RUN_DIR [--out DIR]
+    fieldgym tune (SCENARIO.yaml | ENV_ID) --agent NAME --trials N --seconds S [--preset P]
+                  [--set ...] [--env LABEL] [--storage URL_OR_FILE] [--study NAME]
+                  [--workers K] [--backend local|ray] [--address A]
+                  [--validation-seeds 50000:50005] [--checkpoints 4] [--max-steps T]
+                  [--seed 0] [--write | --write-to DIR]
 
 Values of ``--set`` and ``--param`` are read as YAML (``lead_times=[1,1,2,2]``,
 ``lost_sales=true``, ``demand=poisson``). fieldgym's own errors (a bad config field, a
 missing file, a missing optional dependency, failed trials) print one line to stderr and
-exit with status 2; an interrupted compare keeps its finished trials and resumes when
-rerun.
+exit with status 2; an interrupted compare or tune keeps its finished trials and resumes
+when rerun. ``tune`` searches a learner's hyperparameters with Optuna on validation seeds
+(:mod:`fieldgym.scenarios.tune`); ``--write`` puts the best into ``hyperparams/<agent>.yml``.
 """
 
 from __future__ import annotations
@@ -42,7 +48,9 @@ DEFAULT_EVAL_SEEDS = "10000:10010"
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return int(args.func(args) or 0)
     except FieldgymError as exc:
@@ -119,6 +127,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="report folder (default reports/<scenario name>)")
     _tensorboard_option(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("tune", help="search a learner's hyperparameters with Optuna")
+    p.add_argument(
+        "target",
+        metavar="SCENARIO.yaml|ENV_ID",
+        help="an environment id, or a scenario (its environment and headline metric)",
+    )
+    _agent_options(p, params=False)
+    p.add_argument("--env", dest="env_label", metavar="LABEL", help="a scenario's environment")
+    p.add_argument("--trials", type=int, required=True, help="finished trials wanted in the study")
+    p.add_argument("--seconds", type=float, required=True, help="CPU seconds of training per trial")
+    p.add_argument(
+        "--storage", help="a journal file or a database URL (default runs/tune/<study>.journal)"
+    )
+    p.add_argument("--study", help="study name (default <agent>__<env id[preset=P]>)")
+    p.add_argument("--workers", type=int, default=1, help="trials run at once (default 1)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local")
+    p.add_argument("--address", help="Ray cluster address (default: a local Ray instance)")
+    p.add_argument(
+        "--validation-seeds",
+        nargs="+",
+        default=["50000:50005"],
+        help="seeds scoring each trial, disjoint from evaluation seeds (default 50000:50005)",
+    )
+    p.add_argument("--checkpoints", type=int, default=4, help="evaluations per trial (pruning)")
+    p.add_argument("--max-steps", type=int, help="validation episode length")
+    p.add_argument("--seed", type=int, default=0, help="added to each trial's number: its seed")
+    p.add_argument(
+        "--write", action="store_true", help="write the best trial into hyperparams/<agent>.yml"
+    )
+    p.add_argument("--write-to", metavar="DIR", help="write the best into DIR/<agent>.yml instead")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_tune)
     return parser
 
 
@@ -131,15 +172,16 @@ def _tensorboard_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _agent_options(p: argparse.ArgumentParser, required: bool = True) -> None:
+def _agent_options(p: argparse.ArgumentParser, required: bool = True, params: bool = True) -> None:
     p.add_argument("--agent", required=required, help="a registered agent (see `fieldgym list`)")
     p.add_argument("--preset", help="the environment's named preset")
     p.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="env config field"
     )
-    p.add_argument(
-        "--param", action="append", default=[], metavar="NAME=VALUE", help="agent parameter"
-    )
+    if params:
+        p.add_argument(
+            "--param", action="append", default=[], metavar="NAME=VALUE", help="agent parameter"
+        )
 
 
 # Helpers.
@@ -180,20 +222,28 @@ def parse_seeds(items: Sequence[str]) -> list[int]:
 
 
 def make_target(
-    env_id: str, preset: str | None, sets: Sequence[str], base: dict[str, Any] | None = None
+    env_id: str,
+    preset: str | None,
+    sets: Sequence[str],
+    base: dict[str, Any] | None = None,
+    multi_agent: bool = False,
 ) -> Any:
-    """An :class:`EnvTarget` whose config is built (and so checked) now."""
-    from fieldgym.agents import EnvTarget
-    from fieldgym.envs import ENVS
+    """An :class:`EnvTarget` whose config is built (and so checked) now.
 
-    if env_id not in ENVS:
-        hint = difflib.get_close_matches(env_id, list(ENVS), n=1)
+    With ``multi_agent``, multi-agent ids are accepted too (giving a ``ParallelTarget``).
+    """
+    from fieldgym.agents.target import make_target as target_of
+    from fieldgym.envs import ENVS, PARALLEL_ENVS
+
+    ids = [*ENVS, *(PARALLEL_ENVS if multi_agent else ())]
+    if env_id not in ids:
+        hint = difflib.get_close_matches(env_id, ids, n=1)
         suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-        raise ConfigError(f"Unknown environment id {env_id!r}.{suggestion} Ids: {', '.join(ENVS)}.")
+        raise ConfigError(f"Unknown environment id {env_id!r}.{suggestion} Ids: {', '.join(ids)}.")
     kwargs = {**(base or {}), **parse_pairs(sets, "--set")}
     if preset:
         kwargs["preset"] = preset
-    target = EnvTarget(env_id, kwargs)
+    target = target_of(env_id, kwargs)
     try:
         _ = target.config
     except TypeError as exc:
@@ -404,6 +454,43 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     index = write_report(args.run_dir, args.out, tensorboard=args.tensorboard)
     print(f"Report: {index}")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """Run a study's missing trials, print and write its summary, optionally write the best."""
+    import shlex
+
+    import optuna
+
+    from fieldgym.scenarios import tune
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the bar and summary report
+    spec = tune.prepare(
+        args.target,
+        args.agent,
+        args.trials,
+        args.seconds,
+        preset=args.preset,
+        sets=args.set,
+        env_label=args.env_label,
+        storage=args.storage,
+        study=args.study,
+        validation_seeds=parse_seeds(args.validation_seeds),
+        checkpoints=args.checkpoints,
+        max_steps=args.max_steps,
+        seed=args.seed,
+    )
+    study = tune.run(
+        spec, args.workers, backend=args.backend, address=args.address, progress=not args.quiet
+    )
+    command = shlex.join(["fieldgym", *args.argv])
+    print(tune.summarize(study, spec, command))
+    print(f"Summary: {spec.out / 'summary.md'}")
+    if args.write or args.write_to:
+        folder = Path(args.write_to) if args.write_to else None
+        path = tune.write_best(study, spec, command, folder)
+        print(f"Best trial written to {path} under {spec.key!r}.")
     return 0
 
 

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from fieldgym.scenarios.cli import main, parse_seeds, resolve_scenario
+from fieldgym.scenarios.cli import main, make_target, parse_seeds, resolve_scenario
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v0"
 HAS_SB3 = importlib.util.find_spec("fieldgym.agents.sb3") is not None
@@ -133,6 +133,8 @@ def test_backtest_a_model_from_a_run(tiny_run, capsys):
         (["backtest", ENV_ID, "--agent", "clark_scarf", "--set", "demand_men=3"], "'demand_men'"),
         (["backtest", ENV_ID, "--agent", "clark_scarf", "--set", "novalue"], "is not KEY=VALUE"),
         (["backtest", "fieldgym/Nope-v0", "--agent", "random"], "Unknown environment id"),
+        (["backtest", "fieldgym/TrafficGrid-v0", "--agent", "random"], "Unknown environment id"),
+        (["tune", "fieldgym/Nope-v0", "--agent", "ppo", "--trials", "1", "--seconds", "1"], "Ids:"),
         (["backtest", ENV_ID, "--agent", "nope"], "Unknown agent 'nope'"),
         (["backtest", "--model", "{tmp}"], "holds no model saved by fieldgym"),
         (["backtest", ENV_ID, "--agent", "random", "--seeds", "x"], "--seeds 'x'"),
@@ -152,3 +154,5 @@ def test_helpers_parse_seeds_and_find_packaged_scenarios():
     assert parse_seeds(["1:4", "9,11"]) == [1, 2, 3, 9, 11]
     assert resolve_scenario("quickstart").name == "quickstart.yaml"
     assert resolve_scenario("quickstart").is_file()
+    grid = make_target("fieldgym/TrafficGrid-v0", None, ["rows=2"], multi_agent=True)
+    assert type(grid).__name__ == "ParallelTarget" and grid.kwargs == {"rows": 2}

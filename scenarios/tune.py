@@ -1,0 +1,823 @@
+"""``fieldgym tune``: search a learner's hyperparameters with Optuna, on validation seeds.
+
+A study trains one learner on one environment many times, each trial with
+hyperparameters drawn by Optuna's TPE sampler from the learner's search space
+(:data:`SPACES`, after rl-zoo3's ``hyperparams_opt.py``, with the number of copies and
+the off-policy update-to-data ratio among the knobs) for the same budget of CPU seconds.
+A trial's value is the domain's headline metric on *validation* seeds at the end of its
+budget; the checkpoint evaluations on the way feed a median pruner, which stops trials
+that fall behind. Training seeds are the trial numbers (plus ``--seed``); validation
+seeds (default 50000..50004) are disjoint from them and from the evaluation seeds
+reports use (a scenario's are checked), so choosing hyperparameters never looks at the
+numbers a report shows.
+
+A study lives in Optuna storage: by default the journal file
+``runs/tune/<study>.journal``, which several processes on one machine share and from
+which a killed tune resumes (``--trials N`` is the total of finished trials wanted, so a
+rerun runs only the missing ones); an RDB URL (``sqlite:///tune.db``,
+``postgresql://...``) serves several machines (``--backend ray``). The end of a tune
+writes ``runs/tune/<study>/summary.md`` and ``history.png``; :func:`write_best` puts the
+best trial into ``hyperparams/<agent>.yml`` in rl-zoo3's format.
+
+Dated market data (the stock and portfolio ids) is refused: tuning there needs a
+validation date range ahead of the test dates, which this module does not set up yet.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import datetime as dt
+import functools
+import inspect
+import json
+import math
+import re
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import yaml
+from optuna.storages import JournalStorage
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
+from tqdm.auto import tqdm
+
+from fieldgym.agents import evaluate, hyperparams, make_agent
+from fieldgym.agents.target import is_parallel
+from fieldgym.agents.training import Budget
+from fieldgym.envs.core.errors import ConfigError, FieldgymError
+
+TUNE_DIR = Path("runs") / "tune"
+"""Where studies (journal files) and their summaries go, relative to the working folder."""
+
+VALIDATION_SEEDS = tuple(range(50_000, 50_005))
+"""Default validation seeds: above every scenario's evaluation seeds (10000 + k)."""
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+"""The trial states ``--trials`` counts."""
+
+
+# Search spaces: each maps an Optuna trial to the agent's keyword arguments. ``rows`` is
+# the number of training rows per copy (the agents of a multi-agent copy, else 1), so a
+# PPO batch size always divides the rollout. Names of sampled values are those of the
+# hyperparameter file where they match one (n_envs, n_steps, ...).
+
+
+def _width(trial: Any) -> int:
+    return {"small": 64, "medium": 256}[trial.suggest_categorical("net_arch", ["small", "medium"])]
+
+
+def _gamma(trial: Any) -> float:
+    return 1.0 - trial.suggest_float("one_minus_gamma", 1e-4, 0.1, log=True)
+
+
+def _actor_critic(
+    trial: Any, rows: int, copies: Sequence[int], n_steps: Sequence[int], epochs: Sequence[int]
+) -> tuple[int, dict[str, Any]]:
+    """Copies and SB3 keyword arguments of A2C (no ``epochs``) or PPO."""
+    n_envs = trial.suggest_categorical("n_envs", copies)
+    steps = trial.suggest_categorical("n_steps", n_steps)
+    width = _width(trial)
+    activation = trial.suggest_categorical("activation_fn", ["tanh", "relu"])
+    hp: dict[str, Any] = {
+        "n_steps": steps,
+        "gamma": _gamma(trial),
+        "gae_lambda": 1.0 - trial.suggest_float("one_minus_gae_lambda", 1e-3, 0.2, log=True),
+        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True),
+        "ent_coef": trial.suggest_float("ent_coef", 1e-8, 0.1, log=True),
+        "max_grad_norm": trial.suggest_float("max_grad_norm", 0.3, 2.0),
+        "policy_kwargs": hyperparams.parse_policy_kwargs(
+            {
+                "net_arch": {"pi": [width, width], "vf": [width, width]},
+                "activation_fn": {"tanh": "Tanh", "relu": "ReLU"}[activation],
+            }
+        ),
+    }
+    if epochs:  # PPO: minibatches of an exact share of the rollout
+        minibatches = trial.suggest_categorical("n_minibatches", [1, 2, 4, 8, 16])
+        hp["batch_size"] = steps * n_envs * rows // minibatches
+        hp["n_epochs"] = trial.suggest_categorical("n_epochs", epochs)
+        hp["clip_range"] = trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3])
+    return n_envs, hp
+
+
+def _off_policy(trial: Any) -> tuple[int, dict[str, Any]]:
+    """Copies and SB3 keyword arguments shared by DQN, SAC and TD3.
+
+    The update-to-data ratio ``utd`` (gradient updates per environment transition) is
+    the sampled knob; ``gradient_steps`` follows from it, the copies and ``train_freq``.
+    """
+    n_envs = trial.suggest_categorical("n_envs", [32, 64, 128, 256, 512])
+    train_freq = trial.suggest_categorical("train_freq", [1, 2, 4, 8])
+    utd = trial.suggest_float("utd", 1 / 1024, 1 / 4, log=True)
+    width = _width(trial)
+    return n_envs, {
+        "gamma": _gamma(trial),
+        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True),
+        "batch_size": trial.suggest_categorical("batch_size", [64, 128, 256, 512, 1024, 2048]),
+        "train_freq": train_freq,
+        "gradient_steps": max(1, round(utd * n_envs * train_freq)),
+        "policy_kwargs": {"net_arch": [width, width]},
+    }
+
+
+def ppo_space(trial: Any, rows: int = 1) -> dict[str, Any]:
+    """PPO: 64..1024 copies, short rollouts, large minibatches, few epochs."""
+    n, hp = _actor_critic(
+        trial, rows, [64, 128, 256, 512, 1024], [8, 16, 32, 64, 128], [1, 2, 4, 8]
+    )
+    return {"n_envs": n, "hyperparams": hp}
+
+
+def a2c_space(trial: Any, rows: int = 1) -> dict[str, Any]:
+    """A2C: 64..1024 copies, rollouts of 4..32 steps."""
+    n, hp = _actor_critic(trial, rows, [64, 128, 256, 512, 1024], [4, 8, 16, 32], [])
+    return {"n_envs": n, "hyperparams": hp}
+
+
+def dqn_space(trial: Any, rows: int = 1) -> dict[str, Any]:
+    """DQN: the off-policy knobs plus exploration and the target network's period."""
+    n, hp = _off_policy(trial)
+    hp["exploration_fraction"] = trial.suggest_float("exploration_fraction", 0.05, 0.5)
+    hp["exploration_final_eps"] = trial.suggest_float("exploration_final_eps", 0.0, 0.2)
+    hp["target_update_interval"] = trial.suggest_int(
+        "target_update_interval", 100, 20_000, log=True
+    )
+    return {"n_envs": n, "hyperparams": hp}
+
+
+def sac_space(trial: Any, rows: int = 1) -> dict[str, Any]:
+    """SAC (and TD3): the off-policy knobs plus the Polyak coefficient ``tau``."""
+    n, hp = _off_policy(trial)
+    hp["tau"] = trial.suggest_float("tau", 1e-3, 0.08, log=True)
+    return {"n_envs": n, "hyperparams": hp}
+
+
+def shared_ppo_space(trial: Any, rows: int = 1) -> dict[str, Any]:
+    """Shared PPO: 2..16 copies of the multi-agent env (each copy one row per agent)."""
+    n, hp = _actor_critic(trial, rows, [2, 4, 8, 16], [32, 64, 128, 256], [1, 2, 5, 10])
+    return {"n_copies": n, "hyperparams": hp}
+
+
+def mappo_space(trial: Any, rows: int = 1) -> dict[str, Any]:
+    """MAPPO: its own keys (:data:`fieldgym.agents.mappo.DEFAULTS`)."""
+    return {
+        "n_copies": trial.suggest_categorical("n_envs", [2, 4, 8, 16]),
+        "hyperparams": {
+            "n_steps": trial.suggest_categorical("n_steps", [32, 64, 128]),
+            "n_epochs": trial.suggest_categorical("n_epochs", [2, 5, 10, 15]),
+            "n_minibatches": trial.suggest_categorical("n_minibatches", [1, 2, 4]),
+            "lr": trial.suggest_float("lr", 1e-4, 3e-3, log=True),
+            "critic_lr": trial.suggest_float("critic_lr", 1e-4, 3e-3, log=True),
+            "gamma": _gamma(trial),
+            "gae_lambda": 1.0 - trial.suggest_float("one_minus_gae_lambda", 1e-3, 0.2, log=True),
+            "clip_range": trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3]),
+            "ent_coef": trial.suggest_float("ent_coef", 1e-5, 0.05, log=True),
+            "hidden": trial.suggest_categorical("hidden", [64, 128, 256]),
+        },
+    }
+
+
+SPACES: dict[str, Callable[[Any, int], dict[str, Any]]] = {
+    "ppo": ppo_space,
+    "a2c": a2c_space,
+    "dqn": dqn_space,
+    "sac": sac_space,
+    "td3": sac_space,
+    "shared_ppo": shared_ppo_space,
+    "mappo": mappo_space,
+}
+"""The search space of each agent ``fieldgym tune`` can tune."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TuneSpec:
+    """One study: what to tune where, and how each trial is scored (picklable for workers)."""
+
+    agent: str
+    env_id: str
+    env_kwargs: dict[str, Any]
+    key: str
+    """The hyperparameter file key of the environment (its id, with its preset)."""
+    headline: str
+    lower_is_better: bool
+    validation_seeds: tuple[int, ...]
+    max_steps: int | None
+    """Length of the validation episodes (``None``: the registered limit)."""
+    seconds: float
+    """CPU seconds of training per trial (checkpoint evaluations excluded)."""
+    checkpoints: int
+    trials: int
+    """Finished (complete or pruned) trials wanted in the study."""
+    seed: int
+    study: str
+    storage: str
+    """An RDB URL, or the path of a journal file."""
+    rows: int = 1
+    """Training rows per copy: the agents of a multi-agent env, else 1."""
+    pruner: Any = None
+    """An Optuna pruner; ``None`` for the median pruner."""
+
+    def setup(self) -> dict[str, Any]:
+        """What every run of the same study must share (stored with the study)."""
+        setup = {
+            "agent": self.agent,
+            "env_id": self.env_id,
+            "env_kwargs": self.env_kwargs,
+            "objective": self.headline,
+            "direction": self.direction,
+            "validation_seeds": list(self.validation_seeds),
+            "max_steps": self.max_steps,
+            "seconds": self.seconds,
+            "checkpoints": self.checkpoints,
+        }
+        return json.loads(json.dumps(setup, default=str))
+
+    @property
+    def direction(self) -> str:
+        """Optuna's study direction for the headline metric."""
+        return "minimize" if self.lower_is_better else "maximize"
+
+    @property
+    def out(self) -> Path:
+        """The folder of the study's summary."""
+        return TUNE_DIR / slug(self.study)
+
+
+def slug(name: str) -> str:
+    """``name`` as a file name (a study name holds the env id's ``/`` and brackets)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+
+
+def prepare(
+    target: str,
+    agent: str,
+    trials: int,
+    seconds: float,
+    *,
+    preset: str | None = None,
+    sets: Sequence[str] = (),
+    env_label: str | None = None,
+    storage: str | None = None,
+    study: str | None = None,
+    validation_seeds: Sequence[int] = VALIDATION_SEEDS,
+    checkpoints: int = 4,
+    max_steps: int | None = None,
+    seed: int = 0,
+    pruner: Any = None,
+) -> TuneSpec:
+    """Check a tune's arguments and resolve them into a :class:`TuneSpec`.
+
+    Args:
+        target: An environment id, or a scenario file (or packaged scenario name) whose
+            environment (``env_label`` among several) and headline metric are tuned for.
+        agent: A learner with a search space in :data:`SPACES`.
+        trials: Finished trials wanted in the study.
+        seconds: CPU seconds of training per trial.
+        preset: The environment's preset (over a scenario's).
+        sets: ``FIELD=VALUE`` config fields (over a scenario's).
+        env_label: Which environment of a scenario with several.
+        storage: An RDB URL or a journal file path; default ``runs/tune/<study>.journal``.
+        study: The study name; default ``<agent>__<env key>``.
+        validation_seeds: Seeds of the episodes that score a trial.
+        checkpoints: Evaluations per trial (the pruner sees each; the last is the value).
+        max_steps: Length of validation episodes (default: the scenario's, else the
+            registered limit).
+        seed: Added to the trial number to give each trial's training seed.
+        pruner: An Optuna pruner instead of the median pruner.
+
+    Raises:
+        ConfigError: On an unknown target or agent, an agent that does not learn or has
+            no search space, bad numbers, validation seeds that are also evaluation or
+            training seeds, dated market data, or a storage URL that does not open.
+    """
+    from fieldgym.scenarios import cli, planner
+
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise ConfigError(f"--trials {trials} is not allowed; give 1 or more trials.")
+    if not (isinstance(seconds, int | float) and seconds > 0 and math.isfinite(seconds)):
+        raise ConfigError(f"--seconds {seconds} is not allowed; give a positive number.")
+    if checkpoints < 1:
+        raise ConfigError(f"--checkpoints {checkpoints} is not allowed; give 1 or more.")
+    seeds = tuple(int(s) for s in validation_seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ConfigError(f"validation seeds must be distinct and at least one: {list(seeds)}.")
+
+    if _is_scenario(target):
+        env, plan_env, plan = _scenario_env(cli.resolve_scenario(target), env_label, preset, sets)
+        headline, lower_is_better = plan_env.headline, plan_env.lower_is_better
+        evaluation_seeds = set(plan.eval_seeds)
+        where = f"{plan.source}'s evaluation seeds {min(plan.eval_seeds)}..{max(plan.eval_seeds)}"
+        max_steps = max_steps if max_steps is not None else plan.max_steps
+    else:
+        if env_label is not None:
+            raise ConfigError(f"--env {env_label} picks an environment of a scenario file only.")
+        env = cli.make_target(target, preset, sets, multi_agent=True)
+        headline, lower_is_better = planner.headline_of(env.id)
+        evaluation_seeds = set(cli.parse_seeds([cli.DEFAULT_EVAL_SEEDS]))
+        where = f"`fieldgym backtest`'s default evaluation seeds {cli.DEFAULT_EVAL_SEEDS}"
+    if set(seeds) & evaluation_seeds:
+        raise ConfigError(
+            f"validation seeds {sorted(set(seeds) & evaluation_seeds)} are also {where}; "
+            f"tune on other seeds (default --validation-seeds 50000:50005)."
+        )
+    if set(seeds) & set(range(seed, seed + trials)):
+        raise ConfigError(
+            f"validation seeds {sorted(set(seeds) & set(range(seed, seed + trials)))} are also "
+            f"training seeds (--seed {seed} + trial number); move --seed or the validation seeds."
+        )
+    parallel = is_parallel(env.id)
+    if parallel and max_steps is not None:
+        raise ConfigError("--max-steps does not apply to multi-agent ids (their episodes run out).")
+    _refuse_dated(env)
+
+    policy = make_agent(agent, env, tuned=False)  # unknown agent, wrong domain or kind
+    if not policy.learns:
+        raise ConfigError(f"Agent {agent!r} does not learn: there is nothing to tune.")
+    if agent not in SPACES:
+        raise ConfigError(
+            f"fieldgym tune has no search space for {agent!r}; it tunes {', '.join(SPACES)}."
+        )
+    rows = 1
+    if parallel:
+        probe = env.make()
+        rows = len(probe.possible_agents)
+        probe.close()
+    key = hyperparams.variant_key(
+        env.id, {"preset": env.kwargs["preset"]} if "preset" in env.kwargs else None
+    )
+    name = study or f"{agent}__{key}"
+    storage = storage or str(TUNE_DIR / f"{slug(name)}.journal")
+    spec = TuneSpec(
+        agent=agent,
+        env_id=env.id,
+        env_kwargs=dict(env.kwargs),
+        key=key,
+        headline=headline,
+        lower_is_better=lower_is_better,
+        validation_seeds=seeds,
+        max_steps=max_steps,
+        seconds=float(seconds),
+        checkpoints=checkpoints,
+        trials=trials,
+        seed=seed,
+        study=name,
+        storage=_absolute(storage),
+        rows=rows,
+        pruner=pruner,
+    )
+    open_study(spec)  # a bad URL or a clashing study fails now, before any worker starts
+    return spec
+
+
+def _is_scenario(target: str) -> bool:
+    from fieldgym.scenarios.cli import PACKAGED
+
+    path = Path(target)
+    return (
+        path.suffix in (".yaml", ".yml")
+        or path.is_file()
+        or (PACKAGED / f"{target}.yaml").is_file()
+    )
+
+
+def _scenario_env(
+    path: Path, label: str | None, preset: str | None, sets: Sequence[str]
+) -> tuple[Any, Any, Any]:
+    """The target, plan environment and plan of the scenario's environment ``label``."""
+    from fieldgym.scenarios.cli import make_target
+    from fieldgym.scenarios.spec import load_scenario
+
+    plan = load_scenario(path)
+    labels = [e.label for e in plan.envs]
+    if label is None and len(labels) > 1:
+        raise ConfigError(
+            f"{path} has several environments; pick one with --env: {', '.join(labels)}."
+        )
+    chosen = (
+        plan.envs[0] if label is None else next((e for e in plan.envs if e.label == label), None)
+    )
+    if chosen is None:
+        raise ConfigError(
+            f"{path}: no environment labelled {label!r}; labels: {', '.join(labels)}."
+        )
+    if chosen.window is not None:
+        raise ConfigError(
+            f"{path}: {chosen.label} is a walk-forward window (dated prices); " + _DATED
+        )
+    target = make_target(chosen.id, preset, sets, base=dict(chosen.kwargs), multi_agent=True)
+    return target, chosen, plan
+
+
+_DATED = (
+    "fieldgym tune does not tune on dated market data yet: it would need a validation "
+    "date range kept apart from the test dates, and tuning on the test dates would "
+    "overstate every result. Tune on another id, or choose hyperparameters on a "
+    "walk-forward scenario's validation range (scenarios/walk_forward.py)."
+)
+
+
+def _refuse_dated(target: Any) -> None:
+    from fieldgym.envs.trading.common import DatedConfig
+
+    if isinstance(target.config, DatedConfig):
+        raise ConfigError(f"{target.id} replays dated prices; {_DATED}")
+
+
+def _absolute(storage: str) -> str:
+    """A journal path or SQLite URL made absolute, so workers started elsewhere share it."""
+    prefix = "sqlite:///"
+    if "://" not in storage:
+        return str(Path(storage).resolve())
+    if storage.startswith(prefix) and not storage.startswith(prefix + "/"):
+        return prefix + str(Path(storage[len(prefix) :]).resolve())
+    return storage
+
+
+def open_storage(storage: str) -> optuna.storages.BaseStorage:
+    """Optuna storage: an RDB URL (``sqlite:///...``, ``postgresql://...``) or a journal file.
+
+    Raises:
+        ConfigError: If the database URL does not open.
+    """
+    if "://" not in storage:
+        path = Path(storage)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path)))
+    try:
+        return optuna.storages.RDBStorage(storage)
+    except Exception as exc:  # SQLAlchemy names the problem: driver, host, file
+        raise ConfigError(
+            f"--storage {storage!r} does not open ({type(exc).__name__}: {exc}). Give a "
+            "journal file path, or a database URL such as sqlite:///tune.db."
+        ) from exc
+
+
+def open_study(spec: TuneSpec) -> optuna.Study:
+    """Create the study, or load it if it exists (refusing one set up differently).
+
+    Raises:
+        ConfigError: If a study of that name was tuned with another setup.
+    """
+    study = optuna.create_study(
+        study_name=spec.study,
+        storage=open_storage(spec.storage),
+        direction=spec.direction,
+        load_if_exists=True,
+    )
+    stored = study.user_attrs.get("fieldgym")
+    setup = spec.setup()
+    if stored is None:
+        study.set_user_attr("fieldgym", setup)
+    elif stored != setup:
+        changed = ", ".join(
+            f"{k}: {stored.get(k)!r} -> {v!r}" for k, v in setup.items() if stored.get(k) != v
+        )
+        raise ConfigError(
+            f"Study {spec.study!r} in {spec.storage} was tuned with another setup ({changed}); "
+            "give another --study name, or the same settings to resume it."
+        )
+    return study
+
+
+def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """The study's complete and pruned trials."""
+    return study.get_trials(deepcopy=False, states=FINISHED)
+
+
+# Running trials.
+
+
+def validation_score(policy: Any, spec: TuneSpec) -> float:
+    """The mean headline metric of ``policy`` over the validation seeds."""
+    if is_parallel(spec.env_id):
+        from fieldgym.agents.multiagent import evaluate_parallel
+
+        table = evaluate_parallel(policy, spec.validation_seeds)
+    else:
+        table = evaluate(policy, spec.validation_seeds, max_steps=spec.max_steps)
+    return float(table[spec.headline].mean())
+
+
+def objective(trial: optuna.Trial, spec: TuneSpec) -> float:
+    """Train one sampled configuration for the budget and return its last checkpoint.
+
+    Raises ``optuna.TrialPruned`` when the pruner stops it before its last checkpoint. A
+    configuration whose training diverges (NaN in the networks, which torch reports as a
+    ``ValueError``) returns NaN, which Optuna records as a failed trial.
+    """
+    from fieldgym.agents.target import make_target
+
+    params = SPACES[spec.agent](trial, spec.rows)
+    policy = make_agent(
+        spec.agent, make_target(spec.env_id, spec.env_kwargs), tuned=False, **params
+    )
+    pruned: list[int] = []
+
+    def on_checkpoint(point: Any) -> bool:
+        trial.report(point.value, point.index)
+        if point.index < spec.checkpoints - 1 and trial.should_prune():
+            pruned.append(point.index)
+            return False
+        return True
+
+    budget = Budget(
+        seconds=spec.seconds,
+        checkpoints=spec.checkpoints,
+        evaluate=functools.partial(validation_score, spec=spec),
+        on_checkpoint=on_checkpoint,
+        cpu_time=True,
+    )
+    try:
+        policy.fit(budget, seed=spec.seed + trial.number)
+    except FieldgymError:
+        raise
+    except (ValueError, AssertionError, FloatingPointError) as exc:
+        trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:300])
+        return math.nan
+    last = [row for row in policy.learning_curve if "eval" in row][-1]
+    trial.set_user_attr("steps", int(last["step"]))
+    if pruned:
+        raise optuna.TrialPruned(f"pruned at checkpoint {pruned[0] + 1} of {spec.checkpoints}")
+    return float(last["eval"])
+
+
+def _stop_when_done(spec: TuneSpec, study: optuna.Study, _trial: Any) -> None:
+    """Stop a worker once the study has its trials (other processes may share the study)."""
+    if len(finished(study)) >= spec.trials:
+        study.stop()
+
+
+def work(job: tuple[TuneSpec, int, int], run_dir: str = "") -> dict[str, Any]:
+    """One worker: run up to ``quota`` trials, stopping early once the study has its trials.
+
+    ``job`` is ``(spec, index, quota)``; the worker's index and the trials already in
+    the study seed its sampler, so parallel and resumed workers draw different startup
+    trials. Has the signature of :mod:`fieldgym.scenarios.backends`' work functions;
+    ``run_dir`` is unused (trials leave nothing but the storage's records).
+    """
+    import torch
+
+    from fieldgym.agents.target import make_target
+
+    spec, index, quota = job
+    torch.set_num_threads(1)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # The first fit in a process trains at about half speed (the first calls of torch and
+    # numba load and compile code), which would handicap the worker's first trial; a
+    # throwaway fit of one step pays that here instead.
+    make_agent(spec.agent, make_target(spec.env_id, spec.env_kwargs), tuned=False).fit(1)
+    study = open_study(spec)
+    sampler_seed = np.random.SeedSequence([spec.seed, index, len(study.trials)]).generate_state(1)
+    study.sampler = optuna.samplers.TPESampler(seed=int(sampler_seed[0]))
+    study.pruner = spec.pruner or optuna.pruners.MedianPruner(
+        n_startup_trials=5, n_warmup_steps=spec.checkpoints // 3
+    )
+    study.optimize(
+        functools.partial(objective, spec=spec),
+        n_trials=quota,
+        callbacks=[functools.partial(_stop_when_done, spec)],
+        gc_after_trial=True,
+    )
+    return {"worker": index}
+
+
+def run(
+    spec: TuneSpec,
+    workers: int = 1,
+    backend: str = "local",
+    address: str | None = None,
+    progress: bool = True,
+) -> optuna.Study:
+    """Run the study's missing trials, split among ``workers``; returns the study.
+
+    One worker runs in this process; more run as spawned processes (``local``) or Ray
+    tasks (``ray``), each on one core, sharing the study through its storage. A trial
+    that fails (diverged training) leaves the study one short; a rerun runs it again.
+
+    Raises:
+        ConfigError: On ``workers`` < 1, or a Ray cluster address with a file storage.
+    """
+    if workers < 1:
+        raise ConfigError(f"--workers {workers} is not allowed; give 1 or more.")
+    if backend == "ray" and address is not None and _is_file_storage(spec.storage):
+        raise ConfigError(
+            f"--storage {spec.storage} is a file on this machine, which the nodes of the Ray "
+            f"cluster at {address} cannot share; give a database URL (postgresql://..., "
+            "mysql://...) that every node reaches, or omit --address for a local Ray instance."
+        )
+    study = open_study(spec)
+    missing = spec.trials - len(finished(study))
+    if missing <= 0:
+        return study
+    jobs = [(spec, k, len(range(k, missing, workers))) for k in range(min(workers, missing))]
+    with _Progress(spec, show=progress):
+        if backend == "local" and len(jobs) == 1:
+            work(jobs[0])
+        else:
+            from fieldgym.scenarios import backends
+            from fieldgym.scenarios.runner import _init_worker  # one thread, dies with us
+
+            spec.out.mkdir(parents=True, exist_ok=True)
+            jobs_run = backends.execute(
+                backend, jobs, spec.out, work, len(jobs), address, init=_init_worker
+            )
+            for _, outcome in jobs_run:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+    return open_study(spec)
+
+
+def _is_file_storage(storage: str) -> bool:
+    return "://" not in storage or storage.startswith("sqlite:")
+
+
+class _Progress:
+    """A bar over the study's finished trials with the best value, read from the storage.
+
+    It polls the storage from a thread, so it sees the trials of every worker alike.
+    """
+
+    def __init__(self, spec: TuneSpec, show: bool) -> None:
+        self.spec = spec
+        self.study = optuna.load_study(study_name=spec.study, storage=open_storage(spec.storage))
+        self.bar = tqdm(
+            total=spec.trials, desc=f"tune {spec.agent}", unit="trial", disable=not show
+        )
+        self.stop = threading.Event()
+        self.thread = threading.Thread(
+            target=self._poll, name="fieldgym-tune-progress", daemon=True
+        )
+
+    def __enter__(self) -> _Progress:
+        self._update()
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self._update()
+        self.bar.close()
+
+    def _poll(self) -> None:
+        while not self.stop.wait(1.0):
+            self._update()
+
+    def _update(self) -> None:
+        trials = finished(self.study)
+        values = [t.value for t in trials if t.state == TrialState.COMPLETE]
+        self.bar.total = max(self.spec.trials, len(trials))  # other processes may add some
+        self.bar.update(len(trials) - self.bar.n)
+        if values:
+            best = min(values) if self.spec.lower_is_better else max(values)
+            self.bar.set_postfix_str(f"best {self.spec.headline} {best:.4g}")
+
+
+# Results.
+
+
+def best_params(study: optuna.Study, spec: TuneSpec) -> dict[str, Any]:
+    """The agent keyword arguments of the best trial (its sampled values, replayed).
+
+    Raises:
+        ConfigError: If no trial completed.
+    """
+    try:
+        best = study.best_trial
+    except ValueError as exc:
+        raise ConfigError(f"Study {spec.study!r} has no complete trial yet.") from exc
+    return SPACES[spec.agent](optuna.trial.FixedTrial(best.params), spec.rows)
+
+
+def best_entry(study: optuna.Study, spec: TuneSpec) -> dict[str, Any]:
+    """The best trial as a hyperparameter file entry (rl-zoo3's keys).
+
+    ``n_envs``, ``n_timesteps`` (the steps the best trial trained), ``policy`` and
+    ``normalize`` where the learner has them, then every keyword argument of the
+    algorithm, defaults included, so rl-zoo3 trains the same configuration.
+    """
+    from fieldgym.agents.target import make_target
+
+    params = best_params(study, spec)
+    policy = make_agent(
+        spec.agent, make_target(spec.env_id, spec.env_kwargs), tuned=False, **params
+    )
+    accepted = inspect.signature(type(policy)).parameters
+    entry: dict[str, Any] = {
+        "n_envs": params.get("n_envs", params.get("n_copies")),
+        "n_timesteps": int(study.best_trial.user_attrs["steps"]),
+    }
+    entry.update(
+        {name: getattr(policy, name) for name in ("policy", "normalize") if name in accepted}
+    )
+    entry.update(getattr(policy, "hyperparams", params["hyperparams"]))
+    return entry
+
+
+def provenance(study: optuna.Study, spec: TuneSpec, command: str) -> str:
+    """The comment above a written entry: how it was found."""
+    trials = finished(study)
+    pruned = sum(t.state == TrialState.PRUNED for t in trials)
+    seeds = spec.validation_seeds
+    extra = {k: v for k, v in spec.env_kwargs.items() if k != "preset"}
+    lines = [
+        f"fieldgym tune: {len(trials)} trials ({pruned} pruned) × {spec.seconds:g} s CPU each, "
+        f"objective {spec.headline} ({spec.direction}) on validation seeds "
+        f"{min(seeds)}..{max(seeds)}, best {study.best_value:.6g} (trial "
+        f"{study.best_trial.number}), {dt.date.today().isoformat()}",
+    ]
+    if extra:
+        lines.append(f"env config: {json.dumps(extra, default=str)}")
+    lines.append(command)
+    return "\n".join(lines)
+
+
+def write_best(
+    study: optuna.Study, spec: TuneSpec, command: str, folder: Path | None = None
+) -> Path:
+    """Write the best trial into ``<folder>/<agent>.yml`` (default: the shipped files)."""
+    return hyperparams.write_entry(
+        spec.agent, spec.key, best_entry(study, spec), provenance(study, spec, command), folder
+    )
+
+
+def summarize(study: optuna.Study, spec: TuneSpec, command: str = "") -> str:
+    """Write ``summary.md`` and ``history.png`` into :attr:`TuneSpec.out`; returns the text.
+
+    The best trial (value, sampled values, agent parameters), the parameter importances
+    (fANOVA, with two complete trials or more) and the optimization history.
+    """
+    out = spec.out
+    out.mkdir(parents=True, exist_ok=True)
+    counts = collections.Counter(t.state.name.lower() for t in study.get_trials(deepcopy=False))
+    seeds = spec.validation_seeds
+    lines = [
+        f"# fieldgym tune: {spec.study}",
+        "",
+        f"- agent `{spec.agent}` on `{spec.env_id}` {json.dumps(spec.env_kwargs, default=str)}",
+        f"- objective: {spec.headline} ({spec.direction}) on validation seeds "
+        f"{min(seeds)}..{max(seeds)} ({len(seeds)} episodes)",
+        f"- budget: {spec.seconds:g} s of CPU time per trial, {spec.checkpoints} checkpoints",
+        f"- trials: {', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}",
+        f"- storage: {spec.storage}",
+        f"- date: {dt.datetime.now().isoformat(timespec='seconds')}",
+    ]
+    if command:
+        lines.append(f"- command: `{command}`")
+    if counts["complete"]:
+        best = study.best_trial
+        params = best_params(study, spec)
+        hp = dict(params["hyperparams"])
+        if isinstance(hp.get("policy_kwargs"), dict):
+            hp["policy_kwargs"] = hyperparams.policy_kwargs_text(hp["policy_kwargs"])
+        shown = {**{k: v for k, v in params.items() if k != "hyperparams"}, **hp}
+        lines += [
+            "",
+            f"## Best trial: {best.number}",
+            "",
+            f"{spec.headline} = {best.value:.6g} after {best.user_attrs.get('steps', 0):,} steps",
+            "",
+            "```yaml",
+            yaml.safe_dump(shown, sort_keys=False, width=1000).strip(),
+            "```",
+        ]
+    lines += ["", "## Parameter importances", "", _importances(study, counts["complete"])]
+    if _plot_history(study, out / "history.png"):
+        lines += ["", "## Optimization history", "", "![history](history.png)"]
+    text = "\n".join(lines) + "\n"
+    (out / "summary.md").write_text(text, encoding="utf-8")
+    return text
+
+
+def _importances(study: optuna.Study, complete: int) -> str:
+    if complete < 2:
+        return "(needs two complete trials or more)"
+    try:
+        importances = optuna.importance.get_param_importances(study)
+    except Exception as exc:  # fANOVA fails on degenerate histories (one value everywhere)
+        return f"(not available: {type(exc).__name__}: {exc})"
+    return "\n".join(f"- {name}: {value:.3f}" for name, value in importances.items())
+
+
+def _plot_history(study: optuna.Study, path: Path) -> bool:
+    """Draw Optuna's optimization history; ``False`` when no trial completed."""
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization.matplotlib import plot_optimization_history
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        axes = plot_optimization_history(study)
+    axes.figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(axes.figure)
+    return True

@@ -1,0 +1,135 @@
+"""fieldgym tune on tiny budgets: a study runs, resumes, prunes and writes its best entry."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from fieldgym.agents import EnvTarget, hyperparams, make_agent
+from fieldgym.agents.sb3 import SB3Agent
+from fieldgym.agents.target import make_target
+from fieldgym.envs.core.errors import ConfigError
+from fieldgym.scenarios import tune
+from fieldgym.scenarios.cli import main
+
+ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+TINY = dict(validation_seeds=range(50_000, 50_002), checkpoints=2, max_steps=10)
+TINY_ARGS = ["--validation-seeds", "50000:50002", "--checkpoints", "2", "--max-steps", "10"]
+UAV = ("fieldgym/UAVOffloading-v0", {"num_users": 12, "max_cycles": 12})
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """Run in a scratch folder: studies and summaries go to its runs/tune/."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_study_runs_resumes_on_two_workers_and_writes_its_best_entry(in_tmp, capsys):
+    argv = ["tune", ENV_ID, "--agent", "ppo", "--seconds", "0.5", *TINY_ARGS, "--quiet"]
+    assert main([*argv, "--trials", "2"]) == 0
+    spec = tune.prepare(ENV_ID, "ppo", 4, 0.5, **TINY)
+    first = [(t.number, t.state, t.datetime_start) for t in tune.open_study(spec).trials]
+    assert [state for _, state, _ in first] == [TrialState.COMPLETE] * 2
+    out = in_tmp / "runs" / "tune" / "ppo__fieldgym_MultiEchelonInventory-v0"
+    assert (out / "history.png").is_file()
+    summary = (out / "summary.md").read_text()
+    assert "objective: avg_cost (minimize) on validation seeds 50000..50001" in summary
+    assert "## Best trial" in summary and "## Parameter importances" in summary
+    assert (in_tmp / "runs" / "tune" / f"{out.name}.journal").is_file()
+
+    # A second run with more trials runs only the missing two, in two spawned workers.
+    assert main([*argv, "--trials", "4", "--workers", "2", "--write-to", "hp"]) == 0
+    study = tune.open_study(spec)
+    assert len(study.trials) == 4 and len(tune.finished(study)) == 4
+    assert [(t.number, t.state, t.datetime_start) for t in study.trials[:2]] == first
+    assert f"under {ENV_ID!r}" in capsys.readouterr().out
+
+    text = (in_tmp / "hp" / "ppo.yml").read_text()
+    assert text.startswith(
+        "# fieldgym tune: 4 trials (0 pruned) × 0.5 s CPU each, objective avg_cost "
+        "(minimize) on validation seeds 50000..50001, best "
+    )
+    assert "# fieldgym tune fieldgym/MultiEchelonInventory-v0 --agent ppo" in text
+    key, entry = hyperparams.lookup("ppo", ENV_ID, {}, folder=in_tmp / "hp")
+    assert key == ENV_ID
+    assert entry["n_timesteps"] == study.best_trial.user_attrs["steps"] > 0
+    assert entry["policy"] == "MlpPolicy" and entry["normalize"] is True
+    assert entry["n_steps"] * entry["n_envs"] % entry["batch_size"] == 0
+    params = hyperparams.agent_params(SB3Agent, entry)
+    policy = make_agent("ppo", EnvTarget(ENV_ID), tuned=False, **params)
+    best = tune.best_params(study, spec)
+    assert policy.n_envs == best["n_envs"]
+    assert policy.hyperparams == {**policy.hyperparams, **best["hyperparams"]}
+
+
+def test_a_pruner_stops_trials_at_their_first_checkpoint(in_tmp):
+    always = optuna.pruners.ThresholdPruner(upper=0.0)  # every cost is above 0
+    spec = tune.prepare(ENV_ID, "a2c", 2, 0.3, **{**TINY, "checkpoints": 3}, pruner=always)
+    study = tune.run(spec, progress=False)
+    assert [t.state for t in study.trials] == [TrialState.PRUNED] * 2
+    assert all(list(t.intermediate_values) == [0] for t in study.trials)
+    summary = tune.summarize(study, spec)
+    assert "2 pruned" in summary and "Best trial" not in summary
+    with pytest.raises(ConfigError, match="no complete trial"):
+        tune.write_best(study, spec, "fieldgym tune ...", in_tmp / "hp")
+
+
+@pytest.mark.parametrize("agent", sorted(tune.SPACES))
+def test_every_search_space_gives_a_configuration_its_learner_trains_with(agent, recwarn):
+    env_id, kwargs = UAV if agent in ("shared_ppo", "mappo") else (ENV_ID, {})
+    target = make_target(env_id, kwargs)
+    rows = len(target.make().possible_agents) if agent in ("shared_ppo", "mappo") else 1
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3)).ask()
+    params = tune.SPACES[agent](trial, rows)
+    assert tune.SPACES[agent](optuna.trial.FixedTrial(trial.params), rows) == params
+    make_agent(agent, target, tuned=False, **params).fit(1)
+    assert not [w for w in recwarn if "mini-batch" in str(w.message)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--agent", "ppx"], "Unknown agent 'ppx'. Did you mean 'ppo'?"),
+        (["--agent", "clark_scarf"], "'clark_scarf' does not learn: there is nothing to tune"),
+        (["--agent", "discrete_sac"], "no search space for 'discrete_sac'; it tunes ppo, a2c"),
+        (["--agent", "ppo", "--seconds", "0"], "--seconds 0.0 is not allowed"),
+        (["--agent", "ppo", "--trials", "0"], "--trials 0 is not allowed"),
+        (["--agent", "ppo", "--storage", "nosuchdb://x"], "--storage 'nosuchdb://x' does not open"),
+        (["--agent", "ppo", "--validation-seeds", "10005:10007"], "are also `fieldgym backtest`'s"),
+        (["--agent", "ppo", "--validation-seeds", "1"], "validation seeds [1] are also training"),
+    ],
+)
+def test_bad_arguments_fail_with_one_clear_line(in_tmp, capsys, argv, message):
+    base = {"--trials": "2", "--seconds": "1"}
+    for flag, value in zip(argv[::2], argv[1::2], strict=True):
+        base[flag] = value
+    flags = [part for pair in base.items() for part in pair]
+    assert main(["tune", ENV_ID, *flags, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fieldgym: error: ") and message in err and err.count("\n") == 1
+    assert not (in_tmp / "runs").exists()  # refused before any study or training
+
+
+def test_scenario_targets_keep_validation_off_their_evaluation_seeds(in_tmp, capsys):
+    args = ["tune", "quickstart", "--agent", "ppo", "--trials", "1", "--seconds", "1"]
+    assert main([*args, "--validation-seeds", "10003:10006"]) == 2
+    err = capsys.readouterr().err
+    assert "validation seeds [10003, 10004, 10005] are also" in err
+    assert "quickstart.yaml's evaluation seeds 10000..10009" in err
+
+
+def test_dated_market_data_and_ray_clusters_with_a_file_are_refused(in_tmp, capsys):
+    assert main(["tune", "fieldgym/StockTrading-v0", "--agent", "ppo", "--trials", "1",
+                 "--seconds", "1"]) == 2  # fmt: skip
+    assert "does not tune on dated market data yet" in capsys.readouterr().err
+    spec = tune.prepare(ENV_ID, "ppo", 1, 1.0)
+    with pytest.raises(ConfigError, match="cannot share; give a database URL"):
+        tune.run(spec, backend="ray", address="10.0.0.1:6379")
+
+
+def test_a_study_resumed_with_another_setup_is_refused(in_tmp):
+    tune.prepare(ENV_ID, "ppo", 1, 1.0, storage="sqlite:///tune.db")
+    with pytest.raises(ConfigError, match=r"another setup \(seconds: 1.0 -> 2.0\)"):
+        tune.prepare(ENV_ID, "ppo", 1, 2.0, storage="sqlite:///tune.db")

@@ -159,15 +159,15 @@ def sac_space(trial: Any, rows: int = 1) -> dict[str, Any]:
 
 
 def shared_ppo_space(trial: Any, rows: int = 1) -> dict[str, Any]:
-    """Shared PPO: 2..16 copies of the multi-agent env (each copy one row per agent)."""
-    n, hp = _actor_critic(trial, rows, [2, 4, 8, 16], [32, 64, 128, 256], [1, 2, 5, 10])
+    """Shared PPO: 4..64 copies of the multi-agent env (each copy one row per agent)."""
+    n, hp = _actor_critic(trial, rows, [4, 8, 16, 32, 64], [32, 64, 128, 256], [1, 2, 5, 10])
     return {"n_copies": n, "hyperparams": hp}
 
 
 def mappo_space(trial: Any, rows: int = 1) -> dict[str, Any]:
     """MAPPO: its own keys (:data:`fieldgym.agents.mappo.DEFAULTS`)."""
     return {
-        "n_copies": trial.suggest_categorical("n_envs", [2, 4, 8, 16]),
+        "n_copies": trial.suggest_categorical("n_envs", [4, 8, 16, 32, 64]),
         "hyperparams": {
             "n_steps": trial.suggest_categorical("n_steps", [32, 64, 128]),
             "n_epochs": trial.suggest_categorical("n_epochs", [2, 5, 10, 15]),

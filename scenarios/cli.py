@@ -3,7 +3,7 @@
 ::
 
     fieldgym list [--fields]
-    fieldgym train ENV_ID --agent NAME --steps N [--seed S] --out DIR [--preset P]
+    fieldgym train ENV_ID --agent NAME (--steps N | --seconds S) [--seed S] --out DIR [--preset P]
                    [--set FIELD=VALUE ...] [--param NAME=VALUE ...]
     fieldgym backtest ENV_ID --agent NAME [--preset P] [--set ...] [--param ...] [--seeds ...]
     fieldgym backtest [ENV_ID] --model DIR [--seeds ...] [--csv FILE]
@@ -77,7 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a learner and save it")
     p.add_argument("env_id", metavar="ENV_ID")
     _agent_options(p)
-    p.add_argument("--steps", type=int, required=True, help="environment steps to train for")
+    p.add_argument("--steps", type=int, help="environment steps to train for")
+    p.add_argument(
+        "--seconds", type=float, help="seconds of training wall time (with --steps: the first)"
+    )
     p.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     p.add_argument(
         "--out", required=True, help="folder to save the model (and TensorBoard logs) in"
@@ -289,6 +292,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a learner and save it (with a model card and its learning curve) in ``--out``."""
     from fieldgym.agents import make_agent
+    from fieldgym.agents.training import Budget
     from fieldgym.scenarios.runner import MODEL_CARD
     from fieldgym.scenarios.store import write_json_atomic
 
@@ -300,12 +304,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"Agent {args.agent!r} does not learn; evaluate it with "
             f"`fieldgym backtest {args.env_id} --agent {args.agent}`."
         )
-    if args.steps < 1:
+    if args.steps is None and args.seconds is None:
+        raise ConfigError("Give --steps N, --seconds S or both: how long to train.")
+    if args.steps is not None and args.steps < 1:
         raise ConfigError(f"--steps {args.steps} is not allowed; give a positive number of steps.")
+    budget = Budget(steps=args.steps, seconds=args.seconds)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    policy.fit(args.steps, seed=args.seed, log_dir=out / "tensorboard", progress=not args.quiet)
+    policy.fit(budget, seed=args.seed, log_dir=out / "tensorboard", progress=not args.quiet)
     seconds = time.perf_counter() - start
     policy.save(out)
     card = {
@@ -314,15 +321,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         "env_id": target.id,
         "env_kwargs": target.kwargs,
         "train_steps": args.steps,
+        "train_seconds": args.seconds,
         "seed": args.seed,
         "seconds": seconds,
     }
     write_json_atomic(out / MODEL_CARD, card)
-    pd.DataFrame(policy.learning_curve, columns=["step", "episode_return"]).to_csv(
+    pd.DataFrame(policy.learning_curve, columns=["step", "seconds", "episode_return"]).to_csv(
         out / "learning_curve.csv", index=False
     )
     print(
-        f"Trained {args.agent} on {target.id} for {args.steps:,} steps in {seconds:.1f} s; "
+        f"Trained {args.agent} on {target.id} within {budget.describe()} in {seconds:.1f} s; "
         f"saved to {out}."
     )
     print(f"Evaluate it with: fieldgym backtest --model {out}")

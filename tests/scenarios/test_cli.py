@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 
 import pandas as pd
@@ -115,6 +116,17 @@ def test_train_then_backtest_the_saved_model(tmp_path, capsys):
 
 
 @needs_sb3
+def test_train_for_a_number_of_seconds(tmp_path, capsys):
+    model = tmp_path / "model"
+    args = ["train", ENV_ID, "--agent", "ppo", "--seconds", "0.5", "--out", str(model), "--quiet"]
+    assert main([*args, "--param", "n_envs=4", "--param", "hyperparams={n_steps: 8, batch_size: 32}"]) == 0
+    assert "within 0.5 s" in capsys.readouterr().out
+    curve = pd.read_csv(model / "learning_curve.csv")
+    assert list(curve.columns) == ["step", "seconds", "episode_return"]
+    assert json.loads((model / "fieldgym_model.json").read_text())["train_seconds"] == 0.5
+
+
+@needs_sb3
 def test_backtest_a_model_from_a_run(tiny_run, capsys):
     model = tiny_run["runs"] / "models" / "serial__dqn__s0"
     assert main(["backtest", "--model", str(model), "--seeds", "3", "--max-steps", "10"]) == 0
@@ -130,6 +142,8 @@ def test_backtest_a_model_from_a_run(tiny_run, capsys):
             ["train", ENV_ID, "--agent", "random", "--steps", "5", "--out", "{tmp}"],
             "does not learn",
         ),
+        (["train", ENV_ID, "--agent", "ppo", "--out", "{tmp}"], "--steps N, --seconds S or both"),
+        (["train", ENV_ID, "--agent", "ppo", "--seconds", "-1", "--out", "{tmp}"], "seconds"),
         (["backtest", ENV_ID, "--agent", "clark_scarf", "--set", "demand_men=3"], "'demand_men'"),
         (["backtest", ENV_ID, "--agent", "clark_scarf", "--set", "novalue"], "is not KEY=VALUE"),
         (["backtest", "fieldgym/Nope-v0", "--agent", "random"], "Unknown environment id"),

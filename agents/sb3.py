@@ -49,7 +49,7 @@ SUPPORTED_ACTIONS: dict[str, tuple[type[spaces.Space], ...]] = {
 }
 """The action spaces each algorithm accepts as they are (stable-baselines3's table)."""
 
-_REPLAY = {"learning_starts": 10_000, "buffer_size": 200_000, "batch_size": 256, "train_freq": 1}
+_REPLAY = {"learning_starts": 1_000, "buffer_size": 200_000, "batch_size": 256, "train_freq": 1}
 DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
     "dqn": {
         **_REPLAY,

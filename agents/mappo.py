@@ -35,8 +35,8 @@ from fieldgym.agents.training import Budget, TrainingBar, episode_row
 from fieldgym.envs.core.errors import ConfigError
 
 DEFAULTS: dict[str, Any] = {
-    "n_steps": 64,
-    "n_epochs": 10,
+    "n_steps": 32,
+    "n_epochs": 2,
     "n_minibatches": 2,
     "lr": 7e-4,
     "critic_lr": 7e-4,
@@ -173,7 +173,7 @@ class MAPPO(ParallelPolicy):
     def __init__(
         self,
         target: ParallelTarget,
-        n_copies: int = 4,
+        n_copies: int = 32,
         hyperparams: dict[str, Any] | None = None,
     ) -> None:
         require_parallel(target, "mappo")

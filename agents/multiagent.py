@@ -308,7 +308,7 @@ class SharedSB3(ParallelPolicy):
     def __init__(
         self,
         target: ParallelTarget,
-        n_copies: int = 4,
+        n_copies: int = 32,
         hyperparams: dict[str, Any] | None = None,
     ) -> None:
         require_parallel(target, self.name)
@@ -379,7 +379,7 @@ class SharedPPO(SharedSB3):
 
     name = "shared_ppo"
     algorithm = PPO
-    defaults: ClassVar[dict[str, Any]] = {"n_steps": 128, "batch_size": 256}
+    defaults: ClassVar[dict[str, Any]] = {"n_steps": 128, "batch_size": 4096, "n_epochs": 2}
 
 
 class SharedDQN(SharedSB3):
@@ -393,7 +393,8 @@ class SharedDQN(SharedSB3):
     defaults: ClassVar[dict[str, Any]] = {
         "learning_starts": 1000,
         "buffer_size": 100_000,
-        "train_freq": 4,
+        "train_freq": 1,
+        "gradient_steps": 2,
         "target_update_interval": 1000,
         "exploration_fraction": 0.3,
     }

@@ -326,7 +326,7 @@ class SharedSB3(ParallelPolicy):
     ) -> Self:
         """Train within ``budget``: agent-steps (rows of the bridge, all copies) or a Budget."""
         torch.set_num_threads(1)
-        clock = Budget.of(budget).start(self)
+        budget = Budget.of(budget)
         venv = VecMonitor(SharedAgentsVecEnv(self.target.make, self.n_copies))
         venv.seed(seed)
         self.model = self.algorithm(
@@ -338,6 +338,7 @@ class SharedSB3(ParallelPolicy):
             tensorboard_log=None if log_dir is None else str(log_dir),
             **self.hyperparams,
         )
+        clock = budget.start(self)  # after the set-up, which is not training
         learn(self.model, clock, self.learning_curve, progress, tb_log_name=self.name)
         venv.close()
         return self

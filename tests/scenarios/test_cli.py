@@ -119,7 +119,8 @@ def test_train_then_backtest_the_saved_model(tmp_path, capsys):
 def test_train_for_a_number_of_seconds(tmp_path, capsys):
     model = tmp_path / "model"
     args = ["train", ENV_ID, "--agent", "ppo", "--seconds", "0.5", "--out", str(model), "--quiet"]
-    assert main([*args, "--param", "n_envs=4", "--param", "hyperparams={n_steps: 8, batch_size: 32}"]) == 0
+    params = ["--param", "n_envs=4", "--param", "hyperparams={n_steps: 8, batch_size: 32}"]
+    assert main([*args, *params]) == 0
     assert "within 0.5 s" in capsys.readouterr().out
     curve = pd.read_csv(model / "learning_curve.csv")
     assert list(curve.columns) == ["step", "seconds", "episode_return"]

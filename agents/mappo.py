@@ -4,7 +4,9 @@ Every agent of every copy of a PettingZoo parallel env is one row of the
 :class:`~fieldgym.agents.multiagent.SharedAgentsVecEnv` bridge, as for ``shared_ppo``. The
 actor (one network for every agent) sees the agent's own observation; the critic sees the
 copy's global ``env.state()``; both may also see a one-hot of the agent's index. The actor
-alone acts, so execution stays decentralized.
+alone acts, so execution stays decentralized. All agents of a copy share its state, so the
+critic (:class:`CentralCritic`) evaluates the state's part of its first layer once per
+copy rather than once per agent.
 
 Training follows the MAPPO recipe: GAE, the clipped PPO objective with an entropy bonus,
 minibatches over several epochs, separate Adam optimizers, layer-normalized inputs, value
@@ -118,6 +120,72 @@ def _mlp(n_in: int, n_out: int, hidden: int, feature_norm: bool = True) -> nn.Se
     )
 
 
+class CentralCritic(nn.Sequential):
+    """The centralized value ``V(state, agent)``: ``_mlp`` on ``[state, one_hot(agent)]``.
+
+    Called as a module it is that plain network on the concatenated input (``n_agents``
+    one-hot columns after the ``state_dim`` state columns; ``n_agents=0``: no one-hot).
+    :meth:`values`, which training uses, computes the same function of the same parameters
+    (the checkpoint keys are the plain network's) without repeating a copy's state on each
+    of its agents' rows. It runs the plain LayerNorm and first layer once per state, on
+    agent 0's input ``x_0 = [s, e_0]``, and moves the result to agent ``i``:
+
+    * The inputs ``[s, e_i]`` of one state differ only in where the one-hot's 1 is, so they
+      share the LayerNorm's mean ``mu`` and standard deviation ``sigma`` (one 1 and
+      ``n - 1`` zeros beside ``s`` whatever ``i``). With the LayerNorm's scale
+      ``g = [g_s, g_e]``, ``norm([s, e_i]) - norm(x_0) = [0, (e_i - e_0) * g_e] / sigma``.
+    * The first layer (weight ``W = [W_s, W_e]``) is linear, so its pre-activation for
+      agent ``i`` is agent 0's plus ``(u_i - u_0) / sigma``, where ``u_i = W_e[:, i] g_i``
+      (the one-hot's column of the first layer, scaled by the LayerNorm).
+    * Without ``feature_norm`` the same holds with ``g = 1`` and ``sigma = 1``.
+
+    So the ``(state_dim + n_agents) x hidden`` product runs once per copy (and step)
+    instead of once per agent; the rest of the network (tanh, hidden layer, tanh, output)
+    runs on each agent's row.
+    """
+
+    def __init__(
+        self, state_dim: int, n_agents: int, hidden: int, feature_norm: bool = True
+    ) -> None:
+        super().__init__(*_mlp(state_dim + n_agents, 1, hidden, feature_norm))
+        self.state_dim, self.n_agents = state_dim, n_agents
+
+    def values(
+        self, states: torch.Tensor, state_index: torch.Tensor, agent_index: torch.Tensor
+    ) -> torch.Tensor:
+        """Values of rows, each an agent in a state, with each state's part computed once.
+
+        Row ``k`` is agent ``agent_index[k]`` in ``states[state_index[k]]``: the result is
+        ``self(cat([states[state_index], one_hot(agent_index)], 1))[:, 0]``.
+
+        Args:
+            states: Distinct global states, shape ``(m, state_dim)``.
+            state_index: For each row, the index of its state in ``states``.
+            agent_index: For each row, its agent's index (ignored without one-hot).
+
+        Returns:
+            One value per row (normalized, as the network outputs it).
+        """
+        norm, first = self[0], self[1]
+        x0 = states  # agent 0's input
+        if self.n_agents:
+            e0 = torch.eye(1, self.n_agents).expand(len(states), -1)
+            x0 = torch.cat([states, e0], 1)
+        h = first(norm(x0))[state_index]
+        if self.n_agents:
+            u = first.weight[:, self.state_dim :]
+            if isinstance(norm, nn.LayerNorm):
+                u = u * norm.weight[self.state_dim :]
+                centred = x0 - x0.mean(1, keepdim=True)  # (torch's var is slow on small arrays)
+                inv_sigma = torch.rsqrt(centred.square().mean(1, keepdim=True) + norm.eps)
+                h = h + (u.T - u[:, 0])[agent_index] * inv_sigma[state_index]
+            else:
+                h = h + (u.T - u[:, 0])[agent_index]
+        for layer in list(self)[2:]:  # tanh, hidden layer, tanh, output layer
+            h = layer(h)
+        return h.squeeze(-1)
+
+
 class Actor(nn.Module):
     """The shared policy: categorical logits, or a Gaussian mean with a learned log-std."""
 
@@ -199,7 +267,7 @@ class MAPPO(ParallelPolicy):
         n_id = len(self.agent_ids) if self.hp["agent_id"] else 0
         hidden, norm = self.hp["hidden"], self.hp["feature_norm"]
         self.actor = Actor(self.obs_dim + n_id, self.action_space, hidden, norm)
-        self.critic = _mlp(self.state_dim + n_id, 1, hidden, norm)
+        self.critic = CentralCritic(self.state_dim, n_id, hidden, norm)
         self.value_norm = RunningNorm()
 
     # -- inputs ---------------------------------------------------------------------------
@@ -210,11 +278,38 @@ class MAPPO(ParallelPolicy):
             return x
         return np.concatenate([x, np.eye(len(self.agent_ids), dtype=np.float32)[agent_index]], 1)
 
-    def _value(self, critic_in: np.ndarray) -> np.ndarray:
-        """Denormalized values of a batch of critic inputs."""
+    def _value(self, states: np.ndarray) -> np.ndarray:
+        """Denormalized values of every agent of the copies whose states are ``states``.
+
+        One state per copy in; out in the bridge's row order (copy-major), shape
+        ``(len(states) * n_agents,)``.
+        """
+        n = len(self.agent_ids)
+        rows = np.arange(len(states) * n)
+        copy, agent = torch.as_tensor(rows // n), torch.as_tensor(rows % n)
         with torch.no_grad():
-            v = self.critic(torch.as_tensor(critic_in)).squeeze(-1).numpy().astype(np.float64)
+            v = self.critic.values(torch.as_tensor(states), copy, agent)
+        v = v.numpy().astype(np.float64)
         return self.value_norm.denormalize(v) if self.hp["value_norm"] else v
+
+    def _row_values(self, states: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+        """The critic's (normalized) values of some rows of a flattened rollout.
+
+        Row ``r`` is agent ``r % n_agents`` in ``states[r // n_agents]`` (a state per step
+        and copy); the distinct states among ``rows`` go through the critic's first layer
+        once.
+        """
+        n = len(self.agent_ids)
+        used, state_index = np.unique(rows // n, return_inverse=True)
+        agent_index = torch.as_tensor(rows % n)
+        return self.critic.values(states[used], torch.as_tensor(state_index), agent_index)
+
+    def _copy_states(self, venv: SharedAgentsVecEnv) -> np.ndarray:
+        """Each copy's global state, shape ``(copies, state_dim)``.
+
+        The bridge gives one per row, i.e. each copy's repeated for its agents.
+        """
+        return np.ascontiguousarray(venv.states()[:: len(self.agent_ids)])
 
     def _env_action(self, a: np.ndarray) -> np.ndarray:
         if isinstance(self.action_space, spaces.Box):
@@ -226,16 +321,18 @@ class MAPPO(ParallelPolicy):
     def collect(self, venv: SharedAgentsVecEnv, obs: np.ndarray, gen: torch.Generator) -> dict:
         """One rollout of ``n_steps`` on the bridge, starting from ``obs``.
 
-        Returns arrays of shape ``(n_steps, rows, ...)``: ``actor_in``, ``critic_in`` (the
-        copy's ``state()`` then the agent one-hot), ``actions``, ``log_probs``, ``values``,
-        ``next_values``, ``rewards``, ``ends``, plus ``last_obs`` to continue from.
+        Returns arrays of shape ``(n_steps, rows, ...)``: ``actor_in``, ``actions``,
+        ``log_probs``, ``values``, ``next_values``, ``rewards``, ``ends``; ``states`` of
+        shape ``(n_steps, copies, state_dim)``, each copy's ``state()`` (the critic's input
+        for all its agents, row ``c * n_agents + i`` being agent ``i`` of copy ``c``); plus
+        ``last_obs`` to continue from.
         """
-        rows = venv.num_envs
-        index = np.arange(rows) % len(self.agent_ids)
-        keys = ("actor_in", "critic_in", "actions", "log_probs", "values", "next_values")
+        rows, n = venv.num_envs, len(self.agent_ids)
+        index = np.arange(rows) % n
+        keys = ("actor_in", "states", "actions", "log_probs", "values", "next_values")
         buf: dict[str, list] = {k: [] for k in (*keys, "rewards", "ends")}
-        critic_in = self._with_id(venv.states(), index)
-        values = self._value(critic_in)
+        states = self._copy_states(venv)
+        values = self._value(states)
         for _ in range(self.hp["n_steps"]):
             actor_in = self._with_id(obs, index)
             with torch.no_grad():
@@ -249,22 +346,22 @@ class MAPPO(ParallelPolicy):
                 logp = self.actor.log_prob(d, a)
             actions = a.numpy()
             obs, rewards, dones, infos = venv.step(self._env_action(actions))
-            next_critic_in = self._with_id(venv.states(), index)
-            next_values = self._value(next_critic_in)
+            next_states = self._copy_states(venv)
+            next_values = self._value(next_states)
             bootstrap = next_values.copy()
-            for r in np.flatnonzero(dones):
-                if infos[r].get("TimeLimit.truncated", False):
-                    final = self._with_id(infos[r]["terminal_state"][None], index[r : r + 1])
-                    bootstrap[r] = self._value(final)[0]
-                else:
-                    bootstrap[r] = 0.0
+            ended = np.flatnonzero(dones[::n])  # copies whose episode ended (and were reset)
+            if ended.size:  # their rows: the final state's value if truncated, else 0
+                rows_of = (ended[:, None] * n + np.arange(n)).ravel()
+                final = self._value(np.stack([infos[c * n]["terminal_state"] for c in ended]))
+                truncated = [infos[r].get("TimeLimit.truncated", False) for r in rows_of]
+                bootstrap[rows_of] = np.where(truncated, final, 0.0)
             for key, value in zip(
                 (*keys, "rewards", "ends"),
-                (actor_in, critic_in, actions, logp.numpy(), values, bootstrap, rewards, dones),
+                (actor_in, states, actions, logp.numpy(), values, bootstrap, rewards, dones),
                 strict=True,
             ):
                 buf[key].append(value)
-            critic_in, values = next_critic_in, next_values
+            states, values = next_states, next_values
             self._track(rewards, dones)
         out = {k: np.stack(v) for k, v in buf.items()}
         out["last_obs"] = obs
@@ -295,9 +392,10 @@ class MAPPO(ParallelPolicy):
             old_values = self.value_norm.normalize(old_values)
             self.value_norm.update(returns)
             returns = self.value_norm.normalize(returns)
+        # Flat row (t * copies + c) * n_agents + i: agent i in flat state t * copies + c.
+        states = torch.as_tensor(batch["states"].reshape(-1, self.state_dim))
         flat = {
             "actor_in": batch["actor_in"].reshape(-1, batch["actor_in"].shape[-1]),
-            "critic_in": batch["critic_in"].reshape(-1, batch["critic_in"].shape[-1]),
             "actions": batch["actions"].reshape(adv.size, *batch["actions"].shape[2:]),
             "log_probs": batch["log_probs"].ravel(),
             "adv": (adv.ravel() - adv.mean()) / (adv.std() + 1e-8),
@@ -322,7 +420,7 @@ class MAPPO(ParallelPolicy):
                 nn.utils.clip_grad_norm_(self.actor.parameters(), hp["max_grad_norm"])
                 self.actor_opt.step()
 
-                v = self.critic(t["critic_in"][mb]).squeeze(-1)
+                v = self._row_values(states, mb)
                 target = t["returns"][mb]
                 value_loss = (v - target) ** 2
                 if hp["value_clip"] is not None:

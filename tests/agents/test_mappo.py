@@ -1,4 +1,5 @@
-"""MAPPO: GAE, the centralized critic's input, save/load, determinism, refusals."""
+"""MAPPO: GAE, the centralized critic's input and factorisation, save/load, determinism,
+refusals."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 from stable_baselines3.common.buffers import RolloutBuffer
 
-from fieldgym.agents.mappo import MAPPO, gae
+from fieldgym.agents.mappo import MAPPO, CentralCritic, _mlp, gae
 from fieldgym.agents.multiagent import ParallelTarget, SharedAgentsVecEnv
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError
@@ -89,20 +90,16 @@ def test_the_critic_sees_each_copys_global_state(agent_id):
     observations = [twin.reset(seed=5 + c)[0] for c, twin in enumerate(twins)]
     agents, n = twins[0].possible_agents, 3
     state_dim = twins[0].state().size
-    width = state_dim + (n if agent_id else 0)
-    assert batch["critic_in"].shape == (15, 6, width)  # crosses one episode end (12 steps)
+    assert batch["states"].shape == (15, 2, state_dim)  # crosses one episode end (12 steps)
+    assert batch["actor_in"].shape[:2] == (15, 6)
     for t in range(15):
         for c, twin in enumerate(twins):
+            np.testing.assert_allclose(batch["states"][t, c], twin.state(), rtol=1e-6)
             for i, a in enumerate(agents):
-                row = batch["critic_in"][t, c * n + i]
-                np.testing.assert_allclose(row[:state_dim], twin.state(), rtol=1e-6)
+                row = batch["actor_in"][t, c * n + i]
+                np.testing.assert_allclose(row[: observations[c][a].size], observations[c][a])
                 if agent_id:
-                    np.testing.assert_array_equal(row[state_dim:], np.eye(n)[i])
-                np.testing.assert_allclose(
-                    batch["actor_in"][t, c * n + i, : observations[c][a].size],
-                    observations[c][a],
-                    rtol=1e-6,
-                )
+                    np.testing.assert_array_equal(row[observations[c][a].size :], np.eye(n)[i])
             acts = {a: int(batch["actions"][t, c * n + i]) for i, a in enumerate(agents)}
             observations[c], *_ = twin.step(acts)
             if not twin.agents:
@@ -110,6 +107,70 @@ def test_the_critic_sees_each_copys_global_state(agent_id):
     # Ends only at the 12th step, and truncations bootstrap from the final state.
     assert batch["ends"][11].all() and not batch["ends"][:11].any()
     assert np.all(batch["next_values"][11] != 0.0)
+
+
+def _perturbed(module: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """``module`` with every parameter moved off its initial value.
+
+    (LayerNorm's initial 1s and 0s would hide a wrong use of its scale or shift.)
+    """
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=gen))
+    return module
+
+
+@pytest.mark.parametrize("feature_norm", [True, False])
+@pytest.mark.parametrize("n_agents", [0, 1, 3, 16])
+def test_the_factorised_critic_is_the_plain_network_on_the_same_weights(feature_norm, n_agents):
+    state_dim, hidden = 40, 16
+    critic = _perturbed(CentralCritic(state_dim, n_agents, hidden, feature_norm), 0)
+    plain = _mlp(state_dim + n_agents, 1, hidden, feature_norm)
+    assert list(critic.state_dict()) == list(plain.state_dict())  # same checkpoints
+    plain.load_state_dict(critic.state_dict())
+    gen = torch.Generator().manual_seed(1)
+    states = 3.0 * torch.randn(7, state_dim, generator=gen) + 5.0  # far from normalized
+    state_index = torch.tensor([0, 0, 1, 2, 3, 4, 5, 6, 6, 2, 4])
+    agent_index = torch.randint(0, max(n_agents, 1), (11,), generator=gen)
+    one_hot = torch.eye(n_agents)[agent_index] if n_agents else torch.zeros(11, 0)
+    factorised = critic.values(states, state_index, agent_index)
+    reference = plain(torch.cat([states[state_index], one_hot], 1)).squeeze(-1)
+    torch.testing.assert_close(factorised, reference, rtol=1e-5, atol=1e-5)
+    # The same gradients too, so training follows the same path (up to rounding).
+    weights = torch.linspace(-1.0, 1.0, 11)
+    grads = torch.autograd.grad((weights * factorised).sum(), list(critic.parameters()))
+    expected = torch.autograd.grad((weights * reference).sum(), list(plain.parameters()))
+    for g, e in zip(grads, expected, strict=True):
+        torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("agent_id", [True, False])
+def test_the_rollout_and_update_values_are_the_plain_critics_on_state_and_one_hot(agent_id):
+    target = ParallelTarget(UAV, SMALL)
+    agent = MAPPO(target, n_copies=2, hyperparams={**TINY, "n_steps": 15, "agent_id": agent_id})
+    _perturbed(agent.critic, 2)
+    venv = SharedAgentsVecEnv(target.make, 2, with_state=True)
+    venv.seed(5)
+    agent._returns, agent._steps, agent._clock = np.zeros(2), 0, Budget(steps=15).start(agent)
+    batch = agent.collect(venv, venv.reset(), torch.Generator().manual_seed(0))
+    # The critic's input as it was built before the factorisation: every row its copy's
+    # state, then (agent_id) the agent's one-hot.
+    n = len(agent.agent_ids)
+    plain_in = np.repeat(batch["states"], n, axis=1)
+    if agent_id:
+        one_hot = np.tile(np.eye(n, dtype=np.float32), (15, 2, 1))
+        plain_in = np.concatenate([plain_in, one_hot], 2)
+    with torch.no_grad():
+        plain = agent.critic(torch.as_tensor(plain_in)).squeeze(-1).numpy()
+    # Value normalization is still the identity: no update has run.
+    np.testing.assert_allclose(batch["values"], plain, rtol=1e-5, atol=1e-5)
+    # The update's path: rows of the flattened rollout, in any order and with repeats.
+    states = torch.as_tensor(batch["states"].reshape(-1, agent.state_dim))
+    rows = np.random.default_rng(0).integers(0, 15 * 2 * n, 60)
+    with torch.no_grad():
+        values = agent._row_values(states, rows).numpy()
+    np.testing.assert_allclose(values, plain.ravel()[rows], rtol=1e-5, atol=1e-5)
 
 
 def test_save_and_load_give_identical_actions(tmp_path):

@@ -145,9 +145,10 @@ def dqn_space(trial: Any, rows: int = 1) -> dict[str, Any]:
     n, hp = _off_policy(trial)
     hp["exploration_fraction"] = trial.suggest_float("exploration_fraction", 0.05, 0.5)
     hp["exploration_final_eps"] = trial.suggest_float("exploration_final_eps", 0.0, 0.2)
-    hp["target_update_interval"] = trial.suggest_int(
-        "target_update_interval", 100, 20_000, log=True
-    )
+    # SB3 counts the period in env steps but updates once per vector step of the n copies:
+    # draw it in vector steps, so it is never shorter than one.
+    every = trial.suggest_int("target_update_vector_steps", 1, 200, log=True)
+    hp["target_update_interval"] = every * n
     return {"n_envs": n, "hyperparams": hp}
 
 

@@ -87,3 +87,20 @@ def evaluate(
         episodes.append(episode)
     table = pd.DataFrame(rows)
     return (table, episodes) if keep_episodes else table
+
+
+def evaluate_any(
+    policy: Policy, seeds: Iterable[int], max_steps: int | None = None
+) -> tuple[pd.DataFrame, list[Episode]]:
+    """:func:`evaluate` for a single-agent id, ``evaluate_parallel`` for a multi-agent one.
+
+    Returns the table and the episodes (none for a multi-agent id, whose episodes are not
+    kept; ``max_steps`` applies to single-agent ids only, as their registered limit).
+    """
+    from fieldgym.agents.target import is_parallel
+
+    if is_parallel(policy.target.id):
+        from fieldgym.agents.multiagent import evaluate_parallel
+
+        return evaluate_parallel(policy, seeds), []
+    return evaluate(policy, seeds, max_steps=max_steps, keep_episodes=True)

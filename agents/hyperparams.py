@@ -176,6 +176,27 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def json_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Agent parameters in JSON types: ``policy_kwargs`` as rl-zoo3's text (parsed, so checked).
+
+    The form a scenario's trial keys store; :func:`live_params` is its inverse.
+    """
+    algo = params.get("hyperparams")
+    if not (isinstance(algo, dict) and algo.get("policy_kwargs") is not None):
+        return dict(params)
+    parsed = parse_policy_kwargs(algo["policy_kwargs"], "policy_kwargs")
+    return {**params, "hyperparams": {**algo, "policy_kwargs": policy_kwargs_text(parsed)}}
+
+
+def live_params(params: dict[str, Any]) -> dict[str, Any]:
+    """:func:`json_params`'s inverse: a ``policy_kwargs`` text becomes the mapping again."""
+    algo = params.get("hyperparams")
+    if not (isinstance(algo, dict) and isinstance(algo.get("policy_kwargs"), str)):
+        return dict(params)
+    parsed = parse_policy_kwargs(algo["policy_kwargs"], "policy_kwargs")
+    return {**params, "hyperparams": {**algo, "policy_kwargs": parsed}}
+
+
 def tuned_params(agent: str, cls: type, env_id: str, env_kwargs: dict[str, Any]) -> dict[str, Any]:
     """The shipped entry of ``agent`` for the environment, as ``cls``'s keyword arguments."""
     found = lookup(agent, env_id, env_kwargs)

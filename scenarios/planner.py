@@ -264,7 +264,7 @@ def resolve_params(agent: AgentPlan, env_id: str, env_kwargs: dict[str, Any]) ->
     ``params`` (:func:`~fieldgym.agents.registry.resolved_params`), in JSON types: a
     ``policy_kwargs`` in the SB3 ``hyperparams`` becomes rl-zoo3's text
     (``"dict(net_arch=[64, 64], activation_fn=nn.ReLU)"``), parsed and so checked here;
-    the worker parses it back (:func:`fieldgym.scenarios.runner.live_params`).
+    the worker parses it back (:func:`fieldgym.agents.hyperparams.live_params`).
     Baselines are left to the worker's ``make_agent``: they have no tuned entries, and
     their registry defaults are what makes them that baseline, so their trial keys keep
     the file's ``params`` only.
@@ -273,12 +273,7 @@ def resolve_params(agent: AgentPlan, env_id: str, env_kwargs: dict[str, Any]) ->
         ConfigError: On a bad tuned entry or ``policy_kwargs``.
     """
     target = make_target(env_id, env_kwargs)
-    params = resolved_params(agent.name, target, agent.params)
-    algo = params.get("hyperparams")
-    if isinstance(algo, dict) and algo.get("policy_kwargs") is not None:
-        parsed = hyperparams.parse_policy_kwargs(algo["policy_kwargs"], "policy_kwargs")
-        params["hyperparams"] = {**algo, "policy_kwargs": hyperparams.policy_kwargs_text(parsed)}
-    return params
+    return hyperparams.json_params(resolved_params(agent.name, target, agent.params))
 
 
 def _keyword_parameters(cls: type) -> set[str] | None:

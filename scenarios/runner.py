@@ -345,7 +345,6 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
     evaluates it. The caller stores the record (:func:`store_record`), which marks the
     trial finished.
     """
-    from fieldgym.agents import make_agent
     from fieldgym.agents.target import make_target
     from fieldgym.agents.training import Budget
     from fieldgym.scenarios.planner import headline_of
@@ -353,7 +352,7 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     start = time.perf_counter()
     target = make_target(trial.env_id, trial.env_kwargs)
-    policy = make_agent(trial.agent_name, target, tuned=False, **live_params(trial.params))
+    policy = trial_agent(trial, target)
     fit_seconds, model, log_dir = 0.0, None, None
     if policy.learns and (trial.train_steps or trial.train_seconds):
         log_dir = run_dir / store.TENSORBOARD / trial.trial_id
@@ -411,15 +410,9 @@ def evaluate_trial(
 
     On ``seeds``, by default the trial's evaluation seeds.
     """
-    from fieldgym.agents import evaluate
-    from fieldgym.agents.target import is_parallel
+    from fieldgym.agents.evaluation import evaluate_any
 
-    seeds = trial.eval_seeds if seeds is None else seeds
-    if is_parallel(trial.env_id):
-        from fieldgym.agents.multiagent import evaluate_parallel
-
-        return evaluate_parallel(policy, seeds), []
-    return evaluate(policy, seeds, max_steps=trial.max_steps, keep_episodes=True)
+    return evaluate_any(policy, trial.eval_seeds if seeds is None else seeds, trial.max_steps)
 
 
 def checkpoint_score(policy: Any, trial: Trial) -> float:
@@ -435,19 +428,13 @@ def write_progress(path: Path, steps: int, seconds: float) -> None:
     store.write_json_atomic(path, {"steps": int(steps), "seconds": float(seconds)}, durable=False)
 
 
-def live_params(params: dict[str, Any]) -> dict[str, Any]:
-    """A trial's parameters as the agent's constructor takes them.
+def trial_agent(trial: Trial, target: Any) -> Any:
+    """The trial's agent on ``target``, made with the parameters the plan resolved."""
+    from fieldgym.agents import hyperparams, make_agent
 
-    The inverse of :func:`fieldgym.scenarios.planner.resolve_params`'s JSON form: a
-    ``policy_kwargs`` text in ``hyperparams`` becomes the mapping (with torch classes).
-    """
-    from fieldgym.agents import hyperparams
-
-    algo = params.get("hyperparams")
-    if not (isinstance(algo, dict) and isinstance(algo.get("policy_kwargs"), str)):
-        return dict(params)
-    parsed = hyperparams.parse_policy_kwargs(algo["policy_kwargs"], "policy_kwargs")
-    return {**params, "hyperparams": {**algo, "policy_kwargs": parsed}}
+    return make_agent(
+        trial.agent_name, target, tuned=False, **hyperparams.live_params(trial.params)
+    )
 
 
 def validate_trial(policy: Any, trial: Trial) -> list[dict[str, Any]] | None:
@@ -458,14 +445,14 @@ def validate_trial(policy: Any, trial: Trial) -> list[dict[str, Any]] | None:
     """
     if trial.validation_kwargs is None:
         return None
-    from fieldgym.agents import evaluate, make_agent
+    from fieldgym.agents import evaluate
     from fieldgym.agents.target import make_target
 
     target = make_target(trial.env_id, trial.validation_kwargs)
     if policy.learns:
         policy.target = target
     else:
-        policy = make_agent(trial.agent_name, target, tuned=False, **live_params(trial.params))
+        policy = trial_agent(trial, target)
     table = evaluate(policy, trial.eval_seeds, max_steps=trial.max_steps)
     return (
         table.drop(columns=["agent", "env_id"])

@@ -47,7 +47,8 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
-from fieldgym.agents import evaluate, hyperparams, make_agent
+from fieldgym.agents import hyperparams, make_agent
+from fieldgym.agents.evaluation import evaluate_any
 from fieldgym.agents.target import is_parallel
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError, FieldgymError
@@ -496,12 +497,7 @@ def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 def validation_score(policy: Any, spec: TuneSpec) -> float:
     """The mean headline metric of ``policy`` over the validation seeds."""
-    if is_parallel(spec.env_id):
-        from fieldgym.agents.multiagent import evaluate_parallel
-
-        table = evaluate_parallel(policy, spec.validation_seeds)
-    else:
-        table = evaluate(policy, spec.validation_seeds, max_steps=spec.max_steps)
+    table, _ = evaluate_any(policy, spec.validation_seeds, spec.max_steps)
     return float(table[spec.headline].mean())
 
 

@@ -82,7 +82,7 @@ def test_tuned_entries_are_resolved_into_the_trial_key(write_scenario, tmp_path,
         "hyperparams": {"learning_rate": 0.001, "policy_kwargs": "dict(activation_fn=nn.Tanh)"},
     }
     assert json.loads(json.dumps(trial.key())) == trial.key()
-    live = runner.live_params(trial.params)
+    live = hyperparams.live_params(trial.params)
     assert live["hyperparams"]["policy_kwargs"]["activation_fn"].__name__ == "Tanh"
 
     hyperparams.write_entry("dqn", key, {**entry, "learning_rate": 0.002}, "retuned")

@@ -2,8 +2,8 @@
 
 A study trains one learner on one environment many times, each trial with
 hyperparameters drawn by Optuna's TPE sampler from the learner's search space
-(:data:`SPACES`, after rl-zoo3's ``hyperparams_opt.py``, with the number of copies and
-the off-policy update-to-data ratio among the knobs) for the same budget of CPU seconds.
+(:mod:`fieldgym.scenarios.search_spaces`) for the same budget of CPU seconds. A new
+study's first trial is the learner's untuned defaults, the configuration to beat.
 A trial's value is the domain's headline metric on *validation* seeds at the end of its
 budget; the checkpoint evaluations on the way feed a median pruner, which stops trials
 that fall behind. Training seeds are the trial numbers (plus ``--seed``); validation
@@ -35,7 +35,7 @@ import math
 import re
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from fieldgym.agents.evaluation import evaluate_any
 from fieldgym.agents.target import is_parallel
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError, FieldgymError
+from fieldgym.scenarios.search_spaces import SPACES, default_point
 
 TUNE_DIR = Path("runs") / "tune"
 """Where studies (journal files) and their summaries go, relative to the working folder."""
@@ -61,140 +62,6 @@ VALIDATION_SEEDS = tuple(range(50_000, 50_005))
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 """The trial states ``--trials`` counts."""
-
-
-# Search spaces: each maps an Optuna trial to the agent's keyword arguments. ``rows`` is
-# the number of training rows per copy (the agents of a multi-agent copy, else 1), so a
-# PPO batch size always divides the rollout. Names of sampled values are those of the
-# hyperparameter file where they match one (n_envs, n_steps, ...).
-
-
-def _width(trial: Any) -> int:
-    return {"small": 64, "medium": 256}[trial.suggest_categorical("net_arch", ["small", "medium"])]
-
-
-def _gamma(trial: Any) -> float:
-    return 1.0 - trial.suggest_float("one_minus_gamma", 1e-4, 0.1, log=True)
-
-
-def _actor_critic(
-    trial: Any, rows: int, copies: Sequence[int], n_steps: Sequence[int], epochs: Sequence[int]
-) -> tuple[int, dict[str, Any]]:
-    """Copies and SB3 keyword arguments of A2C (no ``epochs``) or PPO."""
-    n_envs = trial.suggest_categorical("n_envs", copies)
-    steps = trial.suggest_categorical("n_steps", n_steps)
-    width = _width(trial)
-    activation = trial.suggest_categorical("activation_fn", ["tanh", "relu"])
-    hp: dict[str, Any] = {
-        "n_steps": steps,
-        "gamma": _gamma(trial),
-        "gae_lambda": 1.0 - trial.suggest_float("one_minus_gae_lambda", 1e-3, 0.2, log=True),
-        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True),
-        "ent_coef": trial.suggest_float("ent_coef", 1e-8, 0.1, log=True),
-        "max_grad_norm": trial.suggest_float("max_grad_norm", 0.3, 2.0),
-        "policy_kwargs": hyperparams.parse_policy_kwargs(
-            {
-                "net_arch": {"pi": [width, width], "vf": [width, width]},
-                "activation_fn": {"tanh": "Tanh", "relu": "ReLU"}[activation],
-            }
-        ),
-    }
-    if epochs:  # PPO: minibatches of an exact share of the rollout
-        minibatches = trial.suggest_categorical("n_minibatches", [1, 2, 4, 8, 16])
-        hp["batch_size"] = steps * n_envs * rows // minibatches
-        hp["n_epochs"] = trial.suggest_categorical("n_epochs", epochs)
-        hp["clip_range"] = trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3])
-    return n_envs, hp
-
-
-def _off_policy(trial: Any) -> tuple[int, dict[str, Any]]:
-    """Copies and SB3 keyword arguments shared by DQN, SAC and TD3.
-
-    The update-to-data ratio ``utd`` (gradient updates per environment transition) is
-    the sampled knob; ``gradient_steps`` follows from it, the copies and ``train_freq``.
-    """
-    n_envs = trial.suggest_categorical("n_envs", [32, 64, 128, 256, 512])
-    train_freq = trial.suggest_categorical("train_freq", [1, 2, 4, 8])
-    utd = trial.suggest_float("utd", 1 / 1024, 1 / 4, log=True)
-    width = _width(trial)
-    return n_envs, {
-        "gamma": _gamma(trial),
-        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True),
-        "batch_size": trial.suggest_categorical("batch_size", [64, 128, 256, 512, 1024, 2048]),
-        "train_freq": train_freq,
-        "gradient_steps": max(1, round(utd * n_envs * train_freq)),
-        "policy_kwargs": {"net_arch": [width, width]},
-    }
-
-
-def ppo_space(trial: Any, rows: int = 1) -> dict[str, Any]:
-    """PPO: 64..1024 copies, short rollouts, large minibatches, few epochs."""
-    n, hp = _actor_critic(
-        trial, rows, [64, 128, 256, 512, 1024], [8, 16, 32, 64, 128], [1, 2, 4, 8]
-    )
-    return {"n_envs": n, "hyperparams": hp}
-
-
-def a2c_space(trial: Any, rows: int = 1) -> dict[str, Any]:
-    """A2C: 64..1024 copies, rollouts of 4..32 steps."""
-    n, hp = _actor_critic(trial, rows, [64, 128, 256, 512, 1024], [4, 8, 16, 32], [])
-    return {"n_envs": n, "hyperparams": hp}
-
-
-def dqn_space(trial: Any, rows: int = 1) -> dict[str, Any]:
-    """DQN: the off-policy knobs plus exploration and the target network's period."""
-    n, hp = _off_policy(trial)
-    hp["exploration_fraction"] = trial.suggest_float("exploration_fraction", 0.05, 0.5)
-    hp["exploration_final_eps"] = trial.suggest_float("exploration_final_eps", 0.0, 0.2)
-    # SB3 counts the period in env steps but updates once per vector step of the n copies:
-    # draw it in vector steps, so it is never shorter than one.
-    every = trial.suggest_int("target_update_vector_steps", 1, 200, log=True)
-    hp["target_update_interval"] = every * n
-    return {"n_envs": n, "hyperparams": hp}
-
-
-def sac_space(trial: Any, rows: int = 1) -> dict[str, Any]:
-    """SAC (and TD3): the off-policy knobs plus the Polyak coefficient ``tau``."""
-    n, hp = _off_policy(trial)
-    hp["tau"] = trial.suggest_float("tau", 1e-3, 0.08, log=True)
-    return {"n_envs": n, "hyperparams": hp}
-
-
-def shared_ppo_space(trial: Any, rows: int = 1) -> dict[str, Any]:
-    """Shared PPO: 4..64 copies of the multi-agent env (each copy one row per agent)."""
-    n, hp = _actor_critic(trial, rows, [4, 8, 16, 32, 64], [32, 64, 128, 256], [1, 2, 5, 10])
-    return {"n_copies": n, "hyperparams": hp}
-
-
-def mappo_space(trial: Any, rows: int = 1) -> dict[str, Any]:
-    """MAPPO: its own keys (:data:`fieldgym.agents.mappo.DEFAULTS`)."""
-    return {
-        "n_copies": trial.suggest_categorical("n_envs", [4, 8, 16, 32, 64]),
-        "hyperparams": {
-            "n_steps": trial.suggest_categorical("n_steps", [32, 64, 128]),
-            "n_epochs": trial.suggest_categorical("n_epochs", [2, 5, 10, 15]),
-            "n_minibatches": trial.suggest_categorical("n_minibatches", [1, 2, 4]),
-            "lr": trial.suggest_float("lr", 1e-4, 3e-3, log=True),
-            "critic_lr": trial.suggest_float("critic_lr", 1e-4, 3e-3, log=True),
-            "gamma": _gamma(trial),
-            "gae_lambda": 1.0 - trial.suggest_float("one_minus_gae_lambda", 1e-3, 0.2, log=True),
-            "clip_range": trial.suggest_categorical("clip_range", [0.1, 0.2, 0.3]),
-            "ent_coef": trial.suggest_float("ent_coef", 1e-5, 0.05, log=True),
-            "hidden": trial.suggest_categorical("hidden", [64, 128, 256]),
-        },
-    }
-
-
-SPACES: dict[str, Callable[[Any, int], dict[str, Any]]] = {
-    "ppo": ppo_space,
-    "a2c": a2c_space,
-    "dqn": dqn_space,
-    "sac": sac_space,
-    "td3": sac_space,
-    "shared_ppo": shared_ppo_space,
-    "mappo": mappo_space,
-}
-"""The search space of each agent ``fieldgym tune`` can tune."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -609,6 +476,8 @@ def run(
             "mysql://...) that every node reaches, or omit --address for a local Ray instance."
         )
     study = open_study(spec)
+    if not study.trials:  # a new study starts from the defaults, the point to beat
+        study.enqueue_trial(default_point(spec.agent, spec.rows), user_attrs={"defaults": True})
     missing = spec.trials - len(finished(study))
     if missing <= 0:
         return study
@@ -727,12 +596,26 @@ def provenance(study: optuna.Study, spec: TuneSpec, command: str) -> str:
         f"fieldgym tune: {len(trials)} trials ({pruned} pruned) × {spec.seconds:g} s CPU each, "
         f"objective {spec.headline} ({spec.direction}) on validation seeds "
         f"{min(seeds)}..{max(seeds)}, best {study.best_value:.6g} (trial "
-        f"{study.best_trial.number}), {dt.date.today().isoformat()}",
+        f"{study.best_trial.number}){_defaults_note(study)}, {dt.date.today().isoformat()}",
     ]
     if extra:
         lines.append(f"env config: {json.dumps(extra, default=str)}")
     lines.append(command)
     return "\n".join(lines)
+
+
+def defaults_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
+    """The trial that ran the learner's defaults (``None`` in studies from before them)."""
+    return next((t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("defaults")), None)
+
+
+def _defaults_note(study: optuna.Study) -> str:
+    trial = defaults_trial(study)
+    if trial is None:
+        return ""
+    if trial.state != TrialState.COMPLETE:
+        return f"; the defaults (trial {trial.number}) were {trial.state.name.lower()}"
+    return f"; the defaults (trial {trial.number}) scored {trial.value:.6g}"
 
 
 def write_best(
@@ -778,7 +661,8 @@ def summarize(study: optuna.Study, spec: TuneSpec, command: str = "") -> str:
             "",
             f"## Best trial: {best.number}",
             "",
-            f"{spec.headline} = {best.value:.6g} after {best.user_attrs.get('steps', 0):,} steps",
+            f"{spec.headline} = {best.value:.6g} after {best.user_attrs.get('steps', 0):,} steps"
+            f"{_defaults_note(study)}",
             "",
             "```yaml",
             yaml.safe_dump(shown, sort_keys=False, width=1000).strip(),

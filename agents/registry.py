@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import inspect
 from typing import Any
 
 from gymnasium.envs.registration import load_env_creator
@@ -85,9 +86,18 @@ def resolved_params(
     merged = dict(entry.defaults)
     if tuned and entry.kind == "learner":
         cls = load_env_creator(entry.factory_for(target.id))
-        found = hyperparams.tuned_params(name, cls, target.id, dict(target.kwargs))
+        # A learner wrapping another's algorithm (``drl``: its ``algo``) uses that file.
+        named_by = getattr(cls, "hyperparams_named_by", None)
+        file = name
+        if named_by is not None:
+            file = str({**merged, **params}.get(named_by, _default_of(cls, named_by)))
+        found = hyperparams.tuned_params(file, cls, target.id, dict(target.kwargs))
         merged = hyperparams.merge(merged, found)
     return hyperparams.merge(merged, params)
+
+
+def _default_of(cls: type, parameter: str) -> Any:
+    return inspect.signature(cls).parameters[parameter].default
 
 
 def check_acts_on(name: str, cls: type, env_id: str) -> None:

@@ -154,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=["50000:50005"],
         help="seeds scoring each trial, disjoint from evaluation seeds (default 50000:50005)",
     )
+    p.add_argument(
+        "--validation-dates",
+        metavar="START:END",
+        help="dated market data: the backtest range scoring each trial, before the test dates "
+        "(default: a scenario's test range moved to just before itself)",
+    )
     p.add_argument("--checkpoints", type=int, default=4, help="evaluations per trial (pruning)")
     p.add_argument("--max-steps", type=int, help="validation episode length")
     p.add_argument("--seed", type=int, default=0, help="added to each trial's number: its seed")
@@ -488,6 +494,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         checkpoints=args.checkpoints,
         max_steps=args.max_steps,
         seed=args.seed,
+        validation_dates=args.validation_dates,
     )
     study = tune.run(
         spec, args.workers, backend=args.backend, address=args.address, progress=not args.quiet

@@ -19,8 +19,12 @@ rerun runs only the missing ones); an RDB URL (``sqlite:///tune.db``,
 writes ``runs/tune/<study>/summary.md`` and ``history.png``; :func:`write_best` puts the
 best trial into ``hyperparams/<agent>.yml`` in rl-zoo3's format.
 
-Dated market data (the stock and portfolio ids) is refused: tuning there needs a
-validation date range ahead of the test dates, which this module does not set up yet.
+On dated market data (the stock and portfolio ids) seeds do not separate validation from
+test: a trial's learner (agent ``drl``, :mod:`fieldgym.agents.trading.learner`) trains on
+the dates before a *validation date range* and is scored on one backtest of that range,
+which must end before the dates a report tests on. A scenario's backtest gives the default
+range: as long as its test range and just before it; an environment id needs
+``--validation-dates``.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
-from fieldgym.agents import hyperparams, make_agent
+from fieldgym.agents import EnvTarget, hyperparams, make_agent
 from fieldgym.agents.evaluation import evaluate_any
 from fieldgym.agents.target import is_parallel
 from fieldgym.agents.training import Budget
@@ -89,6 +93,9 @@ class TuneSpec:
     """An RDB URL, or the path of a journal file."""
     rows: int = 1
     """Training rows per copy: the agents of a multi-agent env, else 1."""
+    validation_dates: tuple[str, str] | None = None
+    """Dated market data: the backtest range that scores a trial (``env_kwargs`` hold it);
+    the learner trains on the dates before it."""
     pruner: Any = None
     """An Optuna pruner; ``None`` for the median pruner."""
 
@@ -104,6 +111,7 @@ class TuneSpec:
             "max_steps": self.max_steps,
             "seconds": self.seconds,
             "checkpoints": self.checkpoints,
+            "validation_dates": self.validation_dates,
         }
         return json.loads(json.dumps(setup, default=str))
 
@@ -139,6 +147,7 @@ def prepare(
     max_steps: int | None = None,
     seed: int = 0,
     pruner: Any = None,
+    validation_dates: str | None = None,
 ) -> TuneSpec:
     """Check a tune's arguments and resolve them into a :class:`TuneSpec`.
 
@@ -159,11 +168,14 @@ def prepare(
             registered limit).
         seed: Added to the trial number to give each trial's training seed.
         pruner: An Optuna pruner instead of the median pruner.
+        validation_dates: ``START:END``, the validation backtest of dated market data
+            (default: a scenario's test range shifted to just before itself).
 
     Raises:
         ConfigError: On an unknown target or agent, an agent that does not learn or has
             no search space, bad numbers, validation seeds that are also evaluation or
-            training seeds, dated market data, or a storage URL that does not open.
+            training seeds, validation dates missing, malformed or reaching into the test
+            dates, or a storage URL that does not open.
     """
     from fieldgym.scenarios import cli, planner
 
@@ -177,6 +189,7 @@ def prepare(
     if not seeds or len(set(seeds)) != len(seeds):
         raise ConfigError(f"validation seeds must be distinct and at least one: {list(seeds)}.")
 
+    plan_env = None
     if _is_scenario(target):
         env, plan_env, plan = _scenario_env(cli.resolve_scenario(target), env_label, preset, sets)
         headline, lower_is_better = plan_env.headline, plan_env.lower_is_better
@@ -203,7 +216,14 @@ def prepare(
     parallel = is_parallel(env.id)
     if parallel and max_steps is not None:
         raise ConfigError("--max-steps does not apply to multi-agent ids (their episodes run out).")
-    _refuse_dated(env)
+    dates = _validation_range(env, validation_dates, tested=plan_env is not None)
+    if dates is not None:  # one deterministic backtest of the range, to its last date
+        ranged = {"mode": "backtest", "start": dates[0], "end": dates[1]}
+        env = EnvTarget(env.id, {**env.kwargs, **ranged})
+        seeds = seeds[:1]
+        max_steps = max_steps if max_steps is not None else BACKTEST_STEPS
+    elif validation_dates is not None:
+        raise ConfigError(f"--validation-dates applies to dated market data, not to {env.id}.")
 
     policy = make_agent(agent, env, tuned=False)  # unknown agent, wrong domain or kind
     if not policy.learns:
@@ -239,6 +259,7 @@ def prepare(
         storage=_absolute(storage),
         rows=rows,
         pruner=pruner,
+        validation_dates=dates,
     )
     open_study(spec)  # a bad URL or a clashing study fails now, before any worker starts
     return spec
@@ -277,25 +298,62 @@ def _scenario_env(
         )
     if chosen.window is not None:
         raise ConfigError(
-            f"{path}: {chosen.label} is a walk-forward window (dated prices); " + _DATED
+            f"{path}: {chosen.label} is a walk-forward window, which picks its own "
+            "hyperparameters on its validation range (scenarios/walk_forward.py); tune on "
+            "a scenario with one backtest range, or on the id with --validation-dates."
         )
     target = make_target(chosen.id, preset, sets, base=dict(chosen.kwargs), multi_agent=True)
     return target, chosen, plan
 
 
-_DATED = (
-    "fieldgym tune does not tune on dated market data yet: it would need a validation "
-    "date range kept apart from the test dates, and tuning on the test dates would "
-    "overstate every result. Tune on another id, or choose hyperparameters on a "
-    "walk-forward scenario's validation range (scenarios/walk_forward.py)."
-)
+BACKTEST_STEPS = 1_000_000
+"""Validation length of a dated backtest: long enough to reach the range's last date."""
 
 
-def _refuse_dated(target: Any) -> None:
+def _validation_range(env: EnvTarget, given: str | None, tested: bool) -> tuple[str, str] | None:
+    """The validation backtest range of dated market data; ``None`` for other targets.
+
+    ``env`` is the target as the scenario (``tested``) or the command line gave it. A
+    scenario's backtest range ``[S, E]`` is the test range: the default validation range
+    is as long and ends the day before ``S``; a given one must end before ``S``.
+
+    Raises:
+        ConfigError: If the range is missing, malformed or reaches into the test range.
+    """
+    import pandas as pd
+
     from fieldgym.envs.trading.common import DatedConfig
 
-    if isinstance(target.config, DatedConfig):
-        raise ConfigError(f"{target.id} replays dated prices; {_DATED}")
+    if not isinstance(env.config, DatedConfig):
+        return None
+    config = env.config
+    test_start = pd.Timestamp(config.start) if tested and config.start is not None else None
+    if given is None:
+        if test_start is None or config.end is None or config.mode != "backtest":
+            raise ConfigError(
+                f"{env.id} replays dated prices, where seeds do not keep validation apart from "
+                "test: give --validation-dates START:END, a range before the dates you test "
+                "on (the learner trains on the dates before START), e.g. --validation-dates "
+                "2015-01-02:2018-12-31 to test from 2019."
+            )
+        length = pd.Timestamp(config.end) - test_start
+        end = test_start - pd.Timedelta(days=1)
+        return (str((end - length).date()), str(end.date()))
+    try:
+        first, last = (pd.Timestamp(part) for part in given.split(":"))
+    except ValueError as exc:
+        raise ConfigError(
+            f"--validation-dates {given!r} is not START:END in ISO dates, e.g. "
+            "2015-01-02:2018-12-31."
+        ) from exc
+    if first >= last:
+        raise ConfigError(f"--validation-dates {given!r}: START must come before END.")
+    if test_start is not None and last >= test_start:
+        raise ConfigError(
+            f"--validation-dates {given!r} reaches into the scenario's test range, which "
+            f"starts {test_start.date()}; end the validation range before it."
+        )
+    return (str(first.date()), str(last.date()))
 
 
 def _absolute(storage: str) -> str:
@@ -368,6 +426,20 @@ def validation_score(policy: Any, spec: TuneSpec) -> float:
     return float(table[spec.headline].mean())
 
 
+def trial_agent(spec: TuneSpec, params: dict[str, Any]) -> Any:
+    """The untuned learner of a trial with the sampled ``params``.
+
+    On dated market data it is ``drl`` with ``algo=spec.agent``: it trains on the dates
+    before the validation range it is evaluated on.
+    """
+    from fieldgym.agents.target import make_target
+
+    target = make_target(spec.env_id, spec.env_kwargs)
+    if spec.validation_dates is not None:
+        return make_agent("drl", target, tuned=False, algo=spec.agent, **params)
+    return make_agent(spec.agent, target, tuned=False, **params)
+
+
 def objective(trial: optuna.Trial, spec: TuneSpec) -> float:
     """Train one sampled configuration for the budget and return its last checkpoint.
 
@@ -375,12 +447,7 @@ def objective(trial: optuna.Trial, spec: TuneSpec) -> float:
     configuration whose training diverges (NaN in the networks, which torch reports as a
     ``ValueError``) returns NaN, which Optuna records as a failed trial.
     """
-    from fieldgym.agents.target import make_target
-
-    params = SPACES[spec.agent](trial, spec.rows)
-    policy = make_agent(
-        spec.agent, make_target(spec.env_id, spec.env_kwargs), tuned=False, **params
-    )
+    policy = trial_agent(spec, SPACES[spec.agent](trial, spec.rows))
     pruned: list[int] = []
 
     def on_checkpoint(point: Any) -> bool:
@@ -427,15 +494,13 @@ def work(job: tuple[TuneSpec, int, int], run_dir: str = "") -> dict[str, Any]:
     """
     import torch
 
-    from fieldgym.agents.target import make_target
-
     spec, index, quota = job
     torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # The first fit in a process trains at about half speed (the first calls of torch and
     # numba load and compile code), which would handicap the worker's first trial; a
     # throwaway fit of one step pays that here instead.
-    make_agent(spec.agent, make_target(spec.env_id, spec.env_kwargs), tuned=False).fit(1)
+    trial_agent(spec, {}).fit(1)
     study = open_study(spec)
     sampler_seed = np.random.SeedSequence([spec.seed, index, len(study.trials)]).generate_state(1)
     study.sampler = optuna.samplers.TPESampler(seed=int(sampler_seed[0]))
@@ -568,12 +633,8 @@ def best_entry(study: optuna.Study, spec: TuneSpec) -> dict[str, Any]:
     ``normalize`` where the learner has them, then every keyword argument of the
     algorithm, defaults included, so rl-zoo3 trains the same configuration.
     """
-    from fieldgym.agents.target import make_target
-
     params = best_params(study, spec)
-    policy = make_agent(
-        spec.agent, make_target(spec.env_id, spec.env_kwargs), tuned=False, **params
-    )
+    policy = trial_agent(spec, params)
     accepted = inspect.signature(type(policy)).parameters
     entry: dict[str, Any] = {
         "n_envs": params.get("n_envs", params.get("n_copies")),
@@ -590,18 +651,27 @@ def provenance(study: optuna.Study, spec: TuneSpec, command: str) -> str:
     """The comment above a written entry: how it was found."""
     trials = finished(study)
     pruned = sum(t.state == TrialState.PRUNED for t in trials)
-    seeds = spec.validation_seeds
-    extra = {k: v for k, v in spec.env_kwargs.items() if k != "preset"}
+    ranged = ("preset", "mode", "start", "end") if spec.validation_dates else ("preset",)
+    extra = {k: v for k, v in spec.env_kwargs.items() if k not in ranged}
     lines = [
         f"fieldgym tune: {len(trials)} trials ({pruned} pruned) × {spec.seconds:g} s CPU each, "
-        f"objective {spec.headline} ({spec.direction}) on validation seeds "
-        f"{min(seeds)}..{max(seeds)}, best {study.best_value:.6g} (trial "
+        f"objective {spec.headline} ({spec.direction}) on {scored_on(spec)}, "
+        f"best {study.best_value:.6g} (trial "
         f"{study.best_trial.number}){_defaults_note(study)}, {dt.date.today().isoformat()}",
     ]
     if extra:
         lines.append(f"env config: {json.dumps(extra, default=str)}")
     lines.append(command)
     return "\n".join(lines)
+
+
+def scored_on(spec: TuneSpec) -> str:
+    """What a trial's value is measured on, in words."""
+    if spec.validation_dates is not None:
+        first, last = spec.validation_dates
+        return f"the validation backtest {first}..{last} (trained on the dates before)"
+    seeds = spec.validation_seeds
+    return f"validation seeds {min(seeds)}..{max(seeds)} ({len(seeds)} episodes)"
 
 
 def defaults_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
@@ -636,13 +706,11 @@ def summarize(study: optuna.Study, spec: TuneSpec, command: str = "") -> str:
     out = spec.out
     out.mkdir(parents=True, exist_ok=True)
     counts = collections.Counter(t.state.name.lower() for t in study.get_trials(deepcopy=False))
-    seeds = spec.validation_seeds
     lines = [
         f"# fieldgym tune: {spec.study}",
         "",
         f"- agent `{spec.agent}` on `{spec.env_id}` {json.dumps(spec.env_kwargs, default=str)}",
-        f"- objective: {spec.headline} ({spec.direction}) on validation seeds "
-        f"{min(seeds)}..{max(seeds)} ({len(seeds)} episodes)",
+        f"- objective: {spec.headline} ({spec.direction}) on {scored_on(spec)}",
         f"- budget: {spec.seconds:g} s of CPU time per trial, {spec.checkpoints} checkpoints",
         f"- trials: {', '.join(f'{n} {s}' for s, n in sorted(counts.items()))}",
         f"- storage: {spec.storage}",

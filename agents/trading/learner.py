@@ -77,6 +77,8 @@ class TradingLearner(SB3Agent):
     """
 
     learns: ClassVar[bool] = True
+    hyperparams_named_by: ClassVar[str] = "algo"
+    """Its tuned entries are those of its algorithm: ``hyperparams/<algo>.yml``."""
 
     def __init__(
         self,

@@ -49,7 +49,11 @@ def test_a_study_runs_resumes_on_two_workers_and_writes_its_best_entry(in_tmp, c
     text = (in_tmp / "hp" / "ppo.yml").read_text()
     assert text.startswith(
         "# fieldgym tune: 4 trials (0 pruned) × 0.5 s CPU each, objective avg_cost "
-        "(minimize) on validation seeds 50000..50001, best "
+        "(minimize) on validation seeds 50000..50001 (2 episodes), best "
+    )
+    assert f"the defaults (trial 0) scored {study.trials[0].value:.6g}" in text
+    assert study.trials[0].user_attrs["defaults"] and study.trials[0].params == (
+        tune.default_point("ppo")
     )
     assert "# fieldgym tune fieldgym/MultiEchelonInventory-v0 --agent ppo" in text
     key, entry = hyperparams.lookup("ppo", ENV_ID, {}, folder=in_tmp / "hp")
@@ -120,10 +124,16 @@ def test_scenario_targets_keep_validation_off_their_evaluation_seeds(in_tmp, cap
     assert "quickstart.yaml's evaluation seeds 10000..10009" in err
 
 
-def test_dated_market_data_and_ray_clusters_with_a_file_are_refused(in_tmp, capsys):
+def test_dated_market_data_without_a_validation_range_and_ray_clusters_with_a_file_are_refused(
+    in_tmp, capsys
+):
     assert main(["tune", "fieldgym/StockTrading-v0", "--agent", "ppo", "--trials", "1",
                  "--seconds", "1"]) == 2  # fmt: skip
-    assert "does not tune on dated market data yet" in capsys.readouterr().err
+    assert "give --validation-dates START:END" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="reaches into the scenario's test range"):
+        tune.prepare("trading_stock", "ppo", 1, 1.0, validation_dates="2012-01-03:2015-06-30")
+    with pytest.raises(ConfigError, match="applies to dated market data"):
+        tune.prepare(ENV_ID, "ppo", 1, 1.0, validation_dates="2012-01-03:2014-06-30")
     spec = tune.prepare(ENV_ID, "ppo", 1, 1.0)
     with pytest.raises(ConfigError, match="cannot share; give a database URL"):
         tune.run(spec, backend="ray", address="10.0.0.1:6379")
@@ -133,3 +143,25 @@ def test_a_study_resumed_with_another_setup_is_refused(in_tmp):
     tune.prepare(ENV_ID, "ppo", 1, 1.0, storage="sqlite:///tune.db")
     with pytest.raises(ConfigError, match=r"another setup \(seconds: 1.0 -> 2.0\)"):
         tune.prepare(ENV_ID, "ppo", 1, 2.0, storage="sqlite:///tune.db")
+
+
+def test_dated_market_data_tunes_on_a_validation_range_before_the_test_dates(in_tmp, monkeypatch):
+    monkeypatch.setattr(hyperparams, "HYPERPARAMS_DIR", in_tmp / "hp")
+    spec = tune.prepare("trading_stock", "dqn", 1, 0.5, checkpoints=1)
+    # trading_stock tests on 2015-01-02..2018-12-31: validation is as long, just before it
+    assert spec.validation_dates == ("2011-01-03", "2015-01-01")
+    assert (spec.env_kwargs["mode"], spec.validation_seeds) == ("backtest", (50_000,))
+    learner = tune.trial_agent(spec, {"n_envs": 2})
+    assert learner.train_target.kwargs["end"] == "2011-01-02"  # trains before validation
+    study = tune.run(spec, progress=False)
+    assert len(tune.finished(study)) == 1
+    tune.write_best(study, spec, "fieldgym tune trading_stock --agent dqn ...")
+    written = (in_tmp / "hp" / "dqn.yml").read_text()
+    assert "fieldgym/StockTrading-v0:" in written
+    assert "the validation backtest 2011-01-03..2015-01-01" in written
+    # the drl learner of a trading scenario uses its algorithm's entry
+    hyperparams.write_entry("a2c", "fieldgym/StockTrading-v0", {"n_envs": 3, "n_steps": 7}, "")
+    test_target = EnvTarget("fieldgym/StockTrading-v0", {"mode": "backtest", "start": "2015-01-02"})
+    drl = make_agent("drl", test_target, algo="a2c")
+    assert (drl.n_envs, drl.hyperparams["n_steps"]) == (3, 7)
+    assert make_agent("drl", test_target, algo="ppo").n_envs == 256  # no ppo entry there

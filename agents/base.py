@@ -61,8 +61,13 @@ class Policy:
         raise NotImplementedError(f"{type(self).__name__} has nothing to save.")
 
     @classmethod
-    def load(cls, path: str | Path, target: EnvTarget) -> Self:
-        """Read a policy written by :meth:`save`."""
+    def load(cls, path: str | Path, target: EnvTarget, *, trust_pickle: bool = False) -> Self:
+        """Read a policy written by :meth:`save`, without unpickling anything.
+
+        ``trust_pickle=True`` lets a learner read a model in a pickle-based format
+        (stable-baselines3's ``model.zip``); unpickling runs code from the file, so pass it
+        only for files from a trusted source.
+        """
         raise NotImplementedError(f"{cls.__name__} cannot be loaded.")
 
 

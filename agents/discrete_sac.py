@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
+from fieldgym.agents import model_files
 from fieldgym.agents.base import Policy, with_defaults
 from fieldgym.agents.target import EnvTarget
 from fieldgym.agents.training import Budget, TrainingBar, episode_row
@@ -323,8 +324,15 @@ class DiscreteSAC(Policy):
         (folder / "agent.json").write_text(json.dumps(meta, indent=2, default=str))
 
     @classmethod
-    def load(cls, path: str | Path, target: EnvTarget | None = None) -> Self:
-        """Read an agent written by :meth:`save`; ``target`` defaults to its training env."""
+    def load(
+        cls, path: str | Path, target: EnvTarget | None = None, *, trust_pickle: bool = False
+    ) -> Self:
+        """Read an agent written by :meth:`save`; ``target`` defaults to its training env.
+
+        ``model.pt`` is read with ``torch.load(weights_only=True)`` (tensors only), so
+        nothing is unpickled; ``trust_pickle`` is accepted for the common interface and
+        changes nothing.
+        """
         folder = Path(path)
         meta = json.loads((folder / "agent.json").read_text())
         target = target or EnvTarget(meta["env_id"], meta["env_kwargs"])
@@ -335,7 +343,7 @@ class DiscreteSAC(Policy):
             levels=meta["levels"],
             hyperparams=meta["hyperparams"],
         )
-        state = torch.load(folder / "model.pt", weights_only=True)
+        state = model_files.load_tensors(folder / "model.pt")
         for name in ("actor", "qf1", "qf2"):
             getattr(agent, name).load_state_dict(state[name])
         agent.log_alpha = state["log_alpha"].clone().requires_grad_(True)

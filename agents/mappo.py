@@ -26,6 +26,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
+from fieldgym.agents import model_files
 from fieldgym.agents.base import with_defaults
 from fieldgym.agents.multiagent import (
     ParallelPolicy,
@@ -522,13 +523,20 @@ class MAPPO(ParallelPolicy):
         (folder / "agent.json").write_text(json.dumps(meta, indent=2, default=str))
 
     @classmethod
-    def load(cls, path: str | Path, target: ParallelTarget | None = None) -> Self:
-        """Read an agent written by :meth:`save`; ``target`` defaults to its training env."""
+    def load(
+        cls, path: str | Path, target: ParallelTarget | None = None, *, trust_pickle: bool = False
+    ) -> Self:
+        """Read an agent written by :meth:`save`; ``target`` defaults to its training env.
+
+        ``model.pt`` is read with ``torch.load(weights_only=True)`` (tensors only), so
+        nothing is unpickled; ``trust_pickle`` is accepted for the common interface and
+        changes nothing.
+        """
         folder = Path(path)
         meta = json.loads((folder / "agent.json").read_text())
         target = target or ParallelTarget(meta["env_id"], meta["env_kwargs"])
         agent = cls(target, meta["n_copies"], meta["hyperparams"])
-        blob = torch.load(folder / "model.pt", weights_only=True)
+        blob = model_files.load_tensors(folder / "model.pt")
         agent.actor.load_state_dict(blob["actor"])
         agent.critic.load_state_dict(blob["critic"])
         for key, value in blob["norm"].items():

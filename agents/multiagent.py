@@ -22,7 +22,7 @@ agents to share one observation and one action space, as parameter sharing requi
 from __future__ import annotations
 
 import dataclasses
-import json
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -36,7 +36,9 @@ from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
+from fieldgym.agents import model_files
 from fieldgym.agents.base import Policy
+from fieldgym.agents.hyperparams import json_params, live_params
 from fieldgym.agents.sb3 import learn
 from fieldgym.agents.target import is_parallel
 from fieldgym.agents.training import Budget
@@ -317,6 +319,20 @@ class SharedSB3(ParallelPolicy):
         self.hyperparams = {**self.defaults, **(hyperparams or {})}
         self.model: Any = None
 
+    def _build_model(
+        self, venv: VecEnv, seed: int | None = None, log_dir: str | Path | None = None
+    ) -> Any:
+        """The SB3 model on the bridge ``venv``: the one :meth:`fit` trains, :meth:`load` fills."""
+        return self.algorithm(
+            "MlpPolicy",
+            venv,
+            seed=seed,
+            device="cpu",
+            verbose=0,
+            tensorboard_log=None if log_dir is None else str(log_dir),
+            **self.hyperparams,
+        )
+
     def fit(
         self,
         budget: int | Budget,
@@ -329,15 +345,7 @@ class SharedSB3(ParallelPolicy):
         budget = Budget.of(budget)
         venv = VecMonitor(SharedAgentsVecEnv(self.target.make, self.n_copies))
         venv.seed(seed)
-        self.model = self.algorithm(
-            "MlpPolicy",
-            venv,
-            seed=seed,
-            device="cpu",
-            verbose=0,
-            tensorboard_log=None if log_dir is None else str(log_dir),
-            **self.hyperparams,
-        )
+        self.model = self._build_model(venv, seed, log_dir)
         clock = budget.start(self)  # after the set-up, which is not training
         learn(self.model, clock, self.learning_curve, progress, tb_log_name=self.name)
         venv.close()
@@ -352,26 +360,73 @@ class SharedSB3(ParallelPolicy):
         return dict(zip(agents, actions, strict=True))
 
     def save(self, path: str | Path) -> None:
-        """Write ``model.zip`` and ``agent.json`` into the folder ``path``."""
+        """Write the learner into the folder ``path`` in a format that loads without unpickling.
+
+        Files: ``policy.pt`` (the SB3 policy's ``state_dict``, ``torch.save``) and
+        ``agent.json`` (the card: class, agent name, env id and kwargs, ``n_copies``,
+        hyperparameters in JSON form, ``format_version``); see
+        :mod:`fieldgym.agents.model_files`.
+        """
         if self.model is None:
             raise RuntimeError(f"{self.name} has not been trained: nothing to save.")
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        self.model.save(folder / "model.zip")
-        meta = {
+        card = {
+            "class": f"{type(self).__module__}:{type(self).__qualname__}",
+            "agent": self.name,
             "env_id": self.target.id,
             "env_kwargs": self.target.kwargs,
             "n_copies": self.n_copies,
+            "hyperparams": json_params({"hyperparams": self.hyperparams})["hyperparams"],
         }
-        (folder / "agent.json").write_text(json.dumps(meta, indent=2, default=str))
+        model_files.write_card(folder, card)
+        model_files.save_weights(self.model.policy, folder / model_files.WEIGHTS)
 
     @classmethod
-    def load(cls, path: str | Path, target: ParallelTarget | None = None) -> Self:
-        """Read an agent written by :meth:`save`; ``target`` defaults to its training env."""
+    def load(
+        cls, path: str | Path, target: ParallelTarget | None = None, *, trust_pickle: bool = False
+    ) -> Self:
+        """Read a learner written by :meth:`save`; ``target`` defaults to its training env.
+
+        The model is rebuilt from ``agent.json`` as :meth:`fit` builds it and filled with
+        ``policy.pt`` (``torch.load(weights_only=True)``); nothing is unpickled or evaluated.
+        A folder holding only stable-baselines3's ``model.zip`` (a pickle: an older
+        fieldgym's or a foreign one) is refused unless ``trust_pickle=True``, which unpickles
+        it after a warning; pass it only for files from a trusted source.
+
+        Raises:
+            ConfigError: On a folder that is not a saved learner, a ``model.zip`` folder
+                without ``trust_pickle``, or weights that do not fit the rebuilt model.
+        """
         folder = Path(path)
-        meta = json.loads((folder / "agent.json").read_text())
-        agent = cls(target or ParallelTarget(meta["env_id"], meta["env_kwargs"]), meta["n_copies"])
-        agent.model = cls.algorithm.load(folder / "model.zip", device="cpu")
+        card = model_files.read_card(folder)
+        safe = model_files.is_safe(folder, card)
+        if not safe:
+            model_files.require_trust(folder, trust_pickle, model_files.PICKLED[:1])
+        if "env_id" not in card:
+            raise ConfigError(f"{folder / model_files.CARD} lacks env_id.")
+        target = target or ParallelTarget(card["env_id"], card.get("env_kwargs") or {})
+        hyperparams = card.get("hyperparams")
+        if hyperparams is not None:
+            hyperparams = live_params({"hyperparams": hyperparams})["hyperparams"]
+        agent = cls(target, card.get("n_copies", 32), hyperparams)
+        if not safe:
+            agent.model = cls.algorithm.load(folder / model_files.PICKLED[0], device="cpu")
+            agent.hyperparams.update(model_files.network_hyperparams(agent.model))
+            return agent
+        venv = VecMonitor(SharedAgentsVecEnv(target.make, 1))
+        try:
+            with warnings.catch_warnings():
+                # Built on one copy, PPO notes its batch no longer divides the rollout.
+                warnings.filterwarnings("ignore", "You have specified a mini-batch size")
+                agent.model = agent._build_model(venv)
+        except (TypeError, ValueError, AssertionError) as exc:
+            raise ConfigError(
+                f"{folder / model_files.CARD}: cannot rebuild the {agent.name} model: {exc}"
+            ) from exc
+        finally:
+            venv.close()
+        model_files.load_weights(agent.model.policy, folder / model_files.WEIGHTS)
         return agent
 
 

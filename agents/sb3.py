@@ -5,12 +5,14 @@ Training runs on the environment's natively vectorized variant through
 (discretizer for DQN, relaxation for SAC/TD3) is applied here, never by the user.
 Observations and rewards are normalized with ``VecNormalize`` (as rl-zoo does for
 control tasks); the statistics are saved with the model and used by :meth:`act`.
+A saved learner is a folder that loads without unpickling (:mod:`fieldgym.agents.model_files`).
 """
 
 from __future__ import annotations
 
 import copy
-import json
+import inspect
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -21,9 +23,10 @@ from gymnasium import spaces
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
-from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
+from stable_baselines3.common.vec_env import VecEnv, VecMonitor, VecNormalize
 
-from fieldgym.agents import training
+from fieldgym.agents import hyperparams as hyperparams_files
+from fieldgym.agents import model_files, training
 from fieldgym.agents.base import Policy
 from fieldgym.agents.target import EnvTarget
 from fieldgym.agents.training import Budget
@@ -210,6 +213,26 @@ class SB3Agent(Policy):
             gamma=self.hyperparams.get("gamma", 0.99),
         )
 
+    def _algorithm(self) -> tuple[type[BaseAlgorithm], dict[str, Any]]:
+        """The SB3 class :meth:`fit` trains and keyword arguments it adds (subclasses' hook)."""
+        return ALGORITHMS[self.algo], {}
+
+    def _build_model(
+        self, env: VecEnv, seed: int | None = None, log_dir: str | Path | None = None
+    ) -> BaseAlgorithm:
+        """The SB3 model on ``env``: the one :meth:`fit` trains and :meth:`load` fills."""
+        algorithm, extra = self._algorithm()
+        return algorithm(
+            self.policy,
+            env,
+            seed=seed,
+            device="cpu",
+            verbose=0,
+            tensorboard_log=None if log_dir is None else str(log_dir),
+            **extra,
+            **self.hyperparams,
+        )
+
     def fit(
         self,
         budget: int | Budget,
@@ -228,15 +251,7 @@ class SB3Agent(Policy):
         budget = Budget.of(budget)
         env = self._training_env(self.n_envs)
         env.seed(seed)
-        self.model = ALGORITHMS[self.algo](
-            self.policy,
-            env,
-            seed=seed,
-            device="cpu",
-            verbose=0,
-            tensorboard_log=None if log_dir is None else str(log_dir),
-            **self.hyperparams,
-        )
+        self.model = self._build_model(env, seed, log_dir)
         self.stats = env
         clock = budget.start(self)  # after the set-up, which is not training
         learn(self.model, clock, self.learning_curve, progress, tb_log_name=self.algo)
@@ -257,41 +272,123 @@ class SB3Agent(Policy):
         action, _ = self.model.predict(normalized, deterministic=True)
         return action[0] if self.codec is None else self.codec.decode_one(action[0])
 
+    def _extra_params(self) -> dict[str, Any]:
+        """A subclass's own constructor arguments, saved in the card's ``extra`` (JSON)."""
+        return {}
+
     def save(self, path: str | Path) -> None:
-        """Write ``model.zip``, ``vecnormalize.pkl`` and ``agent.json`` into the folder ``path``."""
+        """Write the learner into the folder ``path`` in a format that loads without unpickling.
+
+        Files: ``policy.pt`` (the SB3 policy's ``state_dict``, ``torch.save``),
+        ``vecnormalize.npz`` (the normalization statistics and settings) and ``agent.json``
+        (the card: class, agent name, algo, env id and kwargs, ``n_envs``, ``normalize``,
+        ``policy``, ``levels``, hyperparameters in JSON form, a subclass's own arguments
+        under ``extra``, and ``format_version``). See :mod:`fieldgym.agents.model_files`.
+
+        Raises:
+            ConfigError: If a hyperparameter or env kwarg is not a JSON value.
+        """
         if self.model is None or self.stats is None:
             raise RuntimeError(f"{self.algo} has not been trained: nothing to save.")
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        self.model.save(folder / "model.zip")
-        self.stats.save(str(folder / "vecnormalize.pkl"))
-        meta = {
+        hyperparams = hyperparams_files.json_params({"hyperparams": self.hyperparams})
+        card = {
+            "class": f"{type(self).__module__}:{type(self).__qualname__}",
+            "agent": self.name,
             "algo": self.algo,
-            "normalize": self.normalize,
-            "levels": self.levels,
-            "policy": self.policy,
             "env_id": self.target.id,
             "env_kwargs": self.target.kwargs,
+            "n_envs": self.n_envs,
+            "normalize": self.normalize,
+            "policy": self.policy,
+            "levels": self.levels,
+            "hyperparams": hyperparams["hyperparams"],
+            "extra": self._extra_params(),
         }
-        (folder / "agent.json").write_text(json.dumps(meta, indent=2, default=str))
+        model_files.write_card(folder, card)
+        model_files.save_weights(self.model.policy, folder / model_files.WEIGHTS)
+        model_files.save_normalization(self.stats, folder / model_files.NORMALIZATION)
 
     @classmethod
-    def load(cls, path: str | Path, target: EnvTarget | None = None) -> Self:
-        """Read an agent written by :meth:`save`; ``target`` defaults to its training env."""
+    def _read_card(cls, folder: Path) -> dict[str, Any]:
+        """The folder's card (a subclass may add what an old format kept elsewhere)."""
+        return model_files.read_card(folder)
+
+    @classmethod
+    def _init_kwargs(cls, card: dict[str, Any]) -> dict[str, Any]:
+        """The constructor's keyword arguments (after ``target``) recorded in ``card``.
+
+        The learner's settings and the card's ``extra``, each kept where the class's
+        constructor has a parameter of that name, so a base class loads a subclass's
+        folder (``SB3Agent.load`` on a ``drl`` model) without its training-only arguments.
+        """
+        hyperparams = card.get("hyperparams")
+        if hyperparams is not None:
+            hyperparams = hyperparams_files.live_params({"hyperparams": hyperparams})
+            hyperparams = hyperparams["hyperparams"]
+        recorded = {
+            "algo": card.get("algo"),
+            "n_envs": card.get("n_envs"),
+            "normalize": card.get("normalize", True),
+            "levels": card.get("levels", 5),
+            "policy": card.get("policy", "MlpPolicy"),
+            "hyperparams": hyperparams,
+            **(card.get("extra") or {}),
+        }
+        accepted = inspect.signature(cls).parameters
+        return {name: value for name, value in recorded.items() if name in accepted}
+
+    @classmethod
+    def load(
+        cls, path: str | Path, target: EnvTarget | None = None, *, trust_pickle: bool = False
+    ) -> Self:
+        """Read a learner written by :meth:`save`; ``target`` defaults to its training env.
+
+        The SB3 model is rebuilt from ``agent.json`` as :meth:`fit` builds it and filled with
+        ``policy.pt`` (read with ``torch.load(weights_only=True)``); the statistics come from
+        ``vecnormalize.npz`` (``allow_pickle=False``). Nothing in the folder is unpickled or
+        evaluated. A folder in stable-baselines3's pickle format (``model.zip``,
+        ``vecnormalize.pkl``: an older fieldgym's or a foreign one) is refused unless
+        ``trust_pickle=True``, which unpickles it after a warning: unpickling runs code from
+        the files, so pass it only for files from a trusted source.
+
+        Raises:
+            ConfigError: On a folder that is not a saved learner, a pickle-format folder
+                without ``trust_pickle``, or files that do not fit the rebuilt model.
+        """
         folder = Path(path)
-        meta_file = folder / "agent.json"
-        if not meta_file.is_file():
-            raise ConfigError(f"{str(folder)!r} holds no saved agent (agent.json is missing).")
-        meta = json.loads(meta_file.read_text())
-        target = target or EnvTarget(meta["env_id"], meta["env_kwargs"])
-        agent = cls(
-            target,
-            meta["algo"],
-            normalize=meta["normalize"],
-            levels=meta["levels"],
-            policy=meta["policy"],
-        )
-        agent.model = ALGORITHMS[agent.algo].load(folder / "model.zip", device="cpu")
-        agent.stats = VecNormalize.load(str(folder / "vecnormalize.pkl"), agent._training_env(1))
+        card = cls._read_card(folder)
+        safe = model_files.is_safe(folder, card)
+        if not safe:
+            model_files.require_trust(folder, trust_pickle, model_files.PICKLED)
+        if "env_id" not in card or "algo" not in card:
+            raise ConfigError(f"{folder / model_files.CARD} lacks env_id or algo.")
+        target = target or EnvTarget(card["env_id"], card.get("env_kwargs") or {})
+        try:
+            agent = cls(target, **cls._init_kwargs(card))
+        except TypeError as exc:
+            raise ConfigError(
+                f"{folder / model_files.CARD} does not fit {cls.__name__}: {exc}"
+            ) from exc
+        stats = agent._training_env(1)
+        if safe:
+            try:
+                with warnings.catch_warnings():
+                    # Built on one copy, PPO notes its batch no longer divides the rollout.
+                    warnings.filterwarnings("ignore", "You have specified a mini-batch size")
+                    agent.model = agent._build_model(stats)
+            except (TypeError, ValueError, AssertionError) as exc:
+                raise ConfigError(
+                    f"{folder / model_files.CARD}: cannot rebuild the {agent.algo} model: {exc}"
+                ) from exc
+            model_files.load_weights(agent.model.policy, folder / model_files.WEIGHTS)
+            model_files.load_normalization(stats, folder / model_files.NORMALIZATION)
+            agent.stats = stats
+        else:
+            algorithm = ALGORITHMS[agent.algo]
+            agent.model = algorithm.load(folder / model_files.PICKLED[0], device="cpu")
+            agent.stats = VecNormalize.load(str(folder / model_files.PICKLED[1]), stats)
+            agent.hyperparams.update(model_files.network_hyperparams(agent.model))
         agent.stats.training = False
         return agent

@@ -6,7 +6,7 @@
     fieldgym train ENV_ID --agent NAME (--steps N | --seconds S) [--seed S] --out DIR [--preset P]
                    [--set FIELD=VALUE ...] [--param NAME=VALUE ...]
     fieldgym backtest ENV_ID --agent NAME [--preset P] [--set ...] [--param ...] [--seeds ...]
-    fieldgym backtest [ENV_ID] --model DIR [--seeds ...] [--csv FILE]
+    fieldgym backtest [ENV_ID] --model DIR [--trust-pickle] [--seeds ...] [--csv FILE]
     fieldgym compare SCENARIO.yaml [--workers N] [--runs RUN_DIR] [--out DIR] [--fresh]
     fieldgym report RUN_DIR [--out DIR]
     fieldgym tune (SCENARIO.yaml | ENV_ID) --agent NAME --trials N --seconds S [--preset P]
@@ -94,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _agent_options(p, required=False)
     p.add_argument("--model", help="a folder written by `fieldgym train` or a run's models/<trial>")
+    p.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="also load a model in stable-baselines3's pickle format (model.zip); unpickling "
+        "runs code from the file: only for models from a trusted source",
+    )
     p.add_argument(
         "--seeds",
         nargs="+",
@@ -344,9 +350,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def load_model(
-    folder: str | Path, env_id: str | None, preset: str | None, sets: Sequence[str]
+    folder: str | Path,
+    env_id: str | None,
+    preset: str | None,
+    sets: Sequence[str],
+    trust_pickle: bool = False,
 ) -> Any:
-    """A policy saved by ``fieldgym train`` or a run, on its env (or ``env_id``) with overrides."""
+    """A policy saved by ``fieldgym train`` or a run, on its env (or ``env_id``) with overrides.
+
+    Nothing is unpickled unless ``trust_pickle`` (``--trust-pickle``).
+    """
     from fieldgym.agents.registry import AGENTS
     from fieldgym.scenarios.runner import MODEL_CARD
     from fieldgym.scenarios.store import read_json
@@ -364,7 +377,7 @@ def load_model(
     from gymnasium.envs.registration import load_env_creator
 
     cls = load_env_creator(AGENTS[card["agent"]].factory)
-    return cls.load(folder, target)
+    return cls.load(folder, target, trust_pickle=trust_pickle)
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -377,7 +390,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             "Give either --agent NAME (a baseline) or --model DIR (a saved learner), not both."
         )
     if args.model:
-        policy = load_model(args.model, args.env_id, args.preset, args.set)
+        policy = load_model(args.model, args.env_id, args.preset, args.set, args.trust_pickle)
     else:
         if not args.agent or not args.env_id:
             raise ConfigError("backtest needs ENV_ID --agent NAME, or --model DIR.")

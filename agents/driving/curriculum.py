@@ -55,6 +55,10 @@ class CurriculumAgent(SB3Agent):
         }
         self.curriculum: VectorCurriculum | None = None
 
+    def _extra_params(self) -> dict[str, Any]:
+        """The curriculum's settings, saved in the card by :meth:`SB3Agent.save`."""
+        return dict(self.schedule_args)
+
     def _vector_env(self, n_envs: int) -> VectorCurriculum:
         self.curriculum = VectorCurriculum(super()._vector_env(n_envs), **self.schedule_args)
         return self.curriculum

@@ -159,6 +159,21 @@ class PolicyReuseDQN(SB3Agent):
         self.check_every = check_every
         self.solved_at: int | None = None
         self.reused_steps = 0
+        self._source_model: BaseAlgorithm | None = None
+
+    def _algorithm(self) -> tuple[type[BaseAlgorithm], dict[str, Any]]:
+        """:class:`ReuseDQN`, following the source model :meth:`fit` read (none in ``load``)."""
+        reuse = {"reuse_probability": self.reuse_probability, "reuse_decay": self.reuse_decay}
+        return ReuseDQN, {"source": self._source_model, **reuse}
+
+    def _extra_params(self) -> dict[str, Any]:
+        """The reuse settings, saved in the card by :meth:`SB3Agent.save`."""
+        return {
+            "source": None if self.source is None else str(self.source),
+            "reuse_probability": self.reuse_probability,
+            "reuse_decay": self.reuse_decay,
+            "check_every": self.check_every,
+        }
 
     def fit(
         self,
@@ -170,26 +185,15 @@ class PolicyReuseDQN(SB3Agent):
         """Train with reuse of :attr:`source`; :attr:`solved_at` is set if checks are on."""
         torch.set_num_threads(1)
         budget = Budget.of(budget)
-        source = None
+        self._source_model = None
         if self.source is not None:
             old = SB3Agent.load(self.source, self.target)
             if old.normalize or old.algo != "dqn":
                 raise ConfigError(f"{self.source} must hold a DQN trained with normalize=False.")
-            source = old.model
+            self._source_model = old.model
         env = self._training_env(self.n_envs)
         env.seed(seed)
-        self.model = ReuseDQN(
-            self.policy,
-            env,
-            source=source,
-            reuse_probability=self.reuse_probability,
-            reuse_decay=self.reuse_decay,
-            seed=seed,
-            device="cpu",
-            verbose=0,
-            tensorboard_log=None if log_dir is None else str(log_dir),
-            **self.hyperparams,
-        )
+        self.model = self._build_model(env, seed, log_dir)
         self.stats = env
         checker = FirstSolution(self.target, self.check_every) if self.check_every else None
         callbacks = [checker] if checker is not None else []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import pandas as pd
 from stable_baselines3.common.vec_env import VecNormalize
@@ -23,7 +23,7 @@ from fieldgym.agents.target import EnvTarget
 from fieldgym.envs.core.errors import ConfigError
 
 TRAINING_FILE = "trading_learner.json"
-"""Written next to the SB3 files by :meth:`TradingLearner.save`: the training range."""
+"""Where an older fieldgym kept the training range (now in the card's ``extra``)."""
 
 
 def training_target(
@@ -64,6 +64,9 @@ def training_target(
 class TradingLearner(SB3Agent):
     """Any stable-baselines3 algorithm, trained on the range before its backtest.
 
+    Saved and loaded as :class:`SB3Agent` is (no unpickling), with the training range in
+    the card.
+
     Args:
         target: The environment it is evaluated on (usually ``mode="backtest"``).
         algo: ``ppo``, ``a2c``, ``sac``, ``td3`` or ``dqn``.
@@ -103,30 +106,15 @@ class TradingLearner(SB3Agent):
         finally:
             self.target = evaluated
 
-    def save(self, path: str | Path) -> None:
-        """The SB3 files of :meth:`SB3Agent.save`, plus the training range."""
-        super().save(path)
-        meta = {"train_start": self.train_start, "train_end": self.train_end}
-        (Path(path) / TRAINING_FILE).write_text(json.dumps(meta))
+    def _extra_params(self) -> dict[str, Any]:
+        """The training range, saved in the card by :meth:`SB3Agent.save`."""
+        return {"train_start": self.train_start, "train_end": self.train_end}
 
     @classmethod
-    def load(cls, path: str | Path, target: EnvTarget | None = None) -> Self:
-        """Read a learner written by :meth:`save`; ``target`` defaults to its backtest env."""
-        folder = Path(path)
-        meta = json.loads((folder / "agent.json").read_text())
-        extra = json.loads((folder / TRAINING_FILE).read_text())
-        target = target or EnvTarget(meta["env_id"], meta["env_kwargs"])
-        agent = cls(
-            target,
-            meta["algo"],
-            normalize=meta["normalize"],
-            levels=meta["levels"],
-            policy=meta["policy"],
-            **extra,
-        )
-        from fieldgym.agents.sb3 import ALGORITHMS
-
-        agent.model = ALGORITHMS[agent.algo].load(folder / "model.zip", device="cpu")
-        agent.stats = VecNormalize.load(str(folder / "vecnormalize.pkl"), agent._training_env(1))
-        agent.stats.training = False
-        return agent
+    def _read_card(cls, folder: Path) -> dict[str, Any]:
+        """The card; an older fieldgym kept the training range in :data:`TRAINING_FILE`."""
+        card = super()._read_card(folder)
+        legacy = folder / TRAINING_FILE
+        if "format_version" not in card and legacy.is_file():
+            card["extra"] = json.loads(legacy.read_text())
+        return card

@@ -3,7 +3,9 @@
 A backend takes the pending trials and yields ``(trial, outcome)`` as each one finishes,
 the outcome being the trial's record or the exception it raised. The runner stores every
 record itself (one writer, one results store), so resuming works the same whichever
-backend ran the trials.
+backend ran the trials. Trials are taken one at a time as workers free up, from a list or
+from a :class:`Source` (the runner's, which hands out only the trials it could claim, so
+that two runs of one folder share the work; see :mod:`fieldgym.scenarios.claims`).
 
 * ``local``: ``workers`` spawned processes on this machine, torch on one thread each.
 * ``ray``: one Ray task per trial (one CPU each) on the cluster at ``address``
@@ -23,9 +25,10 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.optional import require
@@ -37,11 +40,42 @@ BACKENDS = ("local", "ray")
 Outcome = dict[str, Any] | BaseException
 Work = Callable[[Trial, str], dict[str, Any]]
 """A function that runs one trial with the given run folder and returns its record."""
+POLL_SECONDS = 1.0
+"""How often a backend asks its source again while none of its trials can start."""
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Trials handed out one at a time, when a worker is free to start one."""
+
+    def take(self) -> Any | None:
+        """The next trial to start now, or ``None`` if none can start yet."""
+
+    def exhausted(self) -> bool:
+        """Whether no trial is left to start, now or later."""
+
+
+class _ListSource:
+    """A :class:`Source` of a list: every item, in order."""
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        self.items = list(items)
+
+    def take(self) -> Any | None:
+        return self.items.pop(0) if self.items else None
+
+    def exhausted(self) -> bool:
+        return not self.items
+
+
+def as_source(trials: Sequence[Any] | Source) -> Source:
+    """``trials`` as a :class:`Source` (a list is handed out in order)."""
+    return trials if isinstance(trials, Source) else _ListSource(trials)
 
 
 def execute(
     backend: str,
-    trials: Sequence[Trial],
+    trials: Sequence[Trial] | Source,
     run_dir: Path,
     work: Work,
     workers: int | None,
@@ -52,7 +86,7 @@ def execute(
 
     Args:
         backend: One of :data:`BACKENDS`.
-        trials: The trials to run.
+        trials: The trials to run, or a :class:`Source` of them.
         run_dir: The run folder (models and logs go under it).
         work: Runs one trial (must be importable by name, for the worker processes).
         workers: Trials run at once (local: processes; Ray: tasks in flight, ``None``
@@ -75,28 +109,47 @@ def execute(
 
 
 def local_pool(
-    trials: Sequence[Trial],
+    trials: Sequence[Trial] | Source,
     run_dir: Path,
     work: Work,
     workers: int,
     init: Callable[..., None] | None = None,
 ) -> Iterator[tuple[Trial, Outcome]]:
-    """Run the trials in ``workers`` spawned processes (no state inherited from the parent)."""
+    """Run the trials in ``workers`` spawned processes (no state inherited from the parent).
+
+    A trial is taken from the source only when a worker is free, so the trials this run
+    claims are the ones it is running.
+    """
+    source = as_source(trials)
     context = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(
         workers, mp_context=context, initializer=init, initargs=(os.getpid(),) if init else ()
     ) as pool:
-        futures = {pool.submit(work, trial, str(run_dir)): trial for trial in trials}
+        running: dict[cf.Future[Any], Trial] = {}
+
+        def fill() -> None:
+            while len(running) < workers and (trial := source.take()) is not None:
+                running[pool.submit(work, trial, str(run_dir))] = trial
+
         try:
-            for future in cf.as_completed(futures):
-                error = future.exception()
-                yield futures[future], error if error is not None else future.result()
+            fill()
+            while running or not source.exhausted():
+                if not running:  # what is left is not ours to start yet: ask again soon
+                    time.sleep(POLL_SECONDS)
+                    fill()
+                    continue
+                done, _ = cf.wait(running, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
+                finished = [(future, running.pop(future)) for future in done]
+                fill()  # before handing the outcomes over, so no worker idles meanwhile
+                for future, trial in finished:
+                    error = future.exception()
+                    yield trial, error if error is not None else future.result()
         finally:  # also when the consumer stops early (Ctrl-C): drop the queued trials
             pool.shutdown(wait=False, cancel_futures=True)
 
 
 def ray_cluster(
-    trials: Sequence[Trial],
+    trials: Sequence[Trial] | Source,
     run_dir: Path,
     work: Work,
     workers: int | None,
@@ -115,15 +168,20 @@ def ray_cluster(
                 "`ray start --address=HEAD_IP:6379`, or omit --address for a local instance."
             ) from exc
     task = ray.remote(num_cpus=1, max_retries=0)(_ray_task)
-    limit = workers or len(trials)
-    queue = list(trials)
+    source = as_source(trials)
+    limit = workers or float("inf")
     running: dict[Any, Trial] = {}
     try:
-        while queue or running:
-            while queue and len(running) < limit:
-                trial = queue.pop(0)
+        while running or not source.exhausted():
+            while len(running) < limit and (trial := source.take()) is not None:
                 running[task.remote(work, trial)] = trial
-            (ref,), _ = ray.wait(list(running), num_returns=1)
+            if not running:  # what is left is not ours to start yet: ask again soon
+                time.sleep(POLL_SECONDS)
+                continue
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=POLL_SECONDS)
+            if not ready:
+                continue
+            ref = ready[0]
             trial = running.pop(ref)
             try:
                 record, archive = ray.get(ref)

@@ -441,17 +441,18 @@ def resolve_scenario(name: str) -> Path:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the scenario's unfinished trials, then write its report."""
-    from fieldgym.scenarios.report import write_report
+    from fieldgym.scenarios.report import default_out, write_report
     from fieldgym.scenarios.runner import TrialsFailed, run_plan
     from fieldgym.scenarios.spec import load_scenario
+    from fieldgym.scenarios.store import default_run_dir
 
     plan = load_scenario(resolve_scenario(args.scenario))
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers {args.workers} is not allowed; give 1 or more.")
     if args.workers is not None and args.backend == "local":
         plan = dataclasses.replace(plan, workers=args.workers)
-    run_dir = Path(args.runs) if args.runs else Path("runs") / plan.name
-    out = Path(args.out) if args.out else Path("reports") / plan.name
+    run_dir = Path(args.runs) if args.runs else default_run_dir(plan)
+    out = Path(args.out) if args.out else default_out(plan)
     start = time.perf_counter()
     try:
         summary = run_plan(

@@ -29,7 +29,15 @@ from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios import walk_forward
 from fieldgym.scenarios.domains import domain_view
-from fieldgym.scenarios.spec import AgentPlan, AgentSpec, EnvPlan, EnvSpec, Plan, Scenario
+from fieldgym.scenarios.spec import (
+    AgentPlan,
+    AgentSpec,
+    EnvPlan,
+    EnvSpec,
+    Plan,
+    Scenario,
+    name_problem,
+)
 
 
 def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
@@ -46,9 +54,22 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
     groups = [e.default_label for e in _env_list(scenario, fail)]
     if len(set(groups)) != len(groups):
         raise fail(f"environment labels must be unique, got {groups}; give each env a 'label'.")
+    for i, spec in enumerate(_env_list(scenario, fail)):
+        if spec.label is None and (problem := name_problem(spec.default_label)) is not None:
+            where = f"envs[{i}]" if scenario.envs else "env"
+            origin = "preset" if spec.preset else "id"
+            raise fail(
+                f"{where}: its label {spec.default_label!r} (from its {origin}) {problem}; "
+                "give the environment a 'label' such as 'variant_2'."
+            )
     entries = _windowed(_env_list(scenario, fail), fail)
     env_specs = [spec for spec, _, _ in entries]
     labels = [spec.default_label for spec in env_specs]
+    if len(set(labels)) != len(labels):
+        raise fail(
+            f"environment labels must be unique, got {labels} (a walk-forward environment's "
+            "windows are labelled '<label>.w<k>'); give the environments other labels."
+        )
     agent_labels = [a.label or a.name for a in scenario.agents]
     if len(set(agent_labels)) != len(agent_labels):
         raise fail(
@@ -78,6 +99,12 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
         _check_agent(spec, label, i, fail)
         for i, (spec, label) in enumerate(zip(scenario.agents, agent_labels, strict=True))
     )
+    for i, spec in enumerate(scenario.agents):
+        if spec.label is None and (problem := name_problem(spec.name)) is not None:
+            raise fail(
+                f"agents[{i}]: its label {spec.name!r} (from its name) {problem}; "
+                "give the agent a 'label' such as 'variant_2'."
+            )
     for i, spec in enumerate(scenario.agents):
         for name in spec.envs or ():
             if name not in groups:

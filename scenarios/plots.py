@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from fieldgym.scenarios.domains import DomainView
+from fieldgym.scenarios.store import atomic_path
 
 DPI = 110
 CLIP_FACTOR = 3.0
@@ -41,7 +42,8 @@ def file_stem(label: str) -> str:
 
 def _save(fig: Any, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI)
     plt.close(fig)
     return path
 

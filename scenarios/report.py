@@ -54,8 +54,8 @@ from fieldgym.scenarios.trials import expand
 
 
 def default_out(plan: Plan) -> Path:
-    """The report folder when none is given: ``reports/<scenario name>/``."""
-    return Path("reports") / plan.name
+    """The report folder when none is given: ``reports/<scenario name>/`` (checked to be inside)."""
+    return store.inside("reports", plan.name)
 
 
 def write_report(
@@ -81,6 +81,7 @@ def write_report(
     plan = store.read_plan(run_dir)
     out = Path(out_dir) if out_dir is not None else default_out(plan)
     out.mkdir(parents=True, exist_ok=True)
+    store.remove_stale_temporaries(out)  # left by a report write that was killed
     command = (
         command or f"fieldgym report {shlex.quote(str(run_dir))} --out {shlex.quote(str(out))}"
     )
@@ -116,20 +117,20 @@ def write_report(
     logs = _copy_training_logs(run_dir, records, out / store.TENSORBOARD) if tensorboard else None
     meta = _meta(plan, records, run_dir, command, missing, failed, logs)
     budget = budget_table(plan, records)
-    summary.to_csv(out / "results.csv", index=False)
-    results.to_csv(out / "episodes.csv", index=False)
+    for name, table in (("results.csv", summary), ("episodes.csv", results)):
+        with store.atomic_path(out / name) as tmp:
+            table.to_csv(tmp, index=False)
     pages = (plan, meta, sections, budget, before, after, walk)
-    (out / "results.md").write_text(markdown_page(*pages), encoding="utf-8")
+    store.write_text_atomic(out / "results.md", markdown_page(*pages))
     if cross is not None:
         meta["compare"] = (
             f"fieldgym compare {shlex.quote(plan.source)} "
             f"--runs {shlex.quote(str(run_dir))} --out {shlex.quote(str(out))}"
         )
-        (out / suite.LEADERBOARD).write_text(
-            suite.leaderboard(plan, meta, budget, cross), encoding="utf-8"
-        )
+        leaderboard = suite.leaderboard(plan, meta, budget, cross)
+        store.write_text_atomic(out / suite.LEADERBOARD, leaderboard)
     index = out / "index.html"
-    index.write_text(html_page(*pages), encoding="utf-8")
+    store.write_text_atomic(index, html_page(*pages))
     return index
 
 
@@ -137,7 +138,7 @@ def _copy_training_logs(run_dir: Path, records: list[dict[str, Any]], dest: Path
     """Copy the current trials' TensorBoard logs to ``dest`` (replacing it); ``None`` if none."""
     if dest.resolve() == (run_dir / store.TENSORBOARD).resolve():
         return dest  # the report is written into the run folder itself
-    sources = [run_dir / r["log_dir"] for r in records if r.get("log_dir")]
+    sources = [store.inside(run_dir, r["log_dir"]) for r in records if r.get("log_dir")]
     sources = [s for s in sources if s.is_dir()]
     shutil.rmtree(dest, ignore_errors=True)
     if not sources:
@@ -187,7 +188,7 @@ def _env_section(
     if path := plots.learning_curves(
         _curve_rows(plan, env, results, curves, env_records, agents),
         colors,
-        out / f"{stem}_learning_curves.png",
+        store.inside(out, f"{stem}_learning_curves.png"),
     ):
         figures.append(
             (
@@ -199,7 +200,7 @@ def _env_section(
             )
         )
     traces = store.first_traces(records, env.label, agents)
-    if path := plots.levels(traces, view, colors, out / f"{stem}_levels.png"):
+    if path := plots.levels(traces, view, colors, store.inside(out, f"{stem}_levels.png")):
         figures.append(
             (
                 f"{view.levels_label.capitalize()} per stage over the first evaluation episode",
@@ -207,10 +208,11 @@ def _env_section(
             )
         )
     env_summary = summary[summary["agent"].isin(agents)]
-    if path := plots.stacked_costs(env_summary, view, agents, colors, out / f"{stem}_costs.png"):
+    costs = store.inside(out, f"{stem}_costs.png")
+    if path := plots.stacked_costs(env_summary, view, agents, colors, costs):
         figures.append(("Cost breakdown per agent", path.name))
     if path := plots.headline_boxes(
-        results, env.headline, agents, colors, out / f"{stem}_{env.headline}.png"
+        results, env.headline, agents, colors, store.inside(out, f"{stem}_{env.headline}.png")
     ):
         figures.append((f"{env.headline} per evaluation episode (triangle: mean)", path.name))
 

@@ -6,7 +6,14 @@ in the run folder, checkpoint evaluations on the way), save the trained model an
 evaluate it on the plan's evaluation seeds. The runner then writes the trial's result
 file atomically (see :mod:`fieldgym.scenarios.store`).
 A trial whose result file exists with the same key is never run again, so rerunning a
-scenario after a crash or a ``kill -9`` resumes where it stopped.
+scenario after a crash or a ``kill -9`` resumes where it stopped. Runs of one run folder
+at once share its trials: each claims a trial before starting it and skips the ones
+another live run has claimed, waiting for them at the end (and running those it leaves
+unfinished), so every trial runs once (:mod:`fieldgym.scenarios.claims`).
+
+A run folder the runner creates holds the marker :data:`~fieldgym.scenarios.store.MARKER`;
+``fresh`` deletes only in a marked folder, and only what fieldgym writes there
+(:func:`clear_run`).
 
 While a learner trains, its worker keeps ``progress/<trial_id>.json`` in the run folder
 up to date (steps and training seconds, twice a second); the parent reads these files
@@ -38,8 +45,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from fieldgym.envs.core.errors import DataError, FieldgymError
-from fieldgym.scenarios import backends, store
+from fieldgym.envs.core.errors import ConfigError, DataError, FieldgymError
+from fieldgym.scenarios import backends, claims, store
 from fieldgym.scenarios.domains import domain_view
 from fieldgym.scenarios.spec import Plan
 from fieldgym.scenarios.trials import Trial, expand
@@ -54,7 +61,11 @@ class TrialsFailed(FieldgymError):
 
 @dataclasses.dataclass
 class RunSummary:
-    """What :func:`run_plan` did."""
+    """What :func:`run_plan` did.
+
+    ``skipped`` counts the trials it did not run because they were finished: before it
+    started, or meanwhile by another run of the folder (those are also in ``elsewhere``).
+    """
 
     run_dir: Path
     total: int
@@ -62,6 +73,7 @@ class RunSummary:
     ran: list[str]
     failed: dict[str, str]
     seconds: float
+    elsewhere: list[str] = dataclasses.field(default_factory=list)
 
 
 def machine() -> dict[str, Any]:
@@ -92,7 +104,7 @@ def run_plan(
         run_dir: The run folder (created if needed).
         workers: Trials at once; default: the plan's ``workers`` (local), as many as the
             cluster schedules (Ray).
-        fresh: Delete the run folder's previous results first.
+        fresh: Delete the run folder's previous results first (see :func:`clear_run`).
         progress: Show a progress bar over trials (on stderr).
         log: Where to write one-line status messages (default: stderr).
         backend: ``"local"`` (a process pool) or ``"ray"``; see
@@ -105,18 +117,21 @@ def run_plan(
 
     Raises:
         TrialsFailed: If any trial raised; the others still ran and are stored.
+        ConfigError: If ``run_dir`` holds files but is not a run folder, or ``fresh``
+            would delete in a folder fieldgym did not mark (see :func:`clear_run`).
     """
     log = log or (lambda message: print(message, file=sys.stderr))
     start = time.perf_counter()
     run_dir = Path(run_dir)
+    trials = expand(plan)  # refuses trials sharing an id before touching anything
     if fresh:
         clear_run(run_dir)
+    open_run(run_dir, plan)
     (run_dir / store.TRIALS).mkdir(parents=True, exist_ok=True)
     store.remove_stale_temporaries(run_dir / store.TRIALS)
-    shutil.rmtree(run_dir / store.PROGRESS, ignore_errors=True)  # left by a killed run
+    _remove_stale_progress(run_dir)
     store.write_plan(run_dir, plan)
 
-    trials = expand(plan)
     done = store.finished_trials(run_dir)
     pending = [t for t in trials if done.get(t.trial_id) != t.key()]
     stale = sum(1 for t in pending if t.trial_id in done)
@@ -124,17 +139,21 @@ def run_plan(
         workers = max(1, min(workers or plan.workers, len(pending) or 1))
     where = f"{workers} worker(s)" if workers else "the cluster"
     note = f" ({stale} changed since they ran)" if stale else ""
+    others = claims.live_claims(run_dir)
+    shared = sum(1 for t in pending if t.trial_id in others)
+    if shared:
+        holders = ", ".join(sorted({h.describe() for h in others.values()}))
+        note += f" ({shared} being run by another run of this folder: {holders})"
     log(
         f"{plan.name}: {len(trials)} trials, {len(trials) - len(pending)} already finished, "
         f"running {len(pending)}{note} on {where} ({backend}); results in {run_dir}"
     )
     ran: list[str] = []
     failed: dict[str, str] = {}
+    elsewhere: list[str] = []
     if pending:
-        outcomes = backends.execute(
-            backend, pending, run_dir, execute_trial, workers, address, init=_init_worker
-        )
         with (
+            claims.Claims(run_dir) as held,
             tqdm(total=len(pending), desc=plan.name, unit="trial", disable=not progress) as bar,
             ProgressMonitor(
                 run_dir,
@@ -145,6 +164,16 @@ def run_plan(
                 active=progress and backend == "local",
             ) as monitor,
         ):
+
+            def finished_elsewhere(trial: Trial) -> None:
+                elsewhere.append(trial.trial_id)
+                monitor.finished(trial)
+                bar.update()
+
+            queue = ClaimedTrials(run_dir, pending, held, finished_elsewhere, log)
+            outcomes = backends.execute(
+                backend, queue, run_dir, execute_trial, workers, address, init=_init_worker
+            )
             for trial, outcome in outcomes:
                 store.progress_path(run_dir, trial.trial_id).unlink(missing_ok=True)
                 monitor.finished(trial)
@@ -153,10 +182,17 @@ def run_plan(
                 else:
                     store_record(run_dir, outcome)
                     ran.append(trial.trial_id)
-                    (run_dir / store.ERRORS / f"{trial.trial_id}.txt").unlink(missing_ok=True)
+                    store.error_path(run_dir, trial.trial_id).unlink(missing_ok=True)
+                held.release(trial.trial_id)
                 bar.update()
     summary = RunSummary(
-        run_dir, len(trials), len(trials) - len(pending), ran, failed, time.perf_counter() - start
+        run_dir,
+        len(trials),
+        len(trials) - len(ran) - len(failed),
+        ran,
+        failed,
+        time.perf_counter() - start,
+        elsewhere,
     )
     if failed:
         first = next(iter(failed.items()))
@@ -168,17 +204,128 @@ def run_plan(
     return summary
 
 
-def clear_run(run_dir: Path) -> None:
-    """Delete a run folder's results (only if it looks like one, to never delete user files)."""
-    if not run_dir.exists():
-        return
-    if not ((run_dir / store.PLAN).exists() or (run_dir / store.TRIALS).is_dir()):
-        raise FieldgymError(
-            f"{run_dir} exists but is not a run folder; refusing to delete it for --fresh."
+def open_run(run_dir: Path, plan: Plan) -> None:
+    """Make ``run_dir`` a run folder: a new or empty one is created and marked.
+
+    A folder holding files is used only if it is a run folder: marked, or made by an
+    older fieldgym (it holds a ``plan.json`` or ``trials/``; such a folder is resumed,
+    never marked, so ``fresh`` keeps refusing it).
+
+    Raises:
+        ConfigError: If ``run_dir`` is a file, or a folder of other files.
+    """
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is a file, not a run folder; pass --runs with a folder.")
+    if not run_dir.exists() or not any(run_dir.iterdir()):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        store.mark_run(run_dir, plan)
+    elif not (store.is_marked(run_dir) or _made_before_marker(run_dir)):
+        raise ConfigError(
+            f"{run_dir} holds files but is not a run folder (no {store.MARKER} marker); "
+            "fieldgym does not write its trials among other files. Pass --runs with a new "
+            "or empty folder."
         )
-    for name in (store.TRIALS, store.MODELS, store.TENSORBOARD, store.ERRORS, store.PROGRESS):
+
+
+def clear_run(run_dir: Path) -> None:
+    """Delete a run folder's results, for ``fresh``: only what fieldgym writes there.
+
+    That is the folders of :data:`~fieldgym.scenarios.store.KINDS` and ``plan.json``,
+    in a folder holding the marker (one the runner made); anything else in the folder
+    stays. A new or empty folder has nothing to delete.
+
+    Raises:
+        ConfigError: If the folder holds no marker (fieldgym did not make it, or an older
+            fieldgym did: delete it by hand, or pass a new ``--runs`` folder), or another
+            run is running trials in it.
+    """
+    if not run_dir.exists() or (run_dir.is_dir() and not any(run_dir.iterdir())):
+        return
+    if not store.is_marked(run_dir):
+        if run_dir.is_dir() and _made_before_marker(run_dir):
+            raise ConfigError(
+                f"{run_dir} was made by an older fieldgym, without the {store.MARKER} marker "
+                "that --fresh needs before it deletes anything; delete the folder by hand, "
+                "or pass --runs with a new folder."
+            )
+        raise ConfigError(
+            f"{run_dir} is not a run folder (no {store.MARKER} marker: fieldgym did not make "
+            "it); refusing to delete anything in it for --fresh. Pass --runs with a new or "
+            "empty folder."
+        )
+    running = claims.live_claims(run_dir)
+    if running:
+        holders = ", ".join(sorted({h.describe() for h in running.values()}))
+        raise ConfigError(
+            f"{run_dir}: another run ({holders}) is running {len(running)} trial(s) in it; "
+            "let it finish, or stop it, before --fresh."
+        )
+    for name in store.KINDS:
         shutil.rmtree(run_dir / name, ignore_errors=True)
     (run_dir / store.PLAN).unlink(missing_ok=True)
+
+
+def _made_before_marker(run_dir: Path) -> bool:
+    """Whether ``run_dir`` is a run folder of a fieldgym that did not mark them."""
+    return (run_dir / store.PLAN).is_file() or (run_dir / store.TRIALS).is_dir()
+
+
+def _remove_stale_progress(run_dir: Path) -> None:
+    """Delete progress files left by killed runs (a live run's trials keep theirs)."""
+    live = claims.live_claims(run_dir)
+    for path in (run_dir / store.PROGRESS).glob("*.json"):
+        if path.stem not in live:
+            path.unlink(missing_ok=True)
+    store.remove_stale_temporaries(run_dir / store.PROGRESS)
+
+
+class ClaimedTrials:
+    """The run's unfinished trials as a :class:`~fieldgym.scenarios.backends.Source`.
+
+    :meth:`take` hands out the first trial this run could claim, in plan order; trials
+    another live run holds wait for their claim to end. A trial whose result turns out
+    to be stored once it is claimed (another run finished it) is reported to
+    ``finished_elsewhere`` instead of being run; one another run left unfinished (it
+    failed or was killed) runs here.
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        trials: list[Trial],
+        held: claims.Claims,
+        finished_elsewhere: Callable[[Trial], None],
+        log: Callable[[str], None],
+    ) -> None:
+        self.run_dir = run_dir
+        self.waiting = list(trials)
+        self.held = held
+        self.finished_elsewhere = finished_elsewhere
+        self.log = log
+        self.told = False
+
+    def take(self) -> Trial | None:
+        """The next trial to run here (claimed), or ``None`` while the rest are held elsewhere."""
+        for trial in list(self.waiting):
+            if not self.held.acquire(trial.trial_id):
+                continue
+            self.waiting.remove(trial)
+            if store.finished_key(self.run_dir, trial.trial_id) == trial.key():
+                self.held.release(trial.trial_id)
+                self.finished_elsewhere(trial)
+                continue
+            return trial
+        if self.waiting and not self.told:
+            self.told = True
+            self.log(
+                f"waiting for {len(self.waiting)} trial(s) another run of {self.run_dir} is "
+                "running; any it leaves unfinished run here."
+            )
+        return None
+
+    def exhausted(self) -> bool:
+        """Whether every trial was handed out or finished elsewhere."""
+        return not self.waiting
 
 
 class ProgressMonitor:
@@ -297,10 +444,8 @@ class ProgressMonitor:
 
 
 def _record_failure(run_dir: Path, trial: Trial, exc: BaseException) -> str:
-    folder = run_dir / store.ERRORS
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{trial.trial_id}.txt").write_text(
-        "".join(traceback.format_exception(exc)), encoding="utf-8"
+    store.write_text_atomic(
+        store.error_path(run_dir, trial.trial_id), "".join(traceback.format_exception(exc))
     )
     return " ".join(f"{type(exc).__name__}: {exc}".split())
 
@@ -355,7 +500,7 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
     policy = trial_agent(trial, target)
     fit_seconds, model, log_dir = 0.0, None, None
     if policy.learns and (trial.train_steps or trial.train_seconds):
-        log_dir = run_dir / store.TENSORBOARD / trial.trial_id
+        log_dir = store.log_path(run_dir, trial.trial_id)
         shutil.rmtree(log_dir, ignore_errors=True)
         progress = store.progress_path(run_dir, trial.trial_id)
         budget = Budget(
@@ -370,7 +515,7 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
         finally:
             progress.unlink(missing_ok=True)
         fit_seconds = time.perf_counter() - start
-        model = run_dir / store.MODELS / trial.trial_id
+        model = store.model_path(run_dir, trial.trial_id)
         save_model(policy, model, card=model_card(trial))
     checkpoint_metric = None
     if policy.learns and trial.checkpoints:

@@ -9,7 +9,7 @@ file into the plan), so a typo stops the run before any training.
 
 Schema::
 
-    name: quickstart              # required; letters, digits, '_', '-', '.'; names the
+    name: quickstart              # required; a plain folder name (see below); names the
                                   #   run folder (runs/<name>/) and report (reports/<name>/)
     description: "..."            # optional, shown in the report
     env:                          # one environment ...
@@ -46,6 +46,13 @@ Schema::
                                   #   a reference and an agent named `random`
     workers: 2                    # processes running trials in parallel
 
+Names and labels become folder and file names, so each must be a plain folder name:
+letters, digits, ``_``, ``-`` and ``.``, starting with a letter or digit and not ending
+in ``.`` (so never ``.``, ``..`` or a hidden name). Labels (of environments and agents,
+given or defaulted) join into trial ids (``<env>__<agent>__s<seed>``, see
+:attr:`fieldgym.scenarios.trials.Trial.trial_id`), so they also hold no ``__`` and do not
+end in ``_``: every trial then has an id of its own.
+
 A trial is one (environment, agent, training seed). A baseline (an agent that does not
 learn) acts the same whatever the training seed, so it runs one trial per environment
 (its ``seed`` is ``None``); counting it once per seed would only duplicate rows and
@@ -65,18 +72,61 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import typing
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios.walk_forward import WalkForwardSpec
 
-Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1)]
-"""A name used in file names and tables."""
+SEPARATOR = "__"
+"""What joins the labels of a trial into its id; no label holds it."""
+
+
+def name_problem(value: str, label: bool = True) -> str | None:
+    """Why ``value`` cannot name a scenario (``label=False``) or label an env or agent, or ``None``.
+
+    A name is a plain folder name: letters, digits, ``_``, ``-`` and ``.``, starting with
+    a letter or digit (never ``.``, ``..`` or hidden) and not ending in ``.`` (which
+    Windows drops). A label also holds no :data:`SEPARATOR` and does not end in ``_``,
+    so labels join into trial ids that split back into them (no two trials share an id).
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", value):
+        return "is not a plain folder name: use only letters, digits, '_', '-' and '.'"
+    if not value[0].isalnum():
+        return f"is not a plain folder name: it starts with {value[0]!r}, not a letter or digit"
+    if value.endswith("."):
+        return "is not a plain folder name: it ends with '.'"
+    if label and SEPARATOR in value:
+        return f"holds {SEPARATOR!r}, which joins labels into trial ids"
+    if label and value.endswith("_"):
+        return "ends with '_', which would run into the '__' joining labels into trial ids"
+    return None
+
+
+def _checked(label: bool) -> AfterValidator:
+    kind, example = ("label", "variant_2") if label else ("name", "my_scenario")
+
+    def check(value: str) -> str:
+        problem = name_problem(value, label)
+        if problem is not None:
+            raise PydanticCustomError(
+                f"plain_{kind}", f"the {kind} {problem}; give a {kind} such as {example!r}"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, _checked(label=False)]
+"""A scenario's name: the run and report folders' name (see :func:`name_problem`)."""
+Label = Annotated[str, _checked(label=True)]
+"""An environment's or agent's label: in trial ids, file names and tables."""
 
 
 class _Strict(BaseModel):
@@ -136,7 +186,7 @@ class ReportSpec(_Strict):
 class Scenario(_Strict):
     """A scenario file as written (see the module docstring for the schema)."""
 
-    name: Label
+    name: Name
     description: str = ""
     env: EnvSpec | None = None
     envs: Annotated[list[EnvSpec], Field(min_length=1)] | None = None
@@ -382,6 +432,7 @@ __all__ = [
     "ReportSpec",
     "Scenario",
     "load_scenario",
+    "name_problem",
     "parse_scenario",
     "read_scenario",
 ]

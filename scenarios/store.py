@@ -9,27 +9,37 @@ Layout of a run folder (default ``runs/<scenario name>/``)::
     errors/<trial_id>.txt     the traceback of a trial that failed (removed when it succeeds)
     progress/<trial_id>.json  a running learner's steps and training seconds (removed when
                               it finishes; see :class:`~fieldgym.scenarios.runner.ProgressMonitor`)
+    claims/<trial_id>.claim   the run running the trial now (see :mod:`~fieldgym.scenarios.claims`)
+    .fieldgym-run             the marker of a run folder fieldgym made (:data:`MARKER`)
 
 A trial file exists only once the trial has finished: it is written to a temporary file
-in the same folder, flushed to disk and renamed over the final name, so a run killed at
-any moment leaves either the whole file or none. Temporary names do not end in
-``.json``, so no reader ever takes one for a result. Metric values may be NaN (for
-example a bullwhip ratio under constant demand); they are stored as JSON ``NaN``, which
-Python's ``json`` and pandas read back.
+in a hidden folder next to it, flushed to disk and renamed over the final name
+(:func:`atomic_path`), so a run killed at any moment leaves either the whole file or
+none; no reader looks into the hidden folders. Metric values may be NaN (for example a
+bullwhip ratio under constant demand); they are stored as JSON ``NaN``, which Python's
+``json`` and pandas read back.
+
+Every path under a run folder named after a trial is checked to stay inside its folder
+(:func:`inside`), and ``--fresh`` deletes only the folders above, in a folder holding
+the :data:`MARKER` (see :func:`fieldgym.scenarios.runner.clear_run`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import os
+import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from fieldgym.envs.core.errors import DataError
+from fieldgym.envs.core.errors import ConfigError, DataError
 from fieldgym.scenarios.spec import Plan
 from fieldgym.scenarios.trials import expand
 
@@ -41,41 +51,70 @@ MODELS = "models"
 TENSORBOARD = "tensorboard"
 ERRORS = "errors"
 PROGRESS = "progress"
+CLAIMS = "claims"
+MARKER = ".fieldgym-run"
+"""The file marking a run folder made by fieldgym (``--fresh`` deletes only in such folders)."""
+KINDS = (TRIALS, MODELS, TENSORBOARD, ERRORS, PROGRESS, CLAIMS)
+"""The folders fieldgym writes in a run folder: all that ``--fresh`` deletes, with the plan."""
 _TMP_SUFFIX = ".tmp"
 KEY_COLUMNS = ("trial_id", "env", "env_id", "agent", "agent_name", "train_seed")
 """Columns that identify a trial in :func:`load_results` and :func:`load_curves`."""
 
 
-def write_json_atomic(path: str | Path, data: Any, durable: bool = True) -> None:
-    """Write ``data`` as JSON to ``path`` so that readers see the old file or the new one, whole.
+@contextlib.contextmanager
+def atomic_path(path: str | Path, durable: bool = True) -> Iterator[Path]:
+    """A temporary path to write ``path`` at; when the block ends, it replaces ``path`` whole.
 
-    The data goes to a temporary file in the same folder, is flushed and fsynced, and
-    the file is renamed over ``path`` (``os.replace`` is atomic on POSIX and Windows);
-    the folder is then fsynced so the rename survives a power cut. ``durable=False``
-    skips both fsyncs, for files rewritten often that need not survive one (progress).
+    Readers of ``path`` see the old file or the new one, never a part. The temporary file
+    has ``path``'s name (writers that go by the extension, such as matplotlib's
+    ``savefig``, see it) in a hidden folder next to ``path``, ``.<name>.<random>.tmp/``,
+    so ``os.replace`` moves it within one file system, atomically (POSIX and Windows).
+    ``durable`` fsyncs the file before the rename and the folder after, so the new file
+    survives a power cut. If the block raises, ``path`` is left as it was.
+
+    Example::
+
+        with atomic_path(out / "results.csv") as tmp:
+            table.to_csv(tmp, index=False)
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
+    scratch = tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
+    tmp = Path(scratch) / path.name
     try:
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide results from other users
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
+        yield tmp
+        if durable:
+            _fsync(tmp, os.O_RDWR)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if durable:
         _fsync_dir(path.parent)
 
 
+def write_json_atomic(path: str | Path, data: Any, durable: bool = True) -> None:
+    """Write ``data`` as JSON to ``path`` with :func:`atomic_path`.
+
+    ``durable=False`` skips the fsyncs, for files rewritten often that need not survive
+    a power cut (progress).
+    """
+    with atomic_path(path, durable) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` with :func:`atomic_path`."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
+    if os.name == "posix":
+        _fsync(folder, os.O_RDONLY)
+
+
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
@@ -83,27 +122,101 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def remove_stale_temporaries(folder: str | Path, older_than: float = 60.0) -> int:
-    """Delete temporary files left by a killed writer (older than ``older_than`` seconds)."""
+    """Delete temporaries left by a killed writer (older than ``older_than`` seconds).
+
+    Those of :func:`atomic_path` (hidden folders) and of older versions (hidden files).
+    """
     count = 0
     now = time.time()
     for tmp in Path(folder).glob(f".*{_TMP_SUFFIX}"):
         try:
             if now - tmp.stat().st_mtime > older_than:
-                tmp.unlink()
+                if tmp.is_dir() and not tmp.is_symlink():
+                    shutil.rmtree(tmp)
+                else:
+                    tmp.unlink()
                 count += 1
         except FileNotFoundError:
             pass
     return count
 
 
+def inside(folder: str | Path, *parts: str) -> Path:
+    """``folder`` joined with ``parts``, checked to stay inside ``folder``.
+
+    Both are resolved (``..`` and symbolic links followed) and compared, so a name
+    derived from a scenario can never write or delete outside the folder meant for it.
+
+    Raises:
+        ConfigError: If the path resolves to ``folder`` itself or outside it.
+    """
+    path = Path(folder).joinpath(*parts)
+    base = Path(folder).resolve()
+    resolved = path.resolve()
+    if resolved == base or not resolved.is_relative_to(base):
+        raise ConfigError(
+            f"{path} is not inside {folder}; fieldgym writes only inside its run and report "
+            "folders. Scenario names and labels must be plain folder names (no '.', '..', "
+            "'/' or hidden names)."
+        )
+    return path
+
+
 def trial_path(run_dir: str | Path, trial_id: str) -> Path:
     """Where the result of ``trial_id`` is stored."""
-    return Path(run_dir) / TRIALS / f"{trial_id}.json"
+    return inside(Path(run_dir) / TRIALS, f"{trial_id}.json")
 
 
 def progress_path(run_dir: str | Path, trial_id: str) -> Path:
     """Where a running trial reports its progress."""
-    return Path(run_dir) / PROGRESS / f"{trial_id}.json"
+    return inside(Path(run_dir) / PROGRESS, f"{trial_id}.json")
+
+
+def model_path(run_dir: str | Path, trial_id: str) -> Path:
+    """Where a trial's trained model is saved."""
+    return inside(Path(run_dir) / MODELS, trial_id)
+
+
+def log_path(run_dir: str | Path, trial_id: str) -> Path:
+    """Where a trial's TensorBoard logs go."""
+    return inside(Path(run_dir) / TENSORBOARD, trial_id)
+
+
+def error_path(run_dir: str | Path, trial_id: str) -> Path:
+    """Where the traceback of a failed trial is kept."""
+    return inside(Path(run_dir) / ERRORS, f"{trial_id}.txt")
+
+
+def default_run_dir(plan: Plan) -> Path:
+    """The run folder when none is given: ``runs/<scenario name>/`` (checked to be inside)."""
+    return inside("runs", plan.name)
+
+
+def mark_run(run_dir: str | Path, plan: Plan) -> bool:
+    """Mark ``run_dir`` (an existing, new or empty folder) as made by fieldgym.
+
+    The marker is created exclusively (a second runner leaves the first one's). Returns
+    whether this call created it.
+    """
+    path = Path(run_dir) / MARKER
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    data = {
+        "made_by": "fieldgym compare",
+        "format": FORMAT,
+        "scenario": plan.name,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)
+    return True
+
+
+def is_marked(run_dir: str | Path) -> bool:
+    """Whether fieldgym made ``run_dir`` (it holds the :data:`MARKER`)."""
+    return (Path(run_dir) / MARKER).is_file()
 
 
 def read_json(path: str | Path) -> Any:
@@ -174,6 +287,14 @@ def finished_trials(run_dir: str | Path) -> dict[str, dict[str, Any]]:
         except (DataError, KeyError, TypeError):
             continue
     return out
+
+
+def finished_key(run_dir: str | Path, trial_id: str) -> dict[str, Any] | None:
+    """The key stored for ``trial_id``; ``None`` if it has no readable result."""
+    try:
+        return read_json(trial_path(run_dir, trial_id))["key"]
+    except (DataError, KeyError, TypeError):
+        return None
 
 
 def _trial_columns(record: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from scipy import stats
 
 from fieldgym.envs.core.errors import DataError
 from fieldgym.scenarios.plots import DPI, agent_colors
+from fieldgym.scenarios.store import atomic_path
 
 METRIC_LABELS = {
     "median": "Median",
@@ -62,7 +63,8 @@ def _colors(agents: list, colors: Mapping[str, Any] | None) -> Mapping[str, Any]
 def _save(fig: Any, path: Path | str) -> Path:
     path = Path(path)
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI)
     plt.close(fig)
     return path
 

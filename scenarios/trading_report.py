@@ -96,7 +96,8 @@ def drawdowns(traces: Mapping[str, Any], colors: Mapping[str, Any], path: Path) 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=4)
     fig.tight_layout()
-    fig.savefig(path, dpi=plots.DPI)
+    with store.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=plots.DPI)
     plt.close(fig)
     return path
 
@@ -120,7 +121,8 @@ def weights(traces: Mapping[str, Any], path: Path) -> Path | None:
     _label_time_axis(fig, fig.supxlabel, traces)
     fig.supylabel("weight (cash on top)")
     fig.tight_layout()
-    fig.savefig(path, dpi=plots.DPI)
+    with store.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=plots.DPI)
     plt.close(fig)
     return path
 
@@ -158,10 +160,9 @@ def tear_sheets(traces: Mapping[str, Any], folder: Path, stem: str) -> dict[str,
         returns = daily_returns(trace)
         if returns is None or len(returns) < 2:
             continue
-        folder.mkdir(parents=True, exist_ok=True)
         name = f"{stem}__{plots.file_stem(agent)}.html"
-        with _quiet():
-            qs.reports.html(returns, output=str(folder / name), title=f"{agent} ({stem})")
+        with _quiet(), store.atomic_path(store.inside(folder, name)) as tmp:
+            qs.reports.html(returns, output=str(tmp), title=f"{agent} ({stem})")
         written[agent] = f"{folder.name}/{name}"
     return written
 

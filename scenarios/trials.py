@@ -6,8 +6,9 @@ import dataclasses
 import json
 from typing import Any
 
+from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios import walk_forward
-from fieldgym.scenarios.spec import Plan
+from fieldgym.scenarios.spec import SEPARATOR, Plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,9 +42,15 @@ class Trial:
 
     @property
     def trial_id(self) -> str:
-        """A readable unique id, also the stem of the trial's files: ``env__agent__s<seed>``."""
-        seed = "" if self.seed is None else f"__s{self.seed}"
-        return f"{self.env}__{self.agent}{seed}"
+        """A readable unique id, also the stem of the trial's files: ``env__agent__s<seed>``.
+
+        The labels are joined with :data:`~fieldgym.scenarios.spec.SEPARATOR`, which no
+        label holds, nor starts or ends a label (:func:`~fieldgym.scenarios.spec.name_problem`),
+        so the id splits back into its parts: two trials of a plan share an id only if
+        they share environment, agent and seed (:func:`expand` checks it anyway).
+        """
+        parts = [self.env, self.agent, *(() if self.seed is None else (f"s{self.seed}",))]
+        return SEPARATOR.join(parts)
 
     def key(self) -> dict[str, Any]:
         """The trial's full description in plain JSON types (tuples become lists).
@@ -75,6 +82,10 @@ def expand(plan: Plan) -> list[Trial]:
     rate no plan knows. Learners run once per training seed; baselines once per
     environment. On a walk-forward window, learners train on the window's training
     range only, and every trial is also evaluated on the window's validation range.
+
+    Raises:
+        ConfigError: If two trials would share an id (possible only with labels that
+            scenario files now refuse, in the ``plan.json`` of an older run folder).
     """
     trials = []
     for env in plan.envs:
@@ -109,5 +120,19 @@ def expand(plan: Plan) -> list[Trial]:
                         checkpoint_seeds=plan.checkpoint_seeds if agent.learns else (),
                     )
                 )
+    _check_unique(trials)
     order = {id(t): k for k, t in enumerate(trials)}
     return sorted(trials, key=lambda t: (-(t.train_seconds or 0.0), -t.train_steps, order[id(t)]))
+
+
+def _check_unique(trials: list[Trial]) -> None:
+    """Refuse two trials with one id: one result would overwrite the other's."""
+    seen: dict[str, Trial] = {}
+    for trial in trials:
+        other = seen.setdefault(trial.trial_id, trial)
+        if other is not trial:
+            raise ConfigError(
+                f"trials ({other.env}, {other.agent}, seed {other.seed}) and ({trial.env}, "
+                f"{trial.agent}, seed {trial.seed}) would share the id {trial.trial_id!r}; "
+                f"relabel them: labels must not hold {SEPARATOR!r} nor end with '_'."
+            )

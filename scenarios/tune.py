@@ -56,6 +56,7 @@ from fieldgym.agents.evaluation import evaluate_any
 from fieldgym.agents.target import is_parallel
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError, FieldgymError
+from fieldgym.scenarios import store
 from fieldgym.scenarios.search_spaces import SPACES, default_point
 
 TUNE_DIR = Path("runs") / "tune"
@@ -740,7 +741,7 @@ def summarize(study: optuna.Study, spec: TuneSpec, command: str = "") -> str:
     if _plot_history(study, out / "history.png"):
         lines += ["", "## Optimization history", "", "![history](history.png)"]
     text = "\n".join(lines) + "\n"
-    (out / "summary.md").write_text(text, encoding="utf-8")
+    store.write_text_atomic(out / "summary.md", text)
     return text
 
 
@@ -767,6 +768,7 @@ def _plot_history(study: optuna.Study, path: Path) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         axes = plot_optimization_history(study)
-    axes.figure.savefig(path, dpi=100, bbox_inches="tight")
+    with store.atomic_path(path) as tmp:
+        axes.figure.savefig(tmp, dpi=100, bbox_inches="tight")
     plt.close(axes.figure)
     return True

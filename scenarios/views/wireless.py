@@ -27,6 +27,7 @@ def pareto_section(run: SectionInput) -> Any:
     """
     from fieldgym.agents.target import EnvTarget
     from fieldgym.agents.wireless.pareto import hypervolume_table, objective_points, plot_fronts
+    from fieldgym.scenarios.store import atomic_path
     from fieldgym.scenarios.tables import Section, Table, fmt
 
     plan, results = run.plan, run.results
@@ -43,7 +44,8 @@ def pareto_section(run: SectionInput) -> Any:
         rows.assign(w_delay=rows["env"].map(weights)), delay_scale, energy_scale
     )
     hv = hypervolume_table(points)
-    plot_fronts(points, run.out / PARETO_FIGURE, f"Fronts of {plan.name}", run.colors)
+    with atomic_path(run.out / PARETO_FIGURE) as tmp:
+        plot_fronts(points, tmp, f"Fronts of {plan.name}", run.colors)
     baselines = [a.label for a in plan.agents if not a.learns]
     best = hv.loc[hv["agent"].isin(baselines), "hypervolume"].max()
     header = [

@@ -62,7 +62,7 @@ def test_packaged_scenarios_are_valid():
             "  max_steps: 0",
             ["evaluation.max_steps", "greater than or equal to 1"],
         ),
-        ("name: tiny", "name: tiny run", ["name", "should match pattern"]),
+        ("name: tiny", "name: tiny run", ["name", "not a plain folder name"]),
         ("workers: 2", "workers: 2\nenvs: []", ["envs", "at least 1 item"]),
     ],
 )

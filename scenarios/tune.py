@@ -39,6 +39,7 @@ import math
 import re
 import threading
 import warnings
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -266,6 +267,16 @@ def prepare(
     return spec
 
 
+def sampler_seed(spec: TuneSpec, worker: int, done: int) -> int:
+    """A worker's TPE seed, from the tune seed, study name, worker index and trials done.
+
+    The name matters: TPE draws its first trials at random, and with one seed for every
+    study, studies of different envs or learners would all try the same random points.
+    """
+    name = zlib.crc32(spec.study.encode())
+    return int(np.random.SeedSequence([spec.seed, name, worker, done]).generate_state(1)[0])
+
+
 def _is_scenario(target: str) -> bool:
     from fieldgym.scenarios.cli import PACKAGED
 
@@ -488,10 +499,10 @@ def _stop_when_done(spec: TuneSpec, study: optuna.Study, _trial: Any) -> None:
 def work(job: tuple[TuneSpec, int, int], run_dir: str = "") -> dict[str, Any]:
     """One worker: run up to ``quota`` trials, stopping early once the study has its trials.
 
-    ``job`` is ``(spec, index, quota)``; the worker's index and the trials already in
-    the study seed its sampler, so parallel and resumed workers draw different startup
-    trials. Has the signature of :mod:`fieldgym.scenarios.backends`' work functions;
-    ``run_dir`` is unused (trials leave nothing but the storage's records).
+    ``job`` is ``(spec, index, quota)``; :func:`sampler_seed` seeds its sampler, so
+    parallel and resumed workers, and other studies, draw different startup trials.
+    Has the signature of :mod:`fieldgym.scenarios.backends`' work functions; ``run_dir``
+    is unused (trials leave nothing but the storage's records).
     """
     import torch
 
@@ -503,8 +514,7 @@ def work(job: tuple[TuneSpec, int, int], run_dir: str = "") -> dict[str, Any]:
     # throwaway fit of one step pays that here instead.
     trial_agent(spec, {}).fit(1)
     study = open_study(spec)
-    sampler_seed = np.random.SeedSequence([spec.seed, index, len(study.trials)]).generate_state(1)
-    study.sampler = optuna.samplers.TPESampler(seed=int(sampler_seed[0]))
+    study.sampler = optuna.samplers.TPESampler(seed=sampler_seed(spec, index, len(study.trials)))
     study.pruner = spec.pruner or optuna.pruners.MedianPruner(
         n_startup_trials=5, n_warmup_steps=spec.checkpoints // 3
     )

@@ -165,3 +165,17 @@ def test_dated_market_data_tunes_on_a_validation_range_before_the_test_dates(in_
     drl = make_agent("drl", test_target, algo="a2c")
     assert (drl.n_envs, drl.hyperparams["n_steps"]) == (3, 7)
     assert make_agent("drl", test_target, algo="ppo").n_envs == 256  # no ppo entry there
+
+
+def test_studies_of_different_envs_draw_different_random_trials(in_tmp):
+    """TPE's first trials are random; one seed for every study made them all the same."""
+    import optuna
+
+    def first_random_point(env_id):
+        spec = tune.prepare(env_id, "ppo", 2, 1.0)
+        study = optuna.create_study(sampler=optuna.samplers.TPESampler(
+            seed=tune.sampler_seed(spec, worker=0, done=1)))  # fmt: skip
+        return study.ask().suggest_float("learning_rate", 1e-5, 1e-2, log=True)
+
+    assert first_random_point(ENV_ID) == first_random_point(ENV_ID)
+    assert first_random_point(ENV_ID) != first_random_point("fieldgym/OptimalExecution-v0")

@@ -21,6 +21,7 @@ agents to share one observation and one action space, as parameter sharing requi
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -39,7 +40,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvS
 from fieldgym.agents import model_files
 from fieldgym.agents.base import Policy
 from fieldgym.agents.hyperparams import json_params, live_params
-from fieldgym.agents.sb3 import learn
+from fieldgym.agents.sb3 import check_hyperparams, learn
 from fieldgym.agents.target import is_parallel
 from fieldgym.agents.training import Budget
 from fieldgym.envs import PARALLEL_ENVS, make_parallel
@@ -316,6 +317,7 @@ class SharedSB3(ParallelPolicy):
         require_parallel(target, self.name)
         super().__init__(target)
         self.n_copies = n_copies
+        check_hyperparams(self.algorithm, hyperparams or {})
         self.hyperparams = {**self.defaults, **(hyperparams or {})}
         self.model: Any = None
 
@@ -330,7 +332,7 @@ class SharedSB3(ParallelPolicy):
             device="cpu",
             verbose=0,
             tensorboard_log=None if log_dir is None else str(log_dir),
-            **self.hyperparams,
+            **copy.deepcopy(self.hyperparams),  # SB3 may write into policy_kwargs
         )
 
     def fit(

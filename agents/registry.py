@@ -71,7 +71,35 @@ def make_agent(name: str, target: EnvTarget, tuned: bool = True, **params: Any) 
         )
     cls = load_env_creator(entry.factory_for(target.id))
     check_acts_on(name, cls, target.id)
+    check_param_names(name, cls, params)
     return cls(target, **resolved_params(name, target, params, tuned))
+
+
+def check_param_names(name: str, cls: type, params: dict[str, Any]) -> None:
+    """Raise unless every key of ``params`` is a parameter of agent ``name``'s class.
+
+    Raises:
+        ConfigError: Naming the unknown parameter, the closest valid one and all of them.
+    """
+    accepted = keyword_parameters(cls)
+    if accepted is None:
+        return
+    for key in params:
+        if key not in accepted:
+            hint = difflib.get_close_matches(key, sorted(accepted), n=1)
+            suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise ConfigError(
+                f"agent {name!r} has no parameter {key!r}.{suggestion} "
+                f"Its parameters: {', '.join(sorted(accepted)) or 'none'}."
+            )
+
+
+def keyword_parameters(cls: type) -> set[str] | None:
+    """Names the agent's constructor takes besides the target; ``None`` if it takes ``**kwargs``."""
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[2:]
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL}
 
 
 def resolved_params(

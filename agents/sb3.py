@@ -11,6 +11,7 @@ A saved learner is a folder that loads without unpickling (:mod:`fieldgym.agents
 from __future__ import annotations
 
 import copy
+import difflib
 import inspect
 import warnings
 from collections.abc import Sequence
@@ -100,6 +101,33 @@ def adapter_kind(algo: str, space: spaces.Space) -> str | None:
     raise ConfigError(f"{algo} cannot act in {space}, and no fieldgym adapter bridges the two.")
 
 
+SET_BY_FIELDGYM = frozenset({"policy", "env", "seed", "device", "verbose", "tensorboard_log"})
+"""Keywords of an SB3 algorithm that fieldgym gives itself (``policy`` via the learner's own
+parameter), so not hyperparameters."""
+
+
+def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any]) -> None:
+    """Raise unless every key of ``hyperparams`` is a keyword argument of ``algorithm``.
+
+    Caught when the learner is made (a scenario checks it before any trial runs), not when
+    the model is built at the start of training.
+
+    Raises:
+        ConfigError: Naming the unknown key, the closest valid one and where to look.
+    """
+    parameters = inspect.signature(algorithm.__init__).parameters
+    accepted = sorted(set(parameters) - SET_BY_FIELDGYM - {"self"})
+    for key in hyperparams:
+        if key not in accepted:
+            hint = difflib.get_close_matches(key, accepted, n=1)
+            suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+            given = " (fieldgym sets it)" if key in SET_BY_FIELDGYM else ""
+            raise ConfigError(
+                f"hyperparams: {key!r}{given} is not a keyword argument of stable-baselines3's "
+                f"{algorithm.__name__}.{suggestion} Valid: {', '.join(accepted)}."
+            )
+
+
 class BudgetCallback(BaseCallback):
     """Runs a :class:`Clock` inside a stable-baselines3 ``learn``.
 
@@ -187,6 +215,7 @@ class SB3Agent(Policy):
         self.normalize = normalize
         self.levels = levels
         self.policy = policy
+        check_hyperparams(ALGORITHMS[algo], hyperparams or {})
         self.hyperparams = copy.deepcopy({**DEFAULT_HYPERPARAMS[algo], **(hyperparams or {})})
         self.model: BaseAlgorithm | None = None
         self.stats: VecNormalize | None = None
@@ -230,7 +259,8 @@ class SB3Agent(Policy):
             verbose=0,
             tensorboard_log=None if log_dir is None else str(log_dir),
             **extra,
-            **self.hyperparams,
+            # A copy: SB3 writes into what it is given (A2C adds RMSprop to policy_kwargs).
+            **copy.deepcopy(self.hyperparams),
         )
 
     def fit(

@@ -28,11 +28,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import gymnasium as gym
 import pandas as pd
@@ -49,9 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
-    args.argv = argv
     try:
+        args = parser.parse_args(argv)
+        args.argv = argv
         return int(args.func(args) or 0)
     except FieldgymError as exc:
         print(f"fieldgym: error: {' '.join(str(exc).split())}", file=sys.stderr)
@@ -61,9 +62,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a misuse is one line and exit 2 like every other fieldgym error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{self.prog}: {message} (see `{self.prog} --help`).")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fieldgym", description="Train, backtest and compare agents on fieldgym environments."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -77,11 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a learner and save it")
     p.add_argument("env_id", metavar="ENV_ID")
     _agent_options(p)
-    p.add_argument("--steps", type=int, help="environment steps to train for")
+    p.add_argument("--steps", type=at_least_one, help="environment steps to train for")
     p.add_argument(
-        "--seconds", type=float, help="seconds of training wall time (with --steps: the first)"
+        "--seconds",
+        type=positive_seconds,
+        help="seconds of training wall time (with --steps: the first)",
     )
-    p.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    p.add_argument("--seed", type=seed_number, default=0, help="training seed (default 0)")
     p.add_argument(
         "--out", required=True, help="folder to save the model (and TensorBoard logs) in"
     )
@@ -106,13 +116,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=[DEFAULT_EVAL_SEEDS],
         help=f"evaluation seeds: integers and/or START:STOP ranges (default {DEFAULT_EVAL_SEEDS})",
     )
-    p.add_argument("--max-steps", type=int, help="episode length (default: the registered limit)")
+    p.add_argument(
+        "--max-steps", type=at_least_one, help="episode length (default: the registered limit)"
+    )
     p.add_argument("--csv", help="write the per-episode table to this CSV file")
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("compare", help="run a scenario's trials, then write its report")
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="a scenario file or a packaged name")
-    p.add_argument("--workers", type=int, help="worker processes (default: the scenario's)")
+    p.add_argument(
+        "--workers", type=at_least_one, help="worker processes (default: the scenario's)"
+    )
     p.add_argument("--runs", help="run folder (default runs/<scenario name>)")
     p.add_argument("--out", help="report folder (default reports/<scenario name>)")
     p.add_argument("--fresh", action="store_true", help="delete earlier results first")
@@ -145,13 +159,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _agent_options(p, params=False)
     p.add_argument("--env", dest="env_label", metavar="LABEL", help="a scenario's environment")
-    p.add_argument("--trials", type=int, required=True, help="finished trials wanted in the study")
-    p.add_argument("--seconds", type=float, required=True, help="CPU seconds of training per trial")
+    p.add_argument(
+        "--trials", type=at_least_one, required=True, help="finished trials wanted in the study"
+    )
+    p.add_argument(
+        "--seconds", type=positive_seconds, required=True, help="CPU seconds of training per trial"
+    )
     p.add_argument(
         "--storage", help="a journal file or a database URL (default runs/tune/<study>.journal)"
     )
     p.add_argument("--study", help="study name (default <agent>__<env id[preset=P]>)")
-    p.add_argument("--workers", type=int, default=1, help="trials run at once (default 1)")
+    p.add_argument("--workers", type=at_least_one, default=1, help="trials run at once (default 1)")
     p.add_argument("--backend", choices=["local", "ray"], default="local")
     p.add_argument("--address", help="Ray cluster address (default: a local Ray instance)")
     p.add_argument(
@@ -166,9 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="dated market data: the backtest range scoring each trial, before the test dates "
         "(default: a scenario's test range moved to just before itself)",
     )
-    p.add_argument("--checkpoints", type=int, default=4, help="evaluations per trial (pruning)")
-    p.add_argument("--max-steps", type=int, help="validation episode length")
-    p.add_argument("--seed", type=int, default=0, help="added to each trial's number: its seed")
+    p.add_argument(
+        "--checkpoints", type=at_least_one, default=4, help="evaluations per trial (pruning)"
+    )
+    p.add_argument("--max-steps", type=at_least_one, help="validation episode length")
+    p.add_argument(
+        "--seed", type=seed_number, default=0, help="added to each trial's number: its seed"
+    )
     p.add_argument(
         "--write", action="store_true", help="write the best trial into hyperparams/<agent>.yml"
     )
@@ -202,6 +224,75 @@ def _agent_options(p: argparse.ArgumentParser, required: bool = True, params: bo
 # Helpers.
 
 
+def at_least_one(text: str) -> int:
+    """An argparse type: a whole number of 1 or more (steps, trials, workers, ...)."""
+    value = _number(text, int, "a whole number")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; give 1 or more")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds above 0."""
+    value = _number(text, float, "a number of seconds")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not allowed; give seconds above 0")
+    return value
+
+
+def seed_number(text: str) -> int:
+    """An argparse type: a seed, a whole number of 0 or more."""
+    value = _number(text, int, "a whole number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; seeds are 0 or more")
+    return value
+
+
+def _number(text: str, kind: type, what: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def writable_folder(folder: str | Path, option: str) -> Path:
+    """``folder``, created if missing, after checking that files can be written in it.
+
+    Checked before any work, so a bad ``--out`` or ``--csv`` does not lose a finished run.
+
+    Raises:
+        ConfigError: Naming the option, the folder and why it cannot be written.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"{option} {str(folder)!r}: the folder cannot be created ({exc.strerror}); "
+            "give a folder you can write to."
+        ) from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{option} {str(folder)!r}: you cannot write in this folder; give one you can."
+        )
+    return folder
+
+
+def writable_file(path: str | Path, option: str) -> Path:
+    """``path``, after checking that it can be written (its folder made if missing).
+
+    Raises:
+        ConfigError: If it is a folder, or it or its folder cannot be written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{option} {str(path)!r} is a folder; give a file name.")
+    writable_folder(path.parent, option)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"{option} {str(path)!r}: the file is read-only; give another.")
+    return path
+
+
 def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, Any]:
     """``["a=1", "b=[1,2]"]`` -> ``{"a": 1, "b": [1, 2]}`` (values read as YAML)."""
     out = {}
@@ -216,7 +307,7 @@ def parse_pairs(pairs: Sequence[str], what: str) -> dict[str, Any]:
     return out
 
 
-def parse_seeds(items: Sequence[str]) -> list[int]:
+def parse_seeds(items: Sequence[str], option: str = "--seeds") -> list[int]:
     """Integers and ``START:STOP`` ranges (stop excluded) -> a list of seeds."""
     seeds: list[int] = []
     for item in items:
@@ -229,10 +320,12 @@ def parse_seeds(items: Sequence[str]) -> list[int]:
                     seeds.append(int(part))
             except ValueError as exc:
                 raise ConfigError(
-                    f"--seeds {part!r} is not an integer or a START:STOP range."
+                    f"{option} {part!r} is not an integer or a START:STOP range."
                 ) from exc
     if not seeds:
-        raise ConfigError("--seeds selects no seed.")
+        raise ConfigError(f"{option} selects no seed.")
+    if min(seeds) < 0:
+        raise ConfigError(f"{option}: {min(seeds)} is not allowed; seeds are 0 or more.")
     return seeds
 
 
@@ -308,6 +401,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from fieldgym.scenarios.runner import MODEL_CARD
     from fieldgym.scenarios.store import write_json_atomic
 
+    out = writable_folder(args.out, "--out")
     target = make_target(args.env_id, args.preset, args.set)
     params = parse_pairs(args.param, "--param")
     policy = make_agent(args.agent, target, **params)
@@ -318,11 +412,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     if args.steps is None and args.seconds is None:
         raise ConfigError("Give --steps N, --seconds S or both: how long to train.")
-    if args.steps is not None and args.steps < 1:
-        raise ConfigError(f"--steps {args.steps} is not allowed; give a positive number of steps.")
     budget = Budget(steps=args.steps, seconds=args.seconds)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     policy.fit(budget, seed=args.seed, log_dir=out / "tensorboard", progress=not args.quiet)
     seconds = time.perf_counter() - start
@@ -389,6 +479,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         raise ConfigError(
             "Give either --agent NAME (a baseline) or --model DIR (a saved learner), not both."
         )
+    seeds = parse_seeds(args.seeds)
+    csv = writable_file(args.csv, "--csv") if args.csv else None
     if args.model:
         policy = load_model(args.model, args.env_id, args.preset, args.set, args.trust_pickle)
     else:
@@ -403,7 +495,6 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"{args.agent!r} is a learner: train it with `fieldgym train` and pass --model DIR."
             )
-    seeds = parse_seeds(args.seeds)
     table = cast(pd.DataFrame, evaluate(policy, seeds, max_steps=args.max_steps))
     rows = []
     for column in table.columns:
@@ -418,10 +509,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         f"{label} on {policy.target.id} over {len(seeds)} episodes (seeds {seeds[0]}..{seeds[-1]}):"
     )
     print_table(pd.DataFrame(rows).set_index("metric"))
-    if args.csv:
-        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(args.csv, index=False)
-        print(f"Per-episode table written to {args.csv}.")
+    if csv is not None:
+        table.to_csv(csv, index=False)
+        print(f"Per-episode table written to {csv}.")
     return 0
 
 
@@ -447,12 +537,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from fieldgym.scenarios.store import default_run_dir
 
     plan = load_scenario(resolve_scenario(args.scenario))
-    if args.workers is not None and args.workers < 1:
-        raise ConfigError(f"--workers {args.workers} is not allowed; give 1 or more.")
     if args.workers is not None and args.backend == "local":
         plan = dataclasses.replace(plan, workers=args.workers)
-    run_dir = Path(args.runs) if args.runs else default_run_dir(plan)
-    out = Path(args.out) if args.out else default_out(plan)
+    run_dir = writable_folder(args.runs or default_run_dir(plan), "--runs")
+    out = writable_folder(args.out or default_out(plan), "--out")
     start = time.perf_counter()
     try:
         summary = run_plan(
@@ -480,7 +568,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Write the report of a run folder."""
     from fieldgym.scenarios.report import write_report
 
-    index = write_report(args.run_dir, args.out, tensorboard=args.tensorboard)
+    out = writable_folder(args.out, "--out") if args.out else None
+    index = write_report(args.run_dir, out, tensorboard=args.tensorboard)
     print(f"Report: {index}")
     return 0
 
@@ -494,6 +583,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from fieldgym.scenarios import tune
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # the bar and summary report
+    write_to = writable_folder(args.write_to, "--write-to") if args.write_to else None
     spec = tune.prepare(
         args.target,
         args.agent,
@@ -504,7 +594,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         env_label=args.env_label,
         storage=args.storage,
         study=args.study,
-        validation_seeds=parse_seeds(args.validation_seeds),
+        validation_seeds=parse_seeds(args.validation_seeds, "--validation-seeds"),
         checkpoints=args.checkpoints,
         max_steps=args.max_steps,
         seed=args.seed,
@@ -516,9 +606,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     command = shlex.join(["fieldgym", *args.argv])
     print(tune.summarize(study, spec, command))
     print(f"Summary: {spec.out / 'summary.md'}")
-    if args.write or args.write_to:
-        folder = Path(args.write_to) if args.write_to else None
-        path = tune.write_best(study, spec, command, folder)
+    if args.write or write_to:
+        path = tune.write_best(study, spec, command, write_to)
         print(f"Best trial written to {path} under {spec.key!r}.")
     return 0
 

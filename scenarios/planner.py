@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
-import inspect
 import types
 from typing import Any
 
@@ -23,7 +22,14 @@ from gymnasium.envs.registration import load_env_creator
 from fieldgym.agents import hyperparams
 from fieldgym.agents.base import RandomPolicy
 from fieldgym.agents.evaluation import metrics_function, run_episode
-from fieldgym.agents.registry import AGENTS, check_acts_on, resolved_params
+from fieldgym.agents.registry import (
+    AGENTS,
+    check_acts_on,
+    check_param_names,
+    keyword_parameters,
+    make_agent,
+    resolved_params,
+)
 from fieldgym.agents.target import is_parallel, make_target
 from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.errors import ConfigError
@@ -202,7 +208,7 @@ def _check_walk_forward(env: EnvPlan, agents: tuple[AgentPlan, ...], where: str,
     for agent in agents:
         if agent.label not in env.agents or not agent.learns:
             continue
-        accepted = _keyword_parameters(load_env_creator(AGENTS[agent.name].factory))
+        accepted = keyword_parameters(load_env_creator(AGENTS[agent.name].factory))
         if accepted is None or not set(walk_forward.TRAIN_RANGE) <= accepted:
             raise fail(
                 f"{where}: learner {agent.label!r} cannot be confined to the training range "
@@ -257,16 +263,10 @@ def _check_agent(spec: AgentSpec, label: str, index: int, fail: Any) -> AgentPla
         raise fail(
             f"{where}: agent {spec.name!r} cannot be loaded from {entry.factory} ({exc})."
         ) from exc
-    accepted = _keyword_parameters(cls)
-    if accepted is not None:
-        for key in spec.params:
-            if key not in accepted:
-                hint = difflib.get_close_matches(key, sorted(accepted), n=1)
-                suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-                raise fail(
-                    f"{where}.params: agent {spec.name!r} has no parameter {key!r}.{suggestion} "
-                    f"Its parameters: {', '.join(sorted(accepted)) or 'none'}."
-                )
+    try:
+        check_param_names(spec.name, cls, spec.params)
+    except ConfigError as exc:
+        raise fail(f"{where}.params: {exc}") from exc
     learns = bool(getattr(cls, "learns", False))
     steps, seconds = spec.train_steps or 0, spec.train_seconds
     if learns and steps and seconds:
@@ -296,19 +296,19 @@ def resolve_params(agent: AgentPlan, env_id: str, env_kwargs: dict[str, Any]) ->
     their registry defaults are what makes them that baseline, so their trial keys keep
     the file's ``params`` only.
 
+    The learner is made once with them, so that a bad ``algo`` or a hyperparameter its
+    algorithm does not take fails the plan, not every trial at run time.
+
     Raises:
-        ConfigError: On a bad tuned entry or ``policy_kwargs``.
+        ConfigError: On a bad tuned entry, ``policy_kwargs``, ``algo`` or hyperparameter.
     """
     target = make_target(env_id, env_kwargs)
-    return hyperparams.json_params(resolved_params(agent.name, target, agent.params))
-
-
-def _keyword_parameters(cls: type) -> set[str] | None:
-    """Names the agent's constructor takes besides the target; ``None`` if it takes ``**kwargs``."""
-    parameters = list(inspect.signature(cls.__init__).parameters.values())[2:]
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return None
-    return {p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL}
+    params = resolved_params(agent.name, target, agent.params)
+    try:
+        make_agent(agent.name, target, tuned=False, **params)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"its params {agent.params} do not make a {agent.name}: {exc}") from exc
+    return hyperparams.json_params(params)
 
 
 def _check_env(

@@ -154,11 +154,61 @@ def test_backtest_a_model_from_a_run(tiny_run, capsys):
         (["backtest", "--model", "{tmp}"], "holds no model saved by fieldgym"),
         (["backtest", ENV_ID, "--agent", "random", "--seeds", "x"], "--seeds 'x'"),
         (["report", "{tmp}"], "is not a run folder"),
+        # Misuses that printed a traceback (issue 15), all refused before any work.
+        (["backtest", ENV_ID, "--agent", "clark_scarf", "--param", "bogus=1"], "'bogus'"),
+        (["backtest", ENV_ID, "--agent", "clark_scarf", "--seeds", "-1"], "seeds are 0 or more"),
+        (["backtest", ENV_ID, "--agent", "clark_scarf", "--max-steps", "0"], "give 1 or more"),
+        (["backtest", ENV_ID, "--agent", "clark_scarf", "--csv", "{tmp}"], "is a folder"),
+        (["backtest", ENV_ID, "--agent", "clark_scarf", "--csv", "{file}/x.csv"], "cannot be"),
+        (["train", ENV_ID, "--agent", "ppo", "--steps", "9", "--out", "{file}/m"], "cannot be"),
+        (["train", ENV_ID, "--agent", "ppo", "--steps", "x", "--out", "{tmp}"], "whole number"),
+        (
+            ["train", ENV_ID, "--agent", "ppo", "--steps", "9", "--seed", "-2", "--out", "{tmp}"],
+            "seeds are 0 or more",
+        ),
+        (
+            [
+                "train",
+                ENV_ID,
+                "--agent",
+                "ppo",
+                "--steps",
+                "9",
+                "--out",
+                "{tmp}",
+                "--param",
+                "hyperparams={{n_step: 3}}",
+            ],
+            "Did you mean 'n_steps'?",
+        ),
+        (
+            [
+                "train",
+                ENV_ID,
+                "--agent",
+                "ppo",
+                "--steps",
+                "9",
+                "--out",
+                "{tmp}",
+                "--param",
+                "algo=ppx",
+            ],
+            "algo='ppx' is not allowed",
+        ),
+        (["tune", ENV_ID, "--agent", "ppo", "--trials", "0", "--seconds", "1"], "give 1 or more"),
+        (["compare", "{typo}", "--workers", "0"], "give 1 or more"),
+        (["compare", "{good}", "--runs", "{tmp}/runs", "--out", "{file}/r"], "cannot be created"),
+        (["backtest", ENV_ID, "--agent"], "expected one argument"),
+        (["fly"], "invalid choice: 'fly'"),
     ],
 )
 def test_errors_print_one_line_and_exit_2(argv, message, tmp_path, write_scenario, tiny, capsys):
     typo = write_scenario(tiny.replace("seeds: 2", "seeds_: 2"))
-    argv = [a.format(typo=typo, tmp=tmp_path) for a in argv]
+    good = write_scenario(tiny, "good.yaml")
+    file = tmp_path / "a_file"
+    file.write_text("not a folder")
+    argv = [a.format(typo=typo, good=good, tmp=tmp_path, file=file) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("fieldgym: error: ") and message in err
@@ -171,3 +221,24 @@ def test_helpers_parse_seeds_and_find_packaged_scenarios():
     assert resolve_scenario("quickstart").is_file()
     grid = make_target("fieldgym/TrafficGrid-v0", None, ["rows=2"], multi_agent=True)
     assert type(grid).__name__ == "ParallelTarget" and grid.kwargs == {"rows": 2}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("{hyperparams: {learning_rat: 0.001}}", "Did you mean 'learning_rate'?"),
+        ("{hyperparams: {seed: 3}}", "'seed' (fieldgym sets it)"),
+        ("{algo: ppx}", "algo='ppx' is not allowed"),
+        ("{n_env: 4}", "has no parameter 'n_env'. Did you mean 'n_envs'?"),
+    ],
+)
+def test_a_scenario_with_a_bad_learner_parameter_fails_before_any_trial(
+    params, message, tmp_path, write_scenario, tiny, capsys
+):
+    """Typos inside params.hyperparams and a bad algo failed every trial at run time."""
+    learner = f"\n  - name: ppo\n    train_steps: 100\n    params: {params}\n"
+    path = write_scenario(tiny.replace("  - name: random\n", "  - name: random" + learner))
+    assert main(["compare", str(path), "--runs", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "'ppo'" in err
+    assert not (tmp_path / "runs" / "trials").exists()

@@ -135,16 +135,21 @@ def write_report(
 
 
 def _copy_training_logs(run_dir: Path, records: list[dict[str, Any]], dest: Path) -> Path | None:
-    """Copy the current trials' TensorBoard logs to ``dest`` (replacing it); ``None`` if none."""
+    """Copy the current trials' TensorBoard logs to ``dest``; ``None`` if there are none.
+
+    Each trial's folder in ``dest`` is replaced; nothing else in ``dest`` is touched, since a
+    report may be written into a folder of the user's (``--out``).
+    """
     if dest.resolve() == (run_dir / store.TENSORBOARD).resolve():
         return dest  # the report is written into the run folder itself
     sources = [store.inside(run_dir, r["log_dir"]) for r in records if r.get("log_dir")]
     sources = [s for s in sources if s.is_dir()]
-    shutil.rmtree(dest, ignore_errors=True)
     if not sources:
         return None
     for source in sources:
-        shutil.copytree(source, dest / source.name)
+        copy = store.inside(dest, source.name)
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(source, copy)
     return dest
 
 

@@ -242,10 +242,20 @@ def time_to_reference_table(env: EnvPlan, times: pd.DataFrame) -> Table | None:
 
 
 def budget_table(plan: Plan, records: list[dict[str, Any]]) -> Table:
-    """Each agent's training budget, parameters, finished trials and mean wall times."""
+    """Each agent's training budget, parameters, finished trials, steps and mean wall times.
+
+    A learner's budget is in steps or seconds; the steps it reached (last point of its
+    learning curve) are given as the mean and range over its trials, so a seconds budget
+    reads in steps too. Its parameters are the scenario's over its tuned entry for each
+    environment (``hyperparams/``), else its defaults.
+    """
     times: dict[str, list[dict[str, float]]] = {}
+    steps: dict[str, list[float]] = {}
     for record in records:
         times.setdefault(record["key"]["agent"], []).append(record["wall_time"])
+        curve = [point["step"] for point in record.get("curve") or [] if "step" in point]
+        if curve:
+            steps.setdefault(record["key"]["agent"], []).append(max(curve))
     rows = []
     for agent in plan.agents:
         spent = times.get(agent.label, [])
@@ -254,13 +264,19 @@ def budget_table(plan: Plan, records: list[dict[str, Any]]) -> Table:
         )
         mean_fit = sum(t["fit"] for t in spent) / len(spent) if spent else math.nan
         mean_eval = sum(t["evaluate"] for t in spent) / len(spent) if spent else math.nan
+        reached = steps.get(agent.label, [])
+        given = ", ".join(f"{k}={v}" for k, v in agent.params.items())
+        if agent.learns:
+            given = f"{given} over " if given else ""
+            given += "tuned entries, else defaults"
         rows.append(
             [
                 agent.label,
                 agent.name,
                 "learner" if agent.learns else "baseline",
                 agent.budget_text,
-                ", ".join(f"{k}={v}" for k, v in agent.params.items()) or "defaults",
+                _steps_text(reached) if agent.learns else "–",
+                given or "defaults",
                 f"{len(spent)}/{trials}",
                 fmt(mean_fit) if agent.learns else "–",
                 fmt(mean_eval),
@@ -271,12 +287,31 @@ def budget_table(plan: Plan, records: list[dict[str, Any]]) -> Table:
         "name",
         "kind",
         "budget",
+        "steps/trial (range)",
         "params",
         "trials",
         "fit s/trial",
         "eval s/trial",
     ]
     return Table("Budgets", header, rows)
+
+
+def _steps_text(steps: list[float]) -> str:
+    """``"1.2M (0.3M–4.1M)"``: the mean and range of the steps trials trained for."""
+    if not steps:
+        return "–"
+    mean = sum(steps) / len(steps)
+    low, high = min(steps), max(steps)
+    if low == high:
+        return _count_text(mean)
+    return f"{_count_text(mean)} ({_count_text(low)}–{_count_text(high)})"
+
+
+def _count_text(value: float) -> str:
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.0f}"
 
 
 def walk_forward_tables(plan: Plan, records: list[dict[str, Any]]) -> list[Table]:

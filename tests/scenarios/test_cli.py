@@ -62,6 +62,9 @@ def test_compare_writes_the_report_folder(tiny_run):
     assert (episodes["length"] == 40).all()
     markdown = (out / "results.md").read_text()
     assert "| # | agent |" in markdown and "### Ranking by avg_cost (lower is better)" in markdown
+    if HAS_SB3:  # the budget in steps as well, and where the learner's parameters came from
+        row = next(line for line in markdown.splitlines() if line.startswith("| dqn | dqn |"))
+        assert "| 1k |" in row and "n_envs=4 over tuned entries, else defaults" in row
 
 
 def test_report_regenerates_the_same_tables(tiny_run, tmp_path, capsys):
@@ -71,6 +74,19 @@ def test_report_regenerates_the_same_tables(tiny_run, tmp_path, capsys):
     first = pd.read_csv(tiny_run["out"] / "results.csv")
     pd.testing.assert_frame_equal(first, pd.read_csv(again / "results.csv"))
     assert len(list(again.glob("*.png"))) == len(list(tiny_run["out"].glob("*.png")))
+
+
+@needs_sb3
+def test_a_report_into_a_users_folder_leaves_its_other_files(tiny_run, tmp_path):
+    """The report replaced OUT/tensorboard whole, deleting logs it had not written."""
+    out = tmp_path / "mine"
+    theirs = out / "tensorboard" / "their_experiment" / "events"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_text("their logs")
+    for _ in range(2):  # written twice: the second replaces its own copy
+        assert main(["report", str(tiny_run["runs"]), "--out", str(out)]) == 0
+    assert theirs.read_text() == "their logs"
+    assert any((out / "tensorboard" / "serial__dqn__s1").rglob("events.out.tfevents.*"))
 
 
 def test_compare_again_reuses_every_trial(tiny_run, capsys):

@@ -129,8 +129,17 @@ class TuneSpec:
 
 
 def slug(name: str) -> str:
-    """``name`` as a file name (a study name holds the env id's ``/`` and brackets)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+    """``name`` as a file name (a study name holds the env id's ``/`` and brackets).
+
+    Never ``.``, ``..`` or hidden: a study's files stay inside ``runs/tune/``.
+
+    Raises:
+        ConfigError: If nothing of ``name`` is left to name a file with.
+    """
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.")
+    if not text:
+        raise ConfigError(f"Study name {name!r} names no file; use letters or digits.")
+    return text
 
 
 def prepare(

@@ -98,8 +98,8 @@ def test_every_search_space_gives_a_configuration_its_learner_trains_with(agent,
         (["--agent", "ppx"], "Unknown agent 'ppx'. Did you mean 'ppo'?"),
         (["--agent", "clark_scarf"], "'clark_scarf' does not learn: there is nothing to tune"),
         (["--agent", "discrete_sac"], "no search space for 'discrete_sac'; it tunes ppo, a2c"),
-        (["--agent", "ppo", "--seconds", "0"], "--seconds 0.0 is not allowed"),
-        (["--agent", "ppo", "--trials", "0"], "--trials 0 is not allowed"),
+        (["--agent", "ppo", "--seconds", "0"], "--seconds: 0 is not allowed; give seconds above 0"),
+        (["--agent", "ppo", "--trials", "0"], "--trials: 0 is not allowed; give 1 or more"),
         (["--agent", "ppo", "--storage", "nosuchdb://x"], "--storage 'nosuchdb://x' does not open"),
         (["--agent", "ppo", "--validation-seeds", "10005:10007"], "are also `fieldgym backtest`'s"),
         (["--agent", "ppo", "--validation-seeds", "1"], "validation seeds [1] are also training"),
@@ -179,3 +179,13 @@ def test_studies_of_different_envs_draw_different_random_trials(in_tmp):
 
     assert first_random_point(ENV_ID) == first_random_point(ENV_ID)
     assert first_random_point(ENV_ID) != first_random_point("fieldgym/OptimalExecution-v0")
+
+
+def test_study_names_stay_inside_the_tune_folder():
+    assert tune.slug("ppo__fieldgym/TrafficSignal-v0[preset=x]") == (
+        "ppo__fieldgym_TrafficSignal-v0_preset_x"
+    )
+    assert tune.slug("../x") == "x" and tune.slug(".hidden") == "hidden"
+    for name in ("..", ".", "../.."):
+        with pytest.raises(ConfigError, match="names no file"):
+            tune.slug(name)

@@ -11,6 +11,7 @@ from pettingzoo import ParallelEnv
 
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
+from fieldgym.envs.core.window import FrameWindow
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.dynamics import NET_KPIS
 from fieldgym.envs.traffic.reward import (
@@ -82,7 +83,7 @@ class TrafficGridEnv(ParallelEnv):
 
     metadata = {
         "name": "fieldgym_traffic_grid_v0",
-        "render_modes": ["rgb_array"],
+        "render_modes": ["human", "rgb_array"],
         "render_fps": 4,
         "is_parallelizable": True,
     }
@@ -97,8 +98,9 @@ class TrafficGridEnv(ParallelEnv):
     ) -> None:
         self.config = TrafficConfig.make(config, preset or (None if config else "grid4x4"), fields)
         if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ConfigError(f"render_mode={render_mode!r}; choose None or 'rgb_array'.")
+            raise ConfigError(f"render_mode={render_mode!r}; choose None, 'human' or 'rgb_array'.")
         self.render_mode = render_mode
+        self._window = FrameWindow(self.metadata["name"], self.metadata["render_fps"])
         self.max_episode_steps = max_episode_steps
         self.system = make_system(self.config, num_copies=1)
         self.layout = self.system.layout
@@ -182,11 +184,16 @@ class TrafficGridEnv(ParallelEnv):
         return self._obs[0].reshape(-1).copy()
 
     def render(self) -> np.ndarray | None:
-        if self.render_mode != "rgb_array" or self._obs is None:
+        if self.render_mode is None or self._obs is None:
             return None
-        return self.system.render(self._obs[0])
+        frame = self.system.render(self._obs[0])
+        if self.render_mode == "human":
+            self._window.show(frame)
+            return None
+        return frame
 
     def close(self) -> None:
+        self._window.close()
         self.system.close()
 
     def _per_agent(self, obs: np.ndarray) -> dict[str, np.ndarray]:

@@ -10,6 +10,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.window import FrameWindow
 from fieldgym.envs.wireless.uav_channel import associate, pairwise, propulsion_power
 from fieldgym.envs.wireless.uav_config import UAVConfig
 from fieldgym.envs.wireless.uav_render import render_map
@@ -81,7 +82,11 @@ class UAVOffloadingEnv(ParallelEnv):
     * v0: Initial version.
     """
 
-    metadata = {"name": "uav_offloading_v0", "render_modes": ["rgb_array"], "render_fps": 5}
+    metadata = {
+        "name": "uav_offloading_v0",
+        "render_modes": ["human", "rgb_array"],
+        "render_fps": 5,
+    }
 
     def __init__(
         self,
@@ -90,9 +95,10 @@ class UAVOffloadingEnv(ParallelEnv):
         **fields: Any,
     ) -> None:
         self.config = UAVConfig.build(config, **fields)
-        if render_mode not in (None, "rgb_array"):
-            raise ConfigError(f"render_mode={render_mode!r}; choose None or 'rgb_array'.")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ConfigError(f"render_mode={render_mode!r}; choose None, 'human' or 'rgb_array'.")
         self.render_mode = render_mode
+        self._window = FrameWindow(self.metadata["name"], self.metadata["render_fps"])
         c = self.config
         self.possible_agents = [f"uav_{i}" for i in range(c.num_uavs)]
         self.agents: list[str] = []
@@ -289,9 +295,13 @@ class UAVOffloadingEnv(ParallelEnv):
         ).astype(np.float32)
 
     def render(self) -> np.ndarray | None:
-        if self.render_mode != "rgb_array":
+        if self.render_mode is None:
             return None
-        return render_map(self.config, self.users, self.serving, self.uavs)
+        frame = render_map(self.config, self.users, self.serving, self.uavs)
+        if self.render_mode == "human":
+            self._window.show(frame)
+            return None
+        return frame
 
     def close(self) -> None:
-        pass
+        self._window.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from pettingzoo.test import parallel_api_test, parallel_seed_test
+from pettingzoo.test import parallel_api_test, parallel_seed_test, render_test
+from pettingzoo.utils.conversions import parallel_to_aec
 
 import fieldgym
 from fieldgym.envs.core.errors import ConfigError
@@ -339,3 +340,9 @@ def test_builtin_system_batch_copies_do_not_interact():
             np.testing.assert_array_equal(obs_b[copy], obs_a[0])
             np.testing.assert_array_equal(net_b[copy], net_a[0])
     assert not np.array_equal(obs_b[0], obs_b[1])
+
+
+def test_pettingzoo_render_test_in_every_mode():
+    """PettingZoo's render_test makes the env with render_mode="human" first (issue 15)."""
+    render_test(lambda render_mode: parallel_to_aec(
+        fieldgym.make_parallel(GRID, rows=2, cols=2, render_mode=render_mode)))  # fmt: skip

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from pettingzoo.test import parallel_api_test, parallel_seed_test
+from pettingzoo.test import parallel_api_test, parallel_seed_test, render_test
+from pettingzoo.utils.conversions import parallel_to_aec
 
 import fieldgym
 from fieldgym.envs.core.errors import ConfigError
@@ -127,3 +128,9 @@ def test_state_render_and_metrics():
 def test_jain_fairness_extremes():
     assert jain_fairness(np.ones(5)) == pytest.approx(1.0)
     assert jain_fairness(np.array([1.0, 0, 0, 0])) == pytest.approx(0.25)
+
+
+def test_pettingzoo_render_test_in_every_mode():
+    """PettingZoo's render_test makes the env with render_mode="human" first (issue 15)."""
+    render_test(lambda render_mode: parallel_to_aec(
+        fieldgym.make_parallel(ENV_ID, render_mode=render_mode, **SMALL)))  # fmt: skip

@@ -19,5 +19,9 @@ class DataError(FieldgymError, ValueError):
     """Input data (a CSV file, an array) is malformed."""
 
 
+class ActionError(FieldgymError, ValueError):
+    """An action does not fit the environment's action space (its shape, say)."""
+
+
 class MissingDependencyError(FieldgymError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from fieldgym.envs.core.errors import ActionError
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.demand import DemandModel
 from fieldgym.envs.inventory.echelon import echelon_members, echelon_position, supplied_by
@@ -312,12 +313,25 @@ class InventorySystem:
         ``base_stock`` actions are echelon order-up-to levels: a stage orders the gap
         between its level and its echelon inventory position (never less than 0).
         Quantities outside [0, order_limits] are clipped by :func:`advance`.
+
+        Raises:
+            ActionError: If the batch is not ``(B, N)``: the kernel indexes it by copy and
+                stage, and would read past a smaller array.
         """
+        action = np.asarray(action, dtype=np.float64)
+        expected = (self.num_copies, self.config.num_stages)
+        if action.shape != expected:
+            per_copy = "one action" if self.num_copies == 1 else f"{self.num_copies} actions"
+            raise ActionError(
+                f"Inventory actions have shape {action.shape[1:] or action.shape}, but this "
+                f"chain has {expected[1]} stages: give {per_copy} of {expected[1]} values "
+                "(one per stage, in the order of the config's stages)."
+            )
         if self.config.action_type == "discrete":
-            return np.asarray(action, dtype=np.float64) * self.level_size
+            return action * self.level_size
         if self.config.action_type == "base_stock":
-            return np.maximum(np.asarray(action, dtype=np.float64) - self.echelon_position(), 0.0)
-        return np.asarray(action, dtype=np.float64)
+            return np.maximum(action - self.echelon_position(), 0.0)
+        return action
 
     def echelon_position(self) -> np.ndarray:
         """Echelon inventory position ``(B, N)`` of every stage of every copy."""

@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from fieldgym.envs.core.errors import ConfigError, DataError
+from fieldgym.envs.core.errors import ActionError, ConfigError, DataError
 from fieldgym.envs.inventory import PRESETS, InventoryConfig
 from fieldgym.envs.inventory.dynamics import InventorySystem
 from fieldgym.envs.inventory.metrics import episode_metrics
@@ -286,3 +286,17 @@ def test_base_stock_actions_pass_the_checkers_and_order_the_gap_to_the_level():
     orders = system.orders_from_action(levels[None])[0]
     np.testing.assert_allclose(orders, [5.0, 0.0, 0.0, 2.5])
     assert np.all(env.action_space.high > position)  # the limits leave room above the start
+
+
+@pytest.mark.parametrize("action", [np.ones(3), np.ones(5), np.ones((2, 4)), np.float64(1.0)])
+def test_an_action_of_the_wrong_shape_is_refused_not_read_past(action):
+    """A length-3 action on the 4-stage chain reached the kernel, which read past it (issue 15)."""
+    env = gym.make(ENV_ID)
+    env.reset(seed=0)
+    with pytest.raises(ActionError, match="this chain has 4 stages: give one action of 4 values"):
+        env.step(action)
+    vec = gym.make_vec(ENV_ID, num_envs=3)
+    vec.reset(seed=0)
+    with pytest.raises(ActionError, match="give 3 actions of 4 values"):
+        vec.step(np.ones((3, 3)))
+    vec.step(np.ones((3, 4)))  # the right shape still steps

@@ -1,4 +1,4 @@
-"""Classical portfolio baselines for ``fieldgym/PortfolioAllocation-v0``.
+"""Classical portfolio baselines for ``fieldgym/PortfolioAllocation-v1``.
 
 * :class:`BuyAndHold` (``buy_and_hold``): buy 1/N on the first day, never trade again.
 * :class:`EqualWeight` (``equal_weight``): 1/N, rebalanced every ``rebalance_every`` days.
@@ -8,10 +8,12 @@
   days on the trailing ``lookback`` days of returns, holding the drifted weights between.
 
 A policy acts on the observation only. The estimating ones need a window of past returns
-longer than the observation carries, so they read the date off the observation: the
-observed feature row identifies the price row ``t`` it was computed from (the policy
-keeps a lookup table of the environment's feature rows), and the policy fits on prices
-of rows ``t - lookback .. t``, all known at the decision. Nothing later is read.
+longer than the observation carries, so they follow the episode's price row ``t``: the
+row the episode starts at (drawn by a private copy of the environment reset with the
+same seed, as the quantum planners track theirs) plus the steps taken since, and fit on
+prices of rows ``t - lookback .. t``, all known at the decision. Nothing later is read.
+The row is never looked up from the observed features: two days can have the same
+features, and a lookup would pick one of them (the latest, a look-ahead).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from fieldgym.envs.core.config import check_number
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.trading.portfolio.config import PortfolioConfig
 from fieldgym.envs.trading.portfolio.dynamics import market_arrays, observation_layout
+from fieldgym.envs.trading.portfolio.env import PortfolioAllocationEnv
 
 
 class PortfolioPolicy(Policy):
@@ -35,7 +38,7 @@ class PortfolioPolicy(Policy):
     drifted weights it observes (no trade, no cost).
 
     Args:
-        target: A ``PortfolioAllocation-v0`` environment.
+        target: A ``PortfolioAllocation-v1`` environment.
         rebalance_every: Trading days between rebalances (1: daily).
 
     Raises:
@@ -48,7 +51,7 @@ class PortfolioPolicy(Policy):
         if not isinstance(config, PortfolioConfig):
             raise ConfigError(
                 f"{type(self).__name__} is a portfolio baseline; {target.id} is not "
-                "fieldgym/PortfolioAllocation-v0."
+                "fieldgym/PortfolioAllocation-v1."
             )
         check_number("rebalance_every", rebalance_every, low=1, integer=True)
         self.config = config
@@ -107,7 +110,7 @@ class EstimatingPolicy(PortfolioPolicy):
     """A skfolio optimizer fitted on the trailing ``lookback`` days of simple returns.
 
     Args:
-        target: A ``PortfolioAllocation-v0`` environment.
+        target: A ``PortfolioAllocation-v1`` environment.
         rebalance_every: Trading days between refits (default 21, about monthly).
         lookback: Trailing days of returns each fit uses (>= 2).
     """
@@ -116,30 +119,41 @@ class EstimatingPolicy(PortfolioPolicy):
         super().__init__(target, rebalance_every)
         check_number("lookback", lookback, low=2, integer=True)
         self.lookback = int(lookback)
-        self._rows: dict[bytes, int] = {}
-        for row in range(len(self.features) - 1, -1, -1):
-            self._rows.setdefault(self.features[row].tobytes(), row)
+        self._twin = PortfolioAllocationEnv(config=self.config)  # draws the env's starts
+        self.start: int | None = None
         self.row = -1
 
     def reset(self, seed: int | None = None) -> None:
+        """Follow a new episode: call it with the seed of ``env.reset(seed=...)``.
+
+        The private copy of the environment is reset with ``seed`` and draws the start row
+        the environment draws (in backtest mode: the range's first day, whatever the seed).
+        """
         super().reset(seed)
+        self._twin.reset(seed=seed)
+        self.start = self._twin.system.row()
         self.row = -1
 
     def locate(self, observation: np.ndarray) -> int:
-        """The price row the observation's features were computed from (its decision day).
+        """The price row of the decision: the episode's start row plus the steps taken.
 
         Raises:
-            ConfigError: If no row of the environment's features matches.
+            ConfigError: If :meth:`reset` was not called, or the observed features are not
+                that row's (the policy follows another episode than the environment's).
         """
-        key = np.ascontiguousarray(observation[: self.n_features], dtype=np.float32)
-        expected = self.row + 1
-        if 0 <= expected < len(self.features) and np.array_equal(self.features[expected], key):
-            return expected
-        row = self._rows.get(key.tobytes())
-        if row is None:
+        if self.start is None:
             raise ConfigError(
-                f"{self.name}: the observation matches no day of the environment's prices; "
-                "was the policy made for this environment's config?"
+                f"{self.name}: call policy.reset(seed) with the seed of env.reset(seed=...) "
+                "before the first act, so the policy follows the episode's dates."
+            )
+        row = self.start + self.steps
+        observed = np.asarray(observation[: self.n_features], dtype=np.float32)
+        if row >= len(self.features) or not np.array_equal(self.features[row], observed):
+            raise ConfigError(
+                f"{self.name}: the observation is not the features of the day the policy "
+                f"follows (row {row}); call policy.reset(seed) with the seed of "
+                "env.reset(seed=...) before each episode, once per episode, and use the "
+                "policy in an environment made with the same config."
             )
         return row
 

@@ -12,6 +12,7 @@ from numba import njit
 
 from fieldgym.envs.core.config import EnvConfig, check_choice, check_number, doc
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.trading.data import is_file_source
 
 MODES = ("train", "backtest")
 """``train``: episodes start at random dates of the range; ``backtest``: at its start."""
@@ -53,7 +54,8 @@ class DatedConfig(EnvConfig):
         default="skfolio_sp500",
         metadata=doc(
             "price source: an offline dataset ('skfolio_sp500', 'arch_sp500', 'arch_nasdaq'), "
-            "'yfinance' (needs the symbols; cached) or a .csv/.parquet path of daily prices"
+            "'yfinance' (needs the symbols; cached) or a .csv/.parquet path: wide (date, one "
+            "close column per ticker), one ticker's OHLCV bars, or long (date, ticker, fields)"
         ),
     )
     start: str | None = dataclasses.field(
@@ -93,6 +95,20 @@ class DatedConfig(EnvConfig):
     cache_dir: str | None = dataclasses.field(
         default=None, metadata=doc("yfinance cache folder; None: ~/.cache/fieldgym/prices")
     )
+    date_format: str | None = dataclasses.field(
+        default=None,
+        metadata=doc(
+            "a file source's date format, strftime codes such as '%d/%m/%Y' (31/01/2020); "
+            "None: pandas infers it from the first date, reading 01/02/2020 month first"
+        ),
+    )
+    dayfirst: bool = dataclasses.field(
+        default=False,
+        metadata=doc(
+            "a file source writes day-first dates (01/02/2020 is 1 February); for when "
+            "date_format is None"
+        ),
+    )
 
     def validate(self) -> None:
         if not isinstance(self.source, str) or not self.source:
@@ -104,6 +120,30 @@ class DatedConfig(EnvConfig):
             "dsr_initial_volatility", self.dsr_initial_volatility, low=0, low_inclusive=False
         )
         check_number("ffill_limit", self.ffill_limit, low=0, integer=True)
+        check_date_options(self)
+
+
+def check_date_options(config: Any) -> None:
+    """Check ``date_format`` and ``dayfirst``: file sources only, one of the two."""
+    if config.date_format is not None and (
+        not isinstance(config.date_format, str) or "%" not in config.date_format
+    ):
+        raise ConfigError(
+            f"date_format={config.date_format!r} is not allowed; give strftime codes such as "
+            "'%d/%m/%Y' or '%Y-%m-%d %H:%M', or None."
+        )
+    if not isinstance(config.dayfirst, bool):
+        raise ConfigError(f"dayfirst={config.dayfirst!r} is not allowed; give true or false.")
+    if config.date_format is not None and config.dayfirst:
+        raise ConfigError(
+            f"Give date_format={config.date_format!r} or dayfirst=True, not both: the format "
+            "already says where the day is."
+        )
+    if (config.date_format is not None or config.dayfirst) and not is_file_source(config.source):
+        raise ConfigError(
+            f"date_format and dayfirst say how a price file writes its dates; "
+            f"source={config.source!r} is not a .csv/.parquet file. Remove them."
+        )
 
 
 class DatedEpisodes:
@@ -138,6 +178,10 @@ class DatedEpisodes:
         self.state[index] = self.initial_state
         self.state[index, self.time_column] = self.draw_starts(rng, len(index))
         return index
+
+    def row(self, copy: int = 0) -> int:
+        """The price row of the last bar copy ``copy`` has seen (its decision bar)."""
+        return int(self.state[copy, self.time_column])
 
 
 @njit(cache=True, inline="always")

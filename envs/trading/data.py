@@ -11,8 +11,13 @@ price positive and finite (see :func:`validate_prices`).
 * ``source="yfinance"``: downloaded with yfinance and cached as parquet; a cached request is
   read from disk without touching the network. Offline with no cache, the error names the
   cache path and the offline datasets.
-* A path to the user's own CSV or parquet file: validated, with an explicit NaN policy
-  (forward-fill up to ``ffill_limit`` consecutive rows, otherwise an error naming the rows).
+* A path to the user's own CSV or parquet file -- wide (one column per ticker), one
+  ticker's OHLCV bars, or long (``date, ticker, field...``); see
+  :mod:`fieldgym.envs.trading.files` -- validated, with an explicit NaN policy (forward-fill
+  up to ``ffill_limit`` consecutive rows, otherwise an error naming the rows).
+
+Timestamps with a time of day are kept where a day has several bars (intraday files);
+otherwise bars are named by their date (see :func:`bar_times`).
 """
 
 from __future__ import annotations
@@ -29,11 +34,8 @@ import numpy as np
 import pandas as pd
 
 from fieldgym.envs.core.errors import DataError
-from fieldgym.envs.trading.validation import (
-    DEFAULT_FFILL_LIMIT,
-    read_price_file,
-    validate_prices,
-)
+from fieldgym.envs.trading.files import READ_FILE_TYPES, read_price_file
+from fieldgym.envs.trading.validation import DEFAULT_FFILL_LIMIT, bar_times, validate_prices
 
 FIELDS = ("open", "high", "low", "close", "volume")
 """Price fields a loader can return (``close`` is adjusted for splits and dividends)."""
@@ -53,6 +55,8 @@ ARCH_TICKERS = {"arch_sp500": "^GSPC", "arch_nasdaq": "^IXIC"}
 __all__ = [
     "DEFAULT_FFILL_LIMIT",
     "OFFLINE_DATASETS",
+    "bar_times",
+    "is_file_source",
     "load_dataset",
     "load_prices",
     "read_price_file",
@@ -61,6 +65,11 @@ __all__ = [
 
 Transport = Callable[[list[str], str | None, str | None], pd.DataFrame]
 """``transport(tickers, start, end) -> frame`` as ``yfinance.download`` returns it."""
+
+
+def is_file_source(source: str) -> bool:
+    """Whether ``source`` names a price file (by its suffix), not yfinance or a dataset."""
+    return source not in OFFLINE_DATASETS and Path(source).suffix.lower() in READ_FILE_TYPES
 
 
 def offline_hint() -> str:
@@ -201,6 +210,8 @@ def load_prices(
     refresh: bool = False,
     ffill_limit: int = DEFAULT_FFILL_LIMIT,
     transport: Transport | None = None,
+    date_format: str | None = None,
+    dayfirst: bool = False,
 ) -> pd.DataFrame:
     """Daily prices of ``tickers`` from ``start`` to ``end`` (inclusive), one column per ticker.
 
@@ -210,12 +221,15 @@ def load_prices(
         end: Last date, inclusive, or ``None`` for the latest.
         source: ``"yfinance"``, an offline dataset name (:data:`OFFLINE_DATASETS`), or a
             path to a CSV or parquet file (see :func:`read_price_file`).
-        field: ``close`` (adjusted), ``open``, ``high``, ``low`` or ``volume``.
+        field: ``close`` (adjusted), ``open``, ``high``, ``low`` or ``volume``; a wide
+            file holds closes only.
         cache_dir: yfinance cache folder; default :func:`default_cache_dir`.
         offline: Never download; default: ``True`` if ``$FIELDGYM_OFFLINE`` is set.
         refresh: Download again even if the request is cached.
         ffill_limit: The NaN policy of :func:`validate_prices`.
         transport: Replaces :func:`yfinance_transport` (tests pass a recorded response).
+        date_format: A file's strftime date format (``'%d/%m/%Y'``); default inferred.
+        dayfirst: Read a file's ambiguous dates day first (``01/02/2020``: 1 February).
 
     Raises:
         DataError: On an unknown ticker or field, an empty date range, invalid data, or,
@@ -225,6 +239,11 @@ def load_prices(
     _check_field(field)
     if isinstance(tickers, str):
         tickers = [tickers]
+    if (date_format is not None or dayfirst) and not is_file_source(source):
+        raise DataError(
+            f"date_format and dayfirst say how a price file writes its dates; source={source!r} "
+            "is not a file. Remove them."
+        )
     if source == "yfinance":
         if not tickers:
             raise DataError("source='yfinance' needs tickers, e.g. tickers=['AAPL', 'MSFT'].")
@@ -239,10 +258,14 @@ def load_prices(
         )
     elif source in OFFLINE_DATASETS:
         frame = load_dataset(source, field)
-    elif Path(source).suffix.lower() in (".csv", ".parquet", ".pq", ".gz", ".txt"):
-        if field != "close":
-            raise DataError(f"A price file holds one field; {source} is read as close prices.")
-        frame = read_price_file(source, ffill_limit=ffill_limit)
+    elif is_file_source(source):
+        frame = read_price_file(
+            source,
+            field=field,
+            ffill_limit=ffill_limit,
+            date_format=date_format,
+            dayfirst=dayfirst,
+        )
     else:
         raise DataError(
             f"source={source!r} is neither 'yfinance', an offline dataset nor a .csv/.parquet "

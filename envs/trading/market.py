@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from fieldgym.envs.core.errors import ConfigError, DataError
+from fieldgym.envs.core.errors import DataError
 from fieldgym.envs.trading.data import load_prices
+from fieldgym.envs.trading.validation import bar_label
 
 FEATURE_BOUND = 10.0
 """Observed features are clipped to [-10, 10]: a log return of 10 is a 22,026-fold move, which
@@ -44,11 +46,14 @@ def price_history(
     fields: tuple[str, ...] = ("close",),
     ffill_limit: int = 5,
     cache_dir: str | None = None,
+    date_format: str | None = None,
+    dayfirst: bool = False,
 ) -> PriceHistory:
     """Prices of ``tickers`` from the first available date up to ``end`` (inclusive).
 
     Results are cached per process (the arrays are read-only); a file source is keyed by
-    its modification time and size, so an edited file is read again.
+    its modification time and size, so an edited file is read again. ``date_format`` and
+    ``dayfirst`` say how a file writes its dates (see ``load_prices``).
 
     Raises:
         DataError: From :func:`fieldgym.envs.trading.data.load_prices`, or if the fields
@@ -59,7 +64,8 @@ def price_history(
     if path.suffix and path.is_file():
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_size)
-    return _cached_history(source, tickers, end, fields, ffill_limit, cache_dir, stamp)
+    dates = (date_format, dayfirst)
+    return _cached_history(source, tickers, end, fields, ffill_limit, cache_dir, dates, stamp)
 
 
 @functools.lru_cache(maxsize=32)
@@ -70,8 +76,10 @@ def _cached_history(
     fields: tuple[str, ...],
     ffill_limit: int,
     cache_dir: str | None,
+    dates: tuple[str | None, bool],
     stamp: tuple[int, int] | None,
 ) -> PriceHistory:
+    date_format, dayfirst = dates
     frames = {
         field: load_prices(
             list(tickers) if tickers else None,
@@ -81,6 +89,8 @@ def _cached_history(
             field=field,
             ffill_limit=ffill_limit,
             cache_dir=cache_dir,
+            date_format=date_format,
+            dayfirst=dayfirst,
         )
         for field in fields
     }
@@ -96,6 +106,26 @@ def _cached_history(
     return PriceHistory(pd.DatetimeIndex(first.index), tuple(first.columns), arrays)
 
 
+def check_history_length(history: PriceHistory, source: str, end: str | None, warmup: int) -> None:
+    """Require the ``warmup + 2`` rows one step needs before any feature is computed.
+
+    The features need ``warmup`` rows before the first decision, and a decision needs the
+    bar after it.
+
+    Raises:
+        DataError: Naming the rows needed and the rows given.
+    """
+    given = len(history.dates)
+    if given < warmup + 2:
+        dates = history.dates
+        covered = f", {bar_label(dates[0])} to {bar_label(dates[-1])}" if given else ""
+        raise DataError(
+            f"{source}: {given} rows of prices up to end={end!r}{covered}; one step needs "
+            f"{warmup + 2} ({warmup} rows of history for the features, the decision's bar and "
+            "the bar after it). Give more rows, a later end, or shorter feature windows."
+        )
+
+
 def episode_bounds(
     dates: pd.DatetimeIndex, start: str | None, end: str | None, warmup: int
 ) -> tuple[int, int]:
@@ -106,18 +136,96 @@ def episode_bounds(
     already cut there). An episode decides at rows ``first .. last - 1``.
 
     Raises:
-        ConfigError: If the range leaves no step.
+        DataError: If the range leaves no step, naming the rows needed and given.
     """
     first = int(dates.searchsorted(pd.Timestamp(start))) if start else 0
     first = max(first, warmup)
     last = len(dates) - 1
     if last - first < 1:
-        covered = f"{dates[0].date()} to {dates[-1].date()}"
-        raise ConfigError(
+        covered = f"{bar_label(dates[0])} to {bar_label(dates[-1])}"
+        given = max(len(dates) - first, 0)
+        raise DataError(
             f"The date range start={start!r}, end={end!r} leaves no decision after the "
-            f"{warmup}-day warm-up of the features; the data covers {covered}."
+            f"{warmup}-row warm-up of the features: a step needs 2 rows from the first "
+            f"decision (row {first}) on, and the range gives {given}; the data covers "
+            f"{covered} ({len(dates)} rows). Move start earlier or end later."
         )
     return first, last
+
+
+def has_time_of_day(dates: pd.DatetimeIndex) -> bool:
+    """Whether the bars are intraday (a bar is named by its time, not only its date)."""
+    return bool((dates != dates.normalize()).any())
+
+
+def bar_labels(dates: pd.DatetimeIndex) -> list[str]:
+    """ISO labels of the bars (``info["date"]``): dates, with the time for intraday bars."""
+    return list(dates.strftime("%Y-%m-%d %H:%M:%S" if has_time_of_day(dates) else "%Y-%m-%d"))
+
+
+# Stale opens ------------------------------------------------------------------------------
+
+STALE_WINDOW = 63
+"""Bars (a quarter of daily bars) around a bar in which the share of stale opens is taken."""
+
+
+class StaleOpenWarning(UserWarning):
+    """Daily opens that copy the previous close, so next-open fills are at a seen price."""
+
+
+def stale_opens(opens: np.ndarray, close: np.ndarray) -> np.ndarray:
+    """``(T,)`` True where bar ``t``'s open equals bar ``t - 1``'s close exactly.
+
+    Some daily histories (arch's ^GSPC 1999-2006, from Yahoo) have no real opens there: the
+    open is the previous close copied, so it holds no news of the night.
+    """
+    stale = np.zeros(len(close), dtype=bool)
+    stale[1:] = opens[1:] == close[:-1]
+    return stale
+
+
+def stale_stretches(stale: np.ndarray) -> list[tuple[int, int]]:
+    """First and last row of each stretch of bars where most opens are stale.
+
+    A daily series has an open equal to the previous close by chance now and then; where
+    most opens of the :data:`STALE_WINDOW` bars around a stale bar are stale, that bar is
+    copied data. Such bars closer than a window to each other make one stretch.
+    """
+    share = pd.Series(stale).rolling(STALE_WINDOW, center=True, min_periods=1).mean()
+    copied = np.flatnonzero(stale & (share.to_numpy() > 0.5))
+    if not len(copied):
+        return []
+    gaps = np.flatnonzero(np.diff(copied) > STALE_WINDOW)
+    firsts = [copied[0], *copied[gaps + 1]]
+    lasts = [*copied[gaps], copied[-1]]
+    return [(int(a), int(b)) for a, b in zip(firsts, lasts, strict=True)]
+
+
+def warn_stale_opens(history: PriceHistory, source: str, stale: np.ndarray) -> None:
+    """Warn (:class:`StaleOpenWarning`) if daily opens copy the close over whole stretches.
+
+    The message names the share of stale bars, each stretch's dates and share, and the
+    fills that avoid them. Intraday bars are not checked: there the next bar often opens
+    at the last trade, which is a real price.
+    """
+    stretches = stale_stretches(stale)
+    if not stretches or has_time_of_day(history.dates):
+        return
+    dates = history.dates
+    where = ", ".join(
+        f"{bar_label(dates[a])} to {bar_label(dates[b])} ({stale[a : b + 1].mean():.0%} of bars)"
+        for a, b in stretches
+    )
+    warnings.warn(
+        f"{source} {history.tickers[0]}: the open equals the previous close on "
+        f"{stale[1:].mean():.0%} of bars ({int(stale.sum())} of {len(stale) - 1}), mostly "
+        f"{where}. "
+        "Such an open is the close copied, so a next-open fill there is at the close the agent "
+        "decided at. fill='next_open_or_close' fills those bars at their close instead; "
+        "fill='next_close' fills every bar at its close.",
+        StaleOpenWarning,
+        stacklevel=2,
+    )
 
 
 def log_returns(close: np.ndarray) -> np.ndarray:

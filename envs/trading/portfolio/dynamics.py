@@ -31,6 +31,8 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.trading.common import DatedEpisodes, differential_sharpe
 from fieldgym.envs.trading.market import (
     FEATURE_BOUND,
+    bar_labels,
+    check_history_length,
     episode_bounds,
     log_returns,
     price_history,
@@ -172,8 +174,12 @@ def observe_copy(state: np.ndarray, features: np.ndarray, observation: np.ndarra
 
 @functools.lru_cache(maxsize=16)
 def _market(key: tuple) -> tuple:
-    (source, tickers, end, ffill_limit, cache_dir, windows, vol_days, window, guard_days) = key
-    history = price_history(source, tickers, end, ("close",), ffill_limit, cache_dir)
+    source, tickers, end, ffill_limit, cache_dir, (date_format, dayfirst), *rest = key
+    windows, vol_days, window, guard_days, warmup = rest
+    history = price_history(
+        source, tickers, end, ("close",), ffill_limit, cache_dir, date_format, dayfirst
+    )
+    check_history_length(history, source, end, warmup)
     close = history.close
     daily = log_returns(close)
     growth = np.ones_like(close)
@@ -198,10 +204,12 @@ def market_arrays(config: PortfolioConfig) -> tuple:
         config.end,
         config.ffill_limit,
         config.cache_dir,
+        (config.date_format, config.dayfirst),
         config.return_windows,
         config.volatility_window,
         config.window,
         config.turbulence_window if config.turbulence_threshold is not None else 0,
+        config.warmup,
     )
     return _market(key)
 
@@ -246,7 +254,7 @@ class PortfolioSystem(DatedEpisodes):
         self.num_copies = num_copies
         self.history, self.growth, self.features, self.turbulence = market_arrays(config)
         self.dates = self.history.dates
-        self.date_labels = list(self.dates.strftime("%Y-%m-%d"))
+        self.date_labels = bar_labels(self.dates)
         self.tickers = self.history.tickers
         self.n_assets = len(self.tickers)
         self.first, self.last = episode_bounds(self.dates, config.start, config.end, config.warmup)

@@ -11,7 +11,7 @@ from fieldgym.envs.core.config import check_choice, check_number, check_weights,
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.trading.common import DatedConfig
 
-FILLS = ("next_open", "next_close")
+FILLS = ("next_open", "next_close", "next_open_or_close")
 REWARD_PARTS = ("log_return", "pnl", "differential_sharpe")
 INDICATOR_PATTERN = re.compile(r"^(rsi_\d+|macd|volatility_\d+|sma_ratio_\d+|overnight)$")
 """Indicator names: ``rsi_<days>``, ``macd``, ``volatility_<days>``, ``sma_ratio_<days>``,
@@ -26,7 +26,9 @@ class StockConfig(DatedConfig):
         default="arch_sp500",
         metadata=doc(
             "price source: 'arch_sp500', 'arch_nasdaq' (daily OHLCV), 'skfolio_sp500' (closes "
-            "only: use fill='next_close'), 'yfinance' (needs ticker) or a .csv/.parquet path"
+            "only: use fill='next_close'), 'yfinance' (needs ticker) or a .csv/.parquet path: "
+            "OHLCV bars of one ticker or a long file (date, ticker, fields) for opens, or a "
+            "wide file of closes (use fill='next_close')"
         ),
     )
     ticker: str | None = dataclasses.field(
@@ -36,7 +38,8 @@ class StockConfig(DatedConfig):
         default="next_open",
         metadata=doc(
             "where the decision taken after bar t's close is filled: bar t+1's open "
-            "('next_open') or close ('next_close')"
+            "('next_open'), its close ('next_close'), or its open unless that open is stale "
+            "(equal to bar t's close, copied data) and then its close ('next_open_or_close')"
         ),
     )
     positions: tuple[float, ...] = dataclasses.field(
@@ -97,7 +100,7 @@ class StockConfig(DatedConfig):
         if self.source == "yfinance" and not self.ticker:
             raise ConfigError("source='yfinance' needs ticker='...'.")
         check_choice("fill", self.fill, FILLS)
-        if self.fill == "next_open" and self.source == "skfolio_sp500":
+        if self.fill != "next_close" and self.source == "skfolio_sp500":
             raise ConfigError(
                 "skfolio_sp500 has closes only, no opens: use fill='next_close', or a source "
                 "with opens (arch_sp500, arch_nasdaq, yfinance)."

@@ -5,8 +5,10 @@ One step of a copy deciding after the close of bar ``t``:
 1. The action picks a target position ``p`` (fraction of wealth in the asset).
 2. The order is filled at bar ``t + 1``'s open (``fill="next_open"``) or close
    (``"next_close"``) -- never at a price of bar ``t``, which the agent has already seen
-   and could not trade at any more. At the fill price ``F`` the wealth is
-   ``W_F = cash + shares * F``; the target is ``p * W_F / F`` shares. Buying pays
+   and could not trade at any more. An open equal to bar ``t``'s close is stale (copied
+   data, see :func:`~fieldgym.envs.trading.market.stale_opens`): ``"next_open_or_close"``
+   fills at bar ``t + 1``'s close there, at its open elsewhere. At the fill price ``F``
+   the wealth is ``W_F = cash + shares * F``; the target is ``p * W_F / F`` shares. Buying pays
    ``F * (1 + slippage)``, selling receives ``F * (1 - slippage)``, and the commission is
    ``cost_rate * |traded shares| * F``.
 3. Wealth is marked at bar ``t + 1``'s close: ``W = cash + shares * close``. The step's
@@ -26,7 +28,16 @@ from numba import njit
 
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.trading.common import DatedEpisodes, differential_sharpe
-from fieldgym.envs.trading.market import FEATURE_BOUND, episode_bounds, price_history
+from fieldgym.envs.trading.market import (
+    FEATURE_BOUND,
+    PriceHistory,
+    bar_labels,
+    check_history_length,
+    episode_bounds,
+    price_history,
+    stale_opens,
+    warn_stale_opens,
+)
 from fieldgym.envs.trading.stock.config import StockConfig
 from fieldgym.envs.trading.stock.features import stock_features
 
@@ -135,20 +146,41 @@ def observe(
 
 @functools.lru_cache(maxsize=16)
 def _market(key: tuple) -> tuple:
-    source, ticker, end, ffill_limit, cache_dir, fill, window, indicators = key
-    needs_open = fill == "next_open" or "overnight" in indicators
+    source, ticker, end, ffill_limit, cache_dir, (date_format, dayfirst), *rest = key
+    fill, window, indicators, warmup = rest
+    needs_open = fill != "next_close" or "overnight" in indicators
     fields = ("close", "open") if needs_open else ("close",)
+    tickers = (ticker,) if ticker else None
     history = price_history(
-        source, (ticker,) if ticker else None, end, fields, ffill_limit, cache_dir
+        source, tickers, end, fields, ffill_limit, cache_dir, date_format, dayfirst
     )
+    check_history_length(history, source, end, warmup)
     close = np.ascontiguousarray(history.close[:, 0])
     opens = np.ascontiguousarray(history.fields["open"][:, 0]) if needs_open else None
     features, names = stock_features(close, opens, window, indicators)
     features = np.clip(features, -FEATURE_BOUND, FEATURE_BOUND).astype(np.float32)
-    fill_prices = opens if fill == "next_open" else close
+    fill_prices = np.ascontiguousarray(fill_prices_of(history, source, fill))
     for array in (close, fill_prices, features):
         array.flags.writeable = False
     return history, close, fill_prices, features, names
+
+
+def fill_prices_of(history: PriceHistory, source: str, fill: str) -> np.ndarray:
+    """The price each bar fills an order at, by ``fill``.
+
+    'next_close': the close. 'next_open': the open, with a warning if opens are stale
+    over whole stretches (:func:`warn_stale_opens`). 'next_open_or_close': the close on
+    each bar whose open is stale (equal to the previous close), the open elsewhere.
+    """
+    close = history.close[:, 0]
+    if fill == "next_close":
+        return close
+    opens = history.fields["open"][:, 0]
+    stale = stale_opens(opens, close)
+    if fill == "next_open":
+        warn_stale_opens(history, source, stale)
+        return opens
+    return np.where(stale, close, opens)
 
 
 def market_arrays(config: StockConfig) -> tuple:
@@ -160,9 +192,11 @@ def market_arrays(config: StockConfig) -> tuple:
             config.end,
             config.ffill_limit,
             config.cache_dir,
+            (config.date_format, config.dayfirst),
             config.fill,
             config.window,
             config.indicators,
+            config.warmup,
         )
     )
 
@@ -187,7 +221,7 @@ class StockSystem(DatedEpisodes):
         history, self.close, self.fill, self.features, self.feature_names = market_arrays(config)
         self.dates = history.dates
         self.ticker = history.tickers[0]
-        self.date_labels = list(self.dates.strftime("%Y-%m-%d"))
+        self.date_labels = bar_labels(self.dates)
         self.first, self.last = episode_bounds(self.dates, config.start, config.end, config.warmup)
         if config.mode == "train" and self.last - self.first < config.episode_length:
             raise ConfigError(

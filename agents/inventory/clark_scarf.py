@@ -7,32 +7,37 @@ multi-echelon stochastic inventory systems", *Management Science* 40(11)) gave t
 recursion implemented here, which yields the optimal levels and the optimal long-run cost.
 
 Timing (that of :mod:`fieldgym.envs.inventory.dynamics`): in each period (1) shipments due
-arrive; (2) each stage orders and its supplier ships from on-hand stock (the external
-supplier ships everything); goods shipped to stage ``i`` arrive ``lead_times[i] >= 1``
-periods later; (3) customer demand arrives at stage 0, backorders are served first;
-(4) costs are charged on the end-of-period state: holding on hand at each stage's rate,
-goods in transit to stage ``i`` at its supplier's rate (nothing for the external supplier),
-and ``backorder_cost`` per unit of customer demand backordered.
+arrive; (2) each stage orders and its supplier ships from on-hand stock, upstream stages
+first (the external supplier ships everything); goods shipped to stage ``i`` arrive
+``lead_times[i] >= 0`` periods later (with 0, at once: they can be shipped on, or sold, in
+the same period); (3) customer demand arrives at stage 0, backorders are served first;
+(4) costs are charged on the end-of-period state: holding on hand at each stage's local
+rate (``config.local_holding_costs``, whichever ``holding_cost_basis`` the rates were given
+in), goods in transit to stage ``i`` at its supplier's rate (nothing for the external
+supplier), and ``backorder_cost`` per unit of customer demand backordered. The dynamics
+module's table maps a textbook serial system (Snyder and Shen, ch. 6; ``stockpyl``) to
+these fields; :attr:`ClarkScarfSolution.textbook_cost` is the cost in its accounting.
 
 In the notation below stages are numbered ``1..N`` from the retailer up (stage ``k`` here is
-stage ``k - 1`` of the config). With echelon holding costs ``e_k = h_k - h_{k+1}``
-(``h_{N+1} = 0``), the period's cost is ``sum_k e_k (A_k - D) + (p + h_1) [A_1 - D]^-``,
-where ``A_k`` is the echelon-``k`` stock (on hand at stages ``<= k``, plus goods in transit
-between them, minus customer backorders) after the period's arrivals, ``D`` the period's
-demand and ``p`` the backorder cost. Under echelon base-stock levels ``S``,
-``A_k(t + L_k) = min(S_k, A_{k+1}(t)) - D[L_k periods]`` and ``A_N(t + L_N) = S_N - D[L_N]``,
-which gives the recursion::
+stage ``k - 1`` of the config). With local holding rates ``h_k`` and echelon holding costs
+``e_k = h_k - h_{k+1}`` (``h_{N+1} = 0``), the period's cost is
+``sum_k e_k (A_k - D) + (p + h_1) [A_1 - D]^-``, where ``A_k`` is the echelon-``k`` stock
+(on hand at stages ``<= k``, plus goods in transit between them, minus customer backorders)
+after the period's arrivals, ``D`` the period's demand and ``p`` the backorder cost. Under
+echelon base-stock levels ``S``, ``A_k(t + L_k) = min(S_k, A_{k+1}(t)) - D[L_k periods]``
+and ``A_N(t + L_N) = S_N - D[L_N]``, which gives the recursion::
 
     C_1(y)   = E[ e_1 (y - D^(L_1) - mu) + (p + h_1) (y - D^(L_1 + 1))^- ]
     C_k(y)   = E[ e_k (y - D^(L_k) - mu) + C_{k-1}(min(S_{k-1}, y - D^(L_k))) ],   k >= 2
     S_k      = argmin C_k,            expected cost per period = C_N(S_N),
 
-with ``D^(L)`` the demand over ``L`` periods. The functions are computed on a grid: the
-integers for Poisson demand (exact pmfs, so the result is exact), steps of ``std / 40`` for
-normal demand (the lead-time demand ``N(L mu, L std^2)`` discretized on the grid, with
-Sheppard's correction of the variance; ``C_1`` is computed in closed form). The environment
-truncates normal demand at 0; the normal result is exact up to that truncation (negligible
-when ``mean >= 4 std``, as in the presets) and to the grid step (errors ~1e-4 of the cost).
+with ``D^(L)`` the demand over ``L`` periods (``D^(0) = 0``). The functions are computed on
+a grid: the integers for Poisson demand (exact pmfs, so the result is exact), steps of
+``std / 40`` for normal demand (the lead-time demand ``N(L mu, L std^2)`` discretized on the
+grid, with Sheppard's correction of the variance; ``C_1`` is computed in closed form). The
+environment truncates normal demand at 0; the normal result is exact up to that truncation
+(negligible when ``mean >= 4 std``, as in the presets) and to the grid step (errors ~1e-4
+of the cost).
 """
 
 from __future__ import annotations
@@ -61,18 +66,26 @@ class ClarkScarfSolution:
         levels: Echelon base-stock level per stage, stage 0 = retailer (units).
         expected_cost: Expected cost per period in steady state, in the accounting of the
             environment's ``total_cost`` KPI.
+        textbook_cost: The same policy's expected cost per period in the accounting of the
+            textbook serial system the config maps (Snyder and Shen ch. 6, ``stockpyl``'s
+            ``ssm_serial``; see :mod:`fieldgym.envs.inventory.dynamics`), where each unit
+            is held one period-end longer at the retailer's supplier: ``expected_cost +
+            demand_mean * local_holding_costs[1]`` (equal for a single stage). Compare this
+            one with published figures.
     """
 
     levels: tuple[float, ...]
     expected_cost: float
+    textbook_cost: float
 
 
 def check_eligible(config: InventoryConfig) -> None:
     """Raise :class:`ConfigError` unless Clark–Scarf applies to ``config``.
 
     Eligible: a serial network with backorders, no fixed order costs, Poisson or normal
-    demand, a positive backorder cost, holding costs that do not increase upstream (non-
-    negative echelon holding costs) and order limits that never bind in practice.
+    demand, a positive backorder cost, local holding rates that do not increase upstream
+    (non-negative echelon holding costs; always so with ``holding_cost_basis="echelon"``)
+    and order limits that never bind in practice.
 
     Raises:
         ConfigError: Listing every reason the config is not eligible and what to do.
@@ -88,7 +101,7 @@ def check_eligible(config: InventoryConfig) -> None:
         problems.append(f"demand={config.demand!r} (it needs 'normal' or 'poisson')")
     if config.backorder_cost <= 0:
         problems.append("backorder_cost=0 (it must be positive)")
-    holding = list(config.holding_costs)
+    holding = config.local_holding_costs
     if any(holding[i] < holding[i + 1] for i in range(len(holding) - 1)):
         problems.append(
             f"holding_costs={config.holding_costs} increase upstream (echelon holding costs "
@@ -129,7 +142,22 @@ def clark_scarf(config: InventoryConfig) -> ClarkScarfSolution:
     """
     check_eligible(config)
     levels, cost = _recursion(_Grid(config), config, None)
-    return ClarkScarfSolution(levels=levels, expected_cost=cost)
+    return ClarkScarfSolution(
+        levels=levels, expected_cost=cost, textbook_cost=cost + textbook_cost_offset(config)
+    )
+
+
+def textbook_cost_offset(config: InventoryConfig) -> float:
+    """Textbook minus environment expected cost per period, the same for every policy.
+
+    The textbook's retailer lead time is one period longer than ``lead_times[0]`` (see
+    :mod:`fieldgym.envs.inventory.dynamics`), and each unit is held for that period at the
+    retailer's supplier's local rate: ``demand_mean * local_holding_costs[1]``, 0 for one
+    stage.
+    """
+    if config.num_stages < 2:
+        return 0.0
+    return float(config.demand_mean * config.local_holding_costs[1])
 
 
 def base_stock_cost(config: InventoryConfig, levels: Sequence[float]) -> float:
@@ -253,7 +281,7 @@ def _recursion(
     grid: _Grid, config: InventoryConfig, fixed: list[float] | None
 ) -> tuple[tuple[float, ...], float]:
     """Chen–Zheng recursion: the levels (minimizers, or ``fixed``) and ``C_N(S_N)``."""
-    h = np.append(np.asarray(config.holding_costs, dtype=np.float64), 0.0)
+    h = np.append(np.asarray(config.local_holding_costs, dtype=np.float64), 0.0)
     echelon = h[:-1] - h[1:]
     leads = config.lead_times
     mu, p, x = grid.mean, config.backorder_cost, grid.x

@@ -63,7 +63,7 @@ class InventoryPolicy(Policy):
     Subclasses implement :meth:`orders`.
 
     Args:
-        target: An inventory environment (``fieldgym/MultiEchelonInventory-v0``).
+        target: An inventory environment (``fieldgym/MultiEchelonInventory-v1``).
 
     Raises:
         ConfigError: If the target is not an inventory environment.
@@ -89,8 +89,9 @@ class InventoryPolicy(Policy):
         stages it supplies, i.e. the customer demand backordered at the stage.
         """
         observations = np.asarray(observations, dtype=np.float64)
+        batch = len(observations)  # not -1: the pipeline block is empty when no lead time is > 0
         out = {
-            name: observations[:, where].reshape(-1, *shape)
+            name: observations[:, where].reshape(batch, *shape)
             for name, (where, shape) in self.layout.items()
         }
         owed_downstream = out["owed"] @ self._supplied_by.T
@@ -261,7 +262,7 @@ class InstallationSS(InventoryPolicy):
         customers = echelon_members(config)[:, list(config.customer_stages)].sum(axis=1)
         flow, variance = customers * mean, customers * std**2
         lead = np.asarray(config.lead_times, dtype=np.float64)
-        holding = np.asarray(config.holding_costs, dtype=np.float64)
+        holding = np.asarray(config.local_holding_costs, dtype=np.float64)
         p = config.backorder_cost
         ratio = np.where(p + holding > 0, p / np.maximum(p + holding, 1e-12), 0.5)
         z = np.minimum(stats.norm.ppf(np.clip(ratio, 1e-6, 1 - 1e-6)), 3.0)

@@ -70,7 +70,7 @@ def starting_levels(config: InventoryConfig, z: float | None = None) -> np.ndarr
     customers = echelon_members(config)[:, list(config.customer_stages)].sum(axis=1)
     horizon = echelon_horizons(config)
     if z is None:
-        p, h = config.backorder_cost, max(config.holding_costs)
+        p, h = config.backorder_cost, max(config.local_holding_costs)
         z = float(np.clip(stats.norm.ppf(p / (p + h)) if p + h > 0 else 0.0, 0.0, 3.0))
     levels = customers * mean * horizon + z * np.sqrt(customers * std**2 * horizon)
     if config.demand == "poisson":

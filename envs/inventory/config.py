@@ -19,6 +19,7 @@ from fieldgym.envs.core.errors import ConfigError
 NETWORKS = ("serial", "distribution")
 DEMANDS = ("poisson", "normal", "seasonal", "series")
 ACTION_TYPES = ("box", "discrete", "base_stock")
+HOLDING_COST_BASES = ("local", "echelon")
 REWARD_PARTS = ("holding", "pipeline", "shortage", "ordering")
 
 
@@ -42,7 +43,12 @@ class InventoryConfig(EnvConfig):
     lead_times: tuple[int, ...] = dataclasses.field(
         default=(2, 2, 2, 2),
         metadata=doc(
-            "periods from a stage's supplier shipping to the goods arriving, per stage (>= 1)"
+            "periods from a stage's supplier shipping to the goods arriving, per stage (>= 0; "
+            "0: they arrive in the period they ship, before customer demand, and can be "
+            "shipped on in that period). Stage 0 of a serial chain orders before seeing the "
+            "period's demand, so its protection interval is lead_times[0] + 1: a textbook "
+            "serial system with lead times L_1..L_N is entered as (L_1 - 1, L_2, ..., L_N); "
+            "see the event order in fieldgym.envs.inventory.dynamics"
         ),
     )
     order_limits: tuple[float, ...] = dataclasses.field(
@@ -53,7 +59,18 @@ class InventoryConfig(EnvConfig):
         default=(2.0, 1.5, 1.0, 0.5),
         metadata=doc(
             "cost per unit on hand per period, per stage; goods in transit to a stage are "
-            "charged at its supplier's rate (nothing for the external supplier)"
+            "charged at its supplier's rate (nothing for the external supplier). The rates "
+            "are local or echelon rates as holding_cost_basis says"
+        ),
+    )
+    holding_cost_basis: str = dataclasses.field(
+        default="local",
+        metadata=doc(
+            "'local': holding_costs are the rates charged at each stage; 'echelon': they are "
+            "echelon rates h'_i (the value a stage adds), as textbooks print them, and the "
+            "rate charged at stage i is the sum of h'_j over i and every stage upstream of it "
+            "on its supply path (serial chain, stage 0 = retailer: h_i = sum over j >= i of "
+            "h'_j). local_holding_costs gives the charged rates"
         ),
     )
     backorder_cost: float = dataclasses.field(
@@ -149,6 +166,28 @@ class InventoryConfig(EnvConfig):
             return (*range(1, n), -1)
         return tuple([-1] + [0] * (n - 1))
 
+    def supply_path(self, stage: int) -> tuple[int, ...]:
+        """``stage`` and every stage upstream of it, in order up to the most upstream one."""
+        path = []
+        while stage >= 0:
+            path.append(stage)
+            stage = self.suppliers[stage]
+        return tuple(path)
+
+    @property
+    def local_holding_costs(self) -> tuple[float, ...]:
+        """The holding cost per unit on hand per period charged at each stage.
+
+        ``holding_costs`` itself with ``holding_cost_basis="local"``; with ``"echelon"``,
+        each stage's rate is the sum of the echelon rates along its :meth:`supply_path`.
+        """
+        if self.holding_cost_basis == "local":
+            return self.holding_costs
+        return tuple(
+            float(sum(self.holding_costs[j] for j in self.supply_path(i)))
+            for i in range(self.num_stages)
+        )
+
     def validate(self) -> None:
         check_choice("network", self.network, NETWORKS)
         check_number("num_stages", self.num_stages, low=1, integer=True)
@@ -157,11 +196,12 @@ class InventoryConfig(EnvConfig):
             raise ConfigError(
                 "num_stages must be >= 2 for a distribution network (warehouse + retailers)."
             )
-        check_sequence("lead_times", self.lead_times, n, low=1, integer=True, each="stage")
+        check_sequence("lead_times", self.lead_times, n, low=0, integer=True, each="stage")
         check_sequence(
             "order_limits", self.order_limits, n, low=0, low_inclusive=False, each="stage"
         )
         check_sequence("holding_costs", self.holding_costs, n, low=0, each="stage")
+        check_choice("holding_cost_basis", self.holding_cost_basis, HOLDING_COST_BASES)
         check_sequence("fixed_order_costs", self.fixed_order_costs, n, low=0, each="stage")
         check_number("backorder_cost", self.backorder_cost, low=0)
         check_number("lost_sale_cost", self.lost_sale_cost, low=0)

@@ -4,16 +4,62 @@
 advances all of them with :func:`advance`, one compiled pure function. The single env
 is ``B = 1`` of the same code, so single and vector envs cannot drift apart.
 
-One period, for each copy, in this order:
+One period (one ``step``), for each copy, in this order:
 
-1. Shipments due this period arrive and join the stage's on-hand stock.
-2. Each stage's request (its new order plus what its supplier still owes it) is shipped
-   from the supplier's on-hand stock; a supplier short of stock rations it in proportion
-   to the requests, and the rest stays owed. The external supplier ships everything.
-   Shipped goods arrive ``lead_times[i]`` periods later.
+1. Shipments due this period (shipped ``lead_times[i] >= 1`` periods ago) arrive and join
+   the stage's on-hand stock.
+2. Every stage places the order of the action, chosen on the observation at the end of
+   the previous period, so before seeing this period's demand. Suppliers ship, upstream
+   stages first: each stage's request (its new order plus what its supplier still owes
+   it) is shipped from the supplier's on-hand stock; a supplier short of stock rations it
+   in proportion to the requests, and the rest stays owed. The external supplier ships
+   everything. Goods shipped to stage ``i`` arrive in step 1 of the period
+   ``lead_times[i]`` later; with ``lead_times[i] = 0`` they join its on-hand stock at
+   once, so it can ship them on, and a retailer sell them, in this period.
 3. Customer demand arrives at customer-facing stages and is met from stock, backorders
    first; the rest is backordered or, with ``lost_sales``, lost.
-4. Costs are charged on the end-of-period state.
+4. Costs are charged on the end-of-period state: on-hand stock at the stage's local rate
+   (``InventoryConfig.local_holding_costs``), goods in transit to a stage at its
+   supplier's local rate (nothing for the external supplier), backorders, lost sales and
+   fixed costs of the orders placed.
+
+A retailer's order therefore has to cover ``lead_times[0] + 1`` periods of demand (its
+protection interval), and an echelon base-stock level of serial stage ``i`` covers
+``lead_times[0] + ... + lead_times[i] + 1`` periods.
+
+Textbook serial systems (Snyder and Shen, *Fundamentals of Supply Chain Theory*, 2nd ed.,
+ch. 6, and the ``stockpyl`` package's ``ssm_serial``: stages ``1..N`` with stage 1 the
+retailer, periodic review, an order placed after period ``t``'s demand arrives before
+period ``t + L``'s demand, so stage 1's protection interval is ``L_1``) are entered as:
+
+=====================================================  =====================================
+Textbook                                               Environment
+=====================================================  =====================================
+stage ``j`` (1 = retailer, ``N`` = most upstream)      stage ``j - 1``, ``network="serial"``
+lead time of the retailer, ``L_1 >= 1``                ``lead_times[0] = L_1 - 1``
+lead time ``L_j`` of stage ``j >= 2``                  ``lead_times[j - 1] = L_j``
+echelon holding cost ``h'_j``                          ``holding_costs[j - 1] = h'_j`` with
+                                                       ``holding_cost_basis="echelon"``
+local holding cost ``h_j``                             ``holding_costs[j - 1] = h_j``
+                                                       (``holding_cost_basis="local"``)
+stockout cost ``p`` per unit backordered per period    ``backorder_cost = p``
+demand ``N(mu, sigma^2)`` or Poisson(``mu``)           ``demand="normal"``, ``demand_mean``,
+per period at stage 1                                  ``demand_std``; or ``"poisson"``
+no fixed costs, no capacities                          ``fixed_order_costs`` 0, large
+                                                       ``order_limits``
+echelon base-stock level ``S_j``                       level ``j - 1``, the same number
+                                                       (``action_type="base_stock"``,
+                                                       agents ``base_stock``, ``clark_scarf``)
+expected cost per period                               ``expected_cost`` +
+                                                       ``demand_mean * local_holding_costs[1]``
+                                                       (``ClarkScarfSolution.textbook_cost``)
+=====================================================  =====================================
+
+The optimal levels are the same in both. The costs differ by a constant, whatever the
+policy: with the retailer's lead time one period shorter here, each unit spends one
+period-end fewer at the retailer's supplier's rate (it is charged as stock in transit to
+the retailer, at that rate, for ``L_1 - 1`` period-ends instead of ``L_1``), so the env's
+cost per period is ``demand_mean * local_holding_costs[1]`` lower (0 for one stage).
 """
 
 from __future__ import annotations
@@ -24,7 +70,12 @@ from numba import njit
 from fieldgym.envs.core.errors import ActionError
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.demand import DemandModel
-from fieldgym.envs.inventory.echelon import echelon_members, echelon_position, supplied_by
+from fieldgym.envs.inventory.echelon import (
+    echelon_members,
+    echelon_position,
+    supplied_by,
+    upstream_first,
+)
 
 COST_PARTS = ("holding", "pipeline", "shortage", "ordering")
 """Column order of the cost array :func:`advance` writes; also the reward parts' names."""
@@ -40,6 +91,7 @@ def advance(
     orders: np.ndarray,
     demand: np.ndarray,
     supplier: np.ndarray,
+    shipping_order: np.ndarray,
     lead: np.ndarray,
     customer: np.ndarray,
     stage_params: np.ndarray,
@@ -59,13 +111,16 @@ def advance(
         owed: ``(N, B)`` units a stage ordered that its supplier has not shipped yet.
         backorders: ``(N, B)`` customer demand backordered at each stage.
         pipeline: ``(N, L, B)`` units in transit to each stage; slot ``k`` arrives in
-            ``k + 1`` periods.
+            ``k + 1`` periods. ``L`` is the longest lead time, and may be 0.
         history: ``(C, H, B)`` past customer demand, oldest first; shifted by one period.
         orders: ``(B, N)`` requested order quantities, clipped here to [0, order limit].
         demand: ``(B, C)`` customer demand at each customer-facing stage; negative draws
             count as zero.
         supplier: ``(N,)`` supplier index of each stage, ``-1`` for the external supplier.
-        lead: ``(N,)`` lead time of each stage, periods (>= 1).
+        shipping_order: ``(N,)`` the stages, each after its supplier
+            (:func:`~fieldgym.envs.inventory.echelon.upstream_first`): the order shipments
+            are made in, so that goods arriving with lead time 0 can be shipped on.
+        lead: ``(N,)`` lead time of each stage, periods (>= 0).
         customer: ``(C,)`` indices of the customer-facing stages.
         stage_params: ``(N, 4)`` per stage: holding cost, holding cost of goods in transit
             to the stage (its supplier's rate), fixed cost per order, order limit.
@@ -84,15 +139,16 @@ def advance(
     row_demand = row_orders + n_stages
     record[:8] = 0.0
     # 1. arrivals
-    for i in range(n_stages):
-        for b in range(n_copies):
-            on_hand[i, b] += pipeline[i, 0, b]
-        for k in range(n_slots - 1):
+    if n_slots > 0:
+        for i in range(n_stages):
             for b in range(n_copies):
-                pipeline[i, k, b] = pipeline[i, k + 1, b]
-        for b in range(n_copies):
-            pipeline[i, n_slots - 1, b] = 0.0
-    # 2. shipments, rationed in proportion to requests when a supplier is short
+                on_hand[i, b] += pipeline[i, 0, b]
+            for k in range(n_slots - 1):
+                for b in range(n_copies):
+                    pipeline[i, k, b] = pipeline[i, k + 1, b]
+            for b in range(n_copies):
+                pipeline[i, n_slots - 1, b] = 0.0
+    # 2. shipments, upstream first; a short supplier rations in proportion to requests
     placed = record[row_orders : row_orders + n_stages]
     for i in range(n_stages):
         limit = stage_params[i, 3]
@@ -104,12 +160,8 @@ def advance(
         if s >= 0:
             for b in range(n_copies):
                 requested[s, b] += owed[i, b] + placed[i, b]
-    share = np.ones((n_stages, n_copies))
-    for s in range(n_stages):
-        for b in range(n_copies):
-            if requested[s, b] > on_hand[s, b]:
-                share[s, b] = on_hand[s, b] / requested[s, b]
-    for i in range(n_stages):
+    share = np.ones((n_stages, n_copies))  # set for each stage once its own goods are in
+    for i in shipping_order:
         s = supplier[i]
         slot = lead[i] - 1
         for b in range(n_copies):
@@ -119,7 +171,13 @@ def advance(
                 shipped = request * share[s, b]
                 on_hand[s, b] = max(on_hand[s, b] - shipped, 0.0)
             owed[i, b] = request - shipped
-            pipeline[i, slot, b] += shipped
+            if slot >= 0:
+                pipeline[i, slot, b] += shipped
+            else:
+                on_hand[i, b] += shipped
+        for b in range(n_copies):
+            if requested[i, b] > on_hand[i, b]:
+                share[i, b] = on_hand[i, b] / requested[i, b]
     # 3. customer demand, backorders served first; rows 0-2: met, unmet, lost
     for c in range(n_customers):
         i = customer[c]
@@ -214,11 +272,9 @@ def record_columns(config: InventoryConfig) -> dict[str, slice | int]:
 def mean_flow(config: InventoryConfig, customer_means: np.ndarray) -> np.ndarray:
     """Mean units per period flowing through each stage: the demand of the customers it serves."""
     flow = np.zeros(config.num_stages)
-    suppliers = config.suppliers
-    for stage, mean in zip(config.customer_stages, customer_means, strict=True):
-        while stage >= 0:
+    for customer, mean in zip(config.customer_stages, customer_means, strict=True):
+        for stage in config.supply_path(customer):
             flow[stage] += mean
-            stage = suppliers[stage]
     return flow
 
 
@@ -253,9 +309,10 @@ class InventorySystem:
         self.num_copies = num_copies
         n, customers = config.num_stages, config.customer_stages
         self.supplier = np.asarray(config.suppliers, dtype=np.int64)
+        self.shipping_order = np.asarray(upstream_first(config), dtype=np.int64)
         self.lead = np.asarray(config.lead_times, dtype=np.int64)
         self.customer = np.asarray(customers, dtype=np.int64)
-        holding = np.asarray(config.holding_costs, dtype=np.float64)
+        holding = np.asarray(config.local_holding_costs, dtype=np.float64)
         self.order_limits = np.asarray(config.order_limits, dtype=np.float64)
         self.stage_params = np.stack(
             (
@@ -364,6 +421,7 @@ class InventorySystem:
             np.asarray(orders, dtype=np.float64),
             demand,
             self.supplier,
+            self.shipping_order,
             self.lead,
             self.customer,
             self.stage_params,

@@ -19,11 +19,16 @@ def echelon_members(config: InventoryConfig) -> np.ndarray:
     n = config.num_stages
     members = np.zeros((n, n))
     for j in range(n):
-        stage = j
-        while stage >= 0:
-            members[stage, j] = 1.0
-            stage = config.suppliers[stage]
+        members[list(config.supply_path(j)), j] = 1.0
     return members
+
+
+def upstream_first(config: InventoryConfig) -> tuple[int, ...]:
+    """The stages ordered so that every stage comes after its supplier (ties by index).
+
+    Serial chain: ``N-1, ..., 0``; distribution network: the warehouse, then the retailers.
+    """
+    return tuple(sorted(range(config.num_stages), key=lambda i: len(config.supply_path(i))))
 
 
 def supplied_by(config: InventoryConfig) -> np.ndarray:

@@ -25,7 +25,7 @@ def scaled_cost_reward(parts: Mapping[str, Any], weights: Mapping[str, float], c
 def cost_scale(config: InventoryConfig) -> float:
     """Mean customer demand per period times the largest unit cost of the system."""
     demand = config.demand_mean * len(config.customer_stages)
-    unit = max(*config.holding_costs, config.backorder_cost)
+    unit = max(*config.local_holding_costs, config.backorder_cost)
     return max(demand * unit, 1e-9)
 
 

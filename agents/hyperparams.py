@@ -2,11 +2,11 @@
 
 Each file maps an environment key to the keyword arguments of one learner, as rl-zoo3's
 ``--conf-file`` does, so ``python -m rl_zoo3.train --algo ppo --env
-fieldgym/MultiEchelonInventory-v0 --gym-packages fieldgym --conf-file hyperparams/ppo.yml``
+fieldgym/MultiEchelonInventory-v1 --gym-packages fieldgym --conf-file hyperparams/ppo.yml``
 reads the same entry fieldgym uses::
 
     # <how the entry was found: trials, budget, objective, date>
-    fieldgym/MultiEchelonInventory-v0:
+    fieldgym/MultiEchelonInventory-v1:
       n_envs: 256              # copies stepped together (n_copies for multi-agent learners)
       n_timesteps: 2000000     # rl-zoo3's training budget; fieldgym's CLI default for train
       policy: MlpPolicy
@@ -14,8 +14,8 @@ reads the same entry fieldgym uses::
       learning_rate: 0.0003    # every other key goes to the algorithm
       policy_kwargs: "dict(net_arch=[64, 64], activation_fn=nn.ReLU)"
 
-A key may name a variant: ``fieldgym/MultiEchelonInventory-v0[preset=distribution]`` or
-``fieldgym/TrafficSignal-v0[backend=sumo]`` applies where the environment's keyword
+A key may name a variant: ``fieldgym/MultiEchelonInventory-v1[preset=distribution]`` or
+``fieldgym/TrafficSignal-v1[backend=sumo]`` applies where the environment's keyword
 arguments have those values; the most specific matching key wins, the plain id otherwise.
 (rl-zoo3 reads only plain ids.)
 
@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.files import atomic_path
 
 HYPERPARAMS_DIR = Path(__file__).resolve().parents[1] / "hyperparams"
 """The shipped files (the ``hyperparams`` folder at the package's root)."""
@@ -95,7 +96,7 @@ def parse_key(key: str, where: Path | str = "") -> tuple[str, dict[str, str]]:
     if not match:
         raise ConfigError(
             f"{where}: bad key {key!r}; write an env id, optionally with a variant "
-            f"'id[field=value,...]' such as 'fieldgym/TrafficSignal-v0[backend=sumo]'."
+            f"'id[field=value,...]' such as 'fieldgym/TrafficSignal-v1[backend=sumo]'."
         )
     return match["id"].strip(), conditions
 
@@ -288,7 +289,8 @@ def write_entry(
     """Put ``entry`` under ``key`` in ``agent``'s file, with ``provenance`` as its comment.
 
     Other entries, and the comment lines just above each, are kept as written; the file
-    is replaced atomically.
+    is replaced atomically (two concurrent writers cannot clobber each other's
+    temporary file; the last to finish wins).
     """
     parse_key(key)
     path = path_of(agent, folder)
@@ -304,9 +306,8 @@ def write_entry(
     blocks[key] = text
     header = blocks.pop("", "")
     out = header + "\n".join(v.rstrip("\n") + "\n" for v in blocks.values())
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(out, encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(out, encoding="utf-8")
     return path
 
 

@@ -26,20 +26,18 @@ the :data:`MARKER` (see :func:`fieldgym.scenarios.runner.clear_run`).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from fieldgym.envs.core.errors import ConfigError, DataError
+from fieldgym.envs.core.files import TMP_SUFFIX, atomic_path
 from fieldgym.scenarios.spec import Plan
 from fieldgym.scenarios.trials import expand
 
@@ -56,40 +54,8 @@ MARKER = ".fieldgym-run"
 """The file marking a run folder made by fieldgym (``--fresh`` deletes only in such folders)."""
 KINDS = (TRIALS, MODELS, TENSORBOARD, ERRORS, PROGRESS, CLAIMS)
 """The folders fieldgym writes in a run folder: all that ``--fresh`` deletes, with the plan."""
-_TMP_SUFFIX = ".tmp"
 KEY_COLUMNS = ("trial_id", "env", "env_id", "agent", "agent_name", "train_seed")
 """Columns that identify a trial in :func:`load_results` and :func:`load_curves`."""
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path, durable: bool = True) -> Iterator[Path]:
-    """A temporary path to write ``path`` at; when the block ends, it replaces ``path`` whole.
-
-    Readers of ``path`` see the old file or the new one, never a part. The temporary file
-    has ``path``'s name (writers that go by the extension, such as matplotlib's
-    ``savefig``, see it) in a hidden folder next to ``path``, ``.<name>.<random>.tmp/``,
-    so ``os.replace`` moves it within one file system, atomically (POSIX and Windows).
-    ``durable`` fsyncs the file before the rename and the folder after, so the new file
-    survives a power cut. If the block raises, ``path`` is left as it was.
-
-    Example::
-
-        with atomic_path(out / "results.csv") as tmp:
-            table.to_csv(tmp, index=False)
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
-    tmp = Path(scratch) / path.name
-    try:
-        yield tmp
-        if durable:
-            _fsync(tmp, os.O_RDWR)
-        os.replace(tmp, path)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    if durable:
-        _fsync_dir(path.parent)
 
 
 def write_json_atomic(path: str | Path, data: Any, durable: bool = True) -> None:
@@ -108,19 +74,6 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "posix":
-        _fsync(folder, os.O_RDONLY)
-
-
-def _fsync(path: Path, flags: int) -> None:
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def remove_stale_temporaries(folder: str | Path, older_than: float = 60.0) -> int:
     """Delete temporaries left by a killed writer (older than ``older_than`` seconds).
 
@@ -128,7 +81,7 @@ def remove_stale_temporaries(folder: str | Path, older_than: float = 60.0) -> in
     """
     count = 0
     now = time.time()
-    for tmp in Path(folder).glob(f".*{_TMP_SUFFIX}"):
+    for tmp in Path(folder).glob(f".*{TMP_SUFFIX}"):
         try:
             if now - tmp.stat().st_mtime > older_than:
                 if tmp.is_dir() and not tmp.is_symlink():

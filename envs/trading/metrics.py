@@ -57,6 +57,19 @@ def sortino(returns: np.ndarray) -> float:
     return empyrical.sortino_ratio(returns, period=empyrical.DAILY, _downside_risk=downside)
 
 
+def sharpe(returns: np.ndarray) -> float:
+    """The annualized Sharpe ratio of empyrical (risk-free rate 0), and 0 for a flat series.
+
+    A strategy that never trades earns exactly 0 every day; its Sharpe ratio is 0/0, which
+    empyrical returns as NaN. It took no risk and earned no excess return, so it scores
+    0 here: a comparison (or a tuner) then ranks it as the cash position it is, instead
+    of dropping it as failed.
+    """
+    if len(returns) and not np.any(returns):
+        return 0.0
+    return _finite(empyrical.sharpe_ratio(returns, period=empyrical.DAILY))
+
+
 def returns_metrics(returns: np.ndarray, turnover: np.ndarray | None = None) -> dict[str, float]:
     """The field's metrics of a series of daily simple returns.
 
@@ -76,7 +89,7 @@ def returns_metrics(returns: np.ndarray, turnover: np.ndarray | None = None) -> 
         "cumulative_return": _finite(empyrical.cum_returns_final(r)),
         "annual_return": _finite(empyrical.annual_return(r, period=empyrical.DAILY)),
         "annual_volatility": _finite(empyrical.annual_volatility(r, period=empyrical.DAILY)),
-        "sharpe": _finite(empyrical.sharpe_ratio(r, period=empyrical.DAILY)),
+        "sharpe": sharpe(r),
         "sortino": _finite(sortino(r)),
         "calmar": _finite(empyrical.calmar_ratio(r, period=empyrical.DAILY)),
         "max_drawdown": _finite(empyrical.max_drawdown(r)),

@@ -13,7 +13,7 @@ from fieldgym.agents.registry import AGENTS
 from fieldgym.agents.sb3 import ALGORITHMS
 from fieldgym.envs.core.errors import ConfigError
 
-INVENTORY = "fieldgym/MultiEchelonInventory-v0"
+INVENTORY = "fieldgym/MultiEchelonInventory-v1"
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_the_most_specific_variant_wins(folder):
     key, entry = hyperparams.lookup("ppo", INVENTORY, {"preset": "distribution"})
     assert key == f"{INVENTORY}[preset=distribution]" and entry["n_envs"] == 32
     assert hyperparams.lookup("ppo", INVENTORY, {"preset": "serial"})[1]["n_envs"] == 16
-    assert hyperparams.lookup("ppo", "fieldgym/Driving-v0", {}) is None
+    assert hyperparams.lookup("ppo", "fieldgym/Driving-v1", {}) is None
     assert hyperparams.lookup("a2c", INVENTORY, {}) is None
 
 
@@ -81,22 +81,31 @@ def test_writing_an_entry_keeps_the_others_and_their_comments(folder):
     hyperparams.write_entry(
         "ppo", f"{INVENTORY}[preset=distribution]", {"n_envs": 64}, "tuned\nby a test", folder
     )
-    hyperparams.write_entry("ppo", "fieldgym/Driving-v0", {"n_envs": 8}, "new", folder)
+    hyperparams.write_entry("ppo", "fieldgym/Driving-v1", {"n_envs": 8}, "new", folder)
     text = (folder / "ppo.yml").read_text()
     assert text.startswith("# a header\n\n# found by hand\n")
     assert "# tuned\n# by a test\n" in text and "# new\n" in text
     entries = hyperparams.read("ppo", folder)
     assert entries[INVENTORY]["gamma"] == 0.9
     assert entries[f"{INVENTORY}[preset=distribution]"] == {"n_envs": 64}
-    assert entries["fieldgym/Driving-v0"] == {"n_envs": 8}
+    assert entries["fieldgym/Driving-v1"] == {"n_envs": 8}
+
+
+def test_writing_an_entry_uses_a_temporary_no_other_writer_uses(folder):
+    """It wrote through one fixed ``.ppo.yml.tmp``: two concurrent ``--write`` runs shared it."""
+    other_writers = folder / ".ppo.yml.tmp"
+    other_writers.write_text("half of another writer's file")
+    hyperparams.write_entry("ppo", "fieldgym/Driving-v1", {"n_envs": 8}, "new", folder)
+    assert other_writers.read_text() == "half of another writer's file"
+    assert hyperparams.read("ppo", folder)["fieldgym/Driving-v1"] == {"n_envs": 8}
 
 
 def test_an_entry_with_a_key_the_class_cannot_take_is_refused(folder):
-    (folder / "shared_ppo.yml").write_text("fieldgym/UAVOffloading-v0:\n  normalize: true\n")
+    (folder / "shared_ppo.yml").write_text("fieldgym/UAVOffloading-v1:\n  normalize: true\n")
     from fieldgym.agents.multiagent import ParallelTarget
 
     with pytest.raises(ConfigError, match="normalize"):
-        make_agent("shared_ppo", ParallelTarget("fieldgym/UAVOffloading-v0"))
+        make_agent("shared_ppo", ParallelTarget("fieldgym/UAVOffloading-v1"))
 
 
 def test_every_shipped_entry_is_accepted_by_its_learner():

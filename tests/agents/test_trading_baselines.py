@@ -13,7 +13,7 @@ from fieldgym.agents import EnvTarget, evaluate, make_agent
 from fieldgym.envs.trading.data import load_prices
 from fieldgym.envs.trading.metrics import returns_metrics
 
-ENV_ID = "fieldgym/PortfolioAllocation-v0"
+ENV_ID = "fieldgym/PortfolioAllocation-v1"
 TICKERS = ["AAPL", "BAC", "JNJ", "KO", "MSFT", "PG", "WMT", "XOM"]
 
 
@@ -153,3 +153,10 @@ def test_metrics_agree_with_skfolio_portfolio_measures():
     assert -metrics["max_drawdown"] == pytest.approx(portfolio.max_drawdown)
     assert metrics["cumulative_return"] == pytest.approx(np.prod(1 + portfolio.returns) - 1)
     assert metrics["hit_rate"] == pytest.approx(np.mean(portfolio.returns > 0))
+
+
+def test_a_strategy_that_never_trades_has_sharpe_zero_not_nan():
+    """Flat returns made empyrical's 0/0 NaN, and the tuner dropped such trials as failed."""
+    assert returns_metrics(np.zeros(60))["sharpe"] == 0.0
+    rng = np.random.default_rng(0)
+    assert np.isfinite(returns_metrics(rng.normal(0, 0.01, 60))["sharpe"])

@@ -1,7 +1,7 @@
 """fieldgym: Gymnasium environments for applied reinforcement learning.
 
 Importing ``fieldgym`` registers every environment id with Gymnasium, so that
-``gymnasium.make("fieldgym/MultiEchelonInventory-v0")`` works after ``import fieldgym``.
+``gymnasium.make("fieldgym/MultiEchelonInventory-v1")`` works after ``import fieldgym``.
 Multi-agent environments are created with :func:`make_parallel`.
 """
 

@@ -19,7 +19,7 @@ class EnvTarget:
     a saved agent all describe the environment the same way.
 
     Args:
-        id: A registered id, e.g. ``"fieldgym/MultiEchelonInventory-v0"``.
+        id: A registered id, e.g. ``"fieldgym/MultiEchelonInventory-v1"``.
         kwargs: Keyword arguments for ``gymnasium.make`` (config fields, ``preset``, ...).
     """
 

@@ -1,4 +1,4 @@
-"""Steps per second of ``fieldgym/Driving-v0`` beside highway-env's ``highway-fast-v0``.
+"""Steps per second of ``fieldgym/Driving-v1`` beside highway-env's ``highway-fast-v0``.
 
 Run from the repository root::
 
@@ -11,7 +11,7 @@ whenever an episode ends, resets counted in the time):
 * highway-env 1.12.1's ``highway-fast-v0`` (installed in ``.venv``): 3 lanes, 20 vehicles,
   a 5 Hz simulation, one decision per second, discrete meta-actions, kinematics
   observation; ``gymnasium.make``;
-* ``fieldgym/Driving-v0`` with its defaults, which match that setting (3 lanes, 20
+* ``fieldgym/Driving-v1`` with its defaults, which match that setting (3 lanes, 20
   vehicles, 5 Hz simulation, one decision per second, meta-actions, kinematics), as a
   single env and as the native vector env with 1, 64 and 1024 copies;
 * the ``continuous`` preset (5 decisions per second) and the other observation types,
@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput as shared  # the suite's timing loop and machine description
 
 ROOT = shared.ROOT
-ID = "fieldgym/Driving-v0"
+ID = "fieldgym/Driving-v1"
 PEER = "highway-fast-v0"
 TARGETS = {"single": 2_600.0, "vector 1024": 100_000.0}
 """The issue's targets, env-steps per second."""
@@ -146,7 +146,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"Each row: {report['warmup']:g} s warm-up, then {report['repeats']} runs of "
         f"{report['seconds']:g} s; median and min–max. Random actions sampled before the "
         "clock starts; a reset whenever an episode ends (counted in the time). Both "
-        "highway-fast-v0 and fieldgym's default Driving-v0 simulate 3 lanes and 20 vehicles "
+        "highway-fast-v0 and fieldgym's default Driving-v1 simulate 3 lanes and 20 vehicles "
         "at 5 Hz with one decision per second (meta-actions, kinematics observation). "
         "'CPU share' is the CPU time the process got over the wall time: below 1 the machine "
         "was busy with other work and every figure is lower than on an idle machine.",
@@ -165,7 +165,7 @@ def markdown(report: dict[str, Any]) -> str:
     for key, target in TARGETS.items():
         value = rows[key]["median"]
         met = "met" if value >= target else "**not met**"
-        lines.append(f"| Driving-v0 {key} ≥ {target:,.0f} steps/s | {shared.fmt(value)} | {met} |")
+        lines.append(f"| Driving-v1 {key} ≥ {target:,.0f} steps/s | {shared.fmt(value)} | {met} |")
     lines.append(
         f"| highway-fast-v0: the issue's figure, about {PEER_REFERENCE:g} steps/s (reference) "
         f"| {shared.fmt(peer)} | — |"

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV_ID = "fieldgym/QuantumArchitectureSearch-v0"
+ENV_ID = "fieldgym/QuantumArchitectureSearch-v1"
 TASKS: dict[str, dict[str, Any]] = {
     "Bell (2 qubits)": {"preset": "bell"},
     "GHZ-3, line": {"preset": "ghz3"},

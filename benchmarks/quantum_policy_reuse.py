@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV_ID = "fieldgym/QuantumArchitectureSearch-v0"
+ENV_ID = "fieldgym/QuantumArchitectureSearch-v1"
 PATTERNS: dict[str, list[dict[str, Any]]] = {
     "bell_noisy": [
         {"p1": 0.001, "p2": 0.01, "readout": 0.01},

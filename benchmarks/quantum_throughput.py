@@ -6,7 +6,7 @@ Run from the repository root::
 
 It times, with the timing loop of ``benchmarks/throughput.py`` (imported, not copied):
 
-* ``fieldgym/QuantumArchitectureSearch-v0`` on 2-5 qubits (ideal, and noisy on 2-3),
+* ``fieldgym/QuantumArchitectureSearch-v1`` on 2-5 qubits (ideal, and noisy on 2-3),
   single (``gymnasium.make``) and natively vectorized (``gymnasium.make_vec``, 1, 64 and
   1024 copies), random actions, reset when an episode ends;
 * the same task re-simulated with qiskit at every step: append the gate to a
@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput as shared  # the shared timing loop and report helpers
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV_ID = "fieldgym/QuantumArchitectureSearch-v0"
+ENV_ID = "fieldgym/QuantumArchitectureSearch-v1"
 PEER_REQUIREMENTS = ROOT / "benchmarks" / "quantum_peer_requirements.txt"
 PEER_VENV = shared.DEFAULT_PEER_VENV.parent / "qiskitgym-venv"
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -252,7 +252,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['load'][0]:.1f} at the start, {report['load'][1]:.1f} at the end), so every "
         "row is lower than on an idle machine; rows measured in the same run are comparable.",
         "",
-        "## fieldgym/QuantumArchitectureSearch-v0",
+        "## fieldgym/QuantumArchitectureSearch-v1",
         "",
         "| variant | API | copies | steps/s (median) | min–max |",
         "|---|---|---:|---:|---:|",

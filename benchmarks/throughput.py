@@ -61,7 +61,7 @@ DEFAULT_PEER_VENV = (
 """Where the peer's venv is kept between runs (outside the repository)."""
 
 VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
-    "fieldgym/MultiEchelonInventory-v0": {
+    "fieldgym/MultiEchelonInventory-v1": {
         "serial (default)": {},
         "distribution": {"preset": "distribution"},
     },
@@ -95,7 +95,7 @@ PEERS: dict[str, Peer] = {
         name="OR-Gym InvManagement-v1",
         package="or-gym",
         env_id="InvManagement-v1",
-        compare_to="fieldgym/MultiEchelonInventory-v0",
+        compare_to="fieldgym/MultiEchelonInventory-v1",
         compare_variant="serial (default)",
         reference_steps_per_second=1_100.0,
     ),
@@ -116,8 +116,8 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("fieldgym/MultiEchelonInventory-v0", "serial (default)", "single", 1, 20_000.0),
-    Target("fieldgym/MultiEchelonInventory-v0", "serial (default)", "vector", 1024, 10_000_000.0),
+    Target("fieldgym/MultiEchelonInventory-v1", "serial (default)", "single", 1, 20_000.0),
+    Target("fieldgym/MultiEchelonInventory-v1", "serial (default)", "vector", 1024, 10_000_000.0),
 )
 """The issue's throughput targets; met or not is computed from the measurement."""
 

@@ -8,7 +8,7 @@ Measures, with the timing loop of ``benchmarks/throughput.py`` (imported from th
 so both benchmarks time alike: untimed warm-up, then ``--repeats`` runs of ``--seconds``
 wall time; random actions sampled before the clock starts):
 
-* ``fieldgym/StockTrading-v0`` and ``fieldgym/PortfolioAllocation-v0`` (20 assets), the
+* ``fieldgym/StockTrading-v1`` and ``fieldgym/PortfolioAllocation-v1`` (20 assets), the
   single env through ``gymnasium.make`` and unwrapped (``env.unwrapped.step``), and the
   native vector env at 1, 64 and 1024 copies;
 * the peers, each in a venv of its own under ``~/.cache/fieldgym-bench/`` (pins in
@@ -52,18 +52,18 @@ PEERS = {
         "name": "gym-anytrading stocks-v0",
         "requirements": ROOT / "benchmarks" / "trading_peers_anytrading.txt",
         "reference": 97_000.0,
-        "compare_to": "fieldgym/StockTrading-v0",
+        "compare_to": "fieldgym/StockTrading-v1",
     },
     "finrl": {
         "name": "FinRL StockTradingEnv (20 assets)",
         "requirements": ROOT / "benchmarks" / "trading_peers_finrl.txt",
         "reference": 84.0,
-        "compare_to": "fieldgym/PortfolioAllocation-v0",
+        "compare_to": "fieldgym/PortfolioAllocation-v1",
     },
 }
 TARGETS = (
-    ("fieldgym/PortfolioAllocation-v0", "single", 1, 50_000.0),
-    ("fieldgym/PortfolioAllocation-v0", "vector", 1024, 5_000_000.0),
+    ("fieldgym/PortfolioAllocation-v1", "single", 1, 50_000.0),
+    ("fieldgym/PortfolioAllocation-v1", "vector", 1024, 5_000_000.0),
 )
 """The issue's absolute targets; StockTrading's target is relative (>= gym-anytrading)."""
 
@@ -78,7 +78,7 @@ def measure_fieldgym(copies: Sequence[int], seconds: float, repeats: int, warmup
     import fieldgym  # noqa: F401
 
     rows = []
-    for env_id in ("fieldgym/StockTrading-v0", "fieldgym/PortfolioAllocation-v0"):
+    for env_id in ("fieldgym/StockTrading-v1", "fieldgym/PortfolioAllocation-v1"):
         bench.log(f"{env_id} single")
         rows.append(
             (
@@ -319,11 +319,11 @@ def markdown(rows: list, peers: list[dict[str, Any]], args: argparse.Namespace) 
         (p for p in peers if p["worker"] == "anytrading" and p["status"] == "ok"), None
     )
     for api in ("unwrapped", "make"):
-        ours = median.get(("fieldgym/StockTrading-v0", api, 1))
+        ours = median.get(("fieldgym/StockTrading-v1", api, 1))
         theirs = statistics.median(anytrading[api]) if anytrading and api in anytrading else None
         if ours and theirs:
             lines.append(
-                f"| `fieldgym/StockTrading-v0` {api} >= gym-anytrading {api} ({bench.fmt(theirs)}) "
+                f"| `fieldgym/StockTrading-v1` {api} >= gym-anytrading {api} ({bench.fmt(theirs)}) "
                 f"| {bench.fmt(ours)} | {'met' if ours >= theirs else 'missed'} |"
             )
     lines += ["", "## Ratios (fieldgym over peer, unwrapped single env)", ""]

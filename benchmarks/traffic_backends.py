@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/traffic_backends.py [--episodes 3]
 
 Evaluates ``fixed_time``, ``max_pressure``, ``actuated``, ``sotl`` and ``random`` on
-``fieldgym/TrafficSignal-v0`` with ``backend="builtin"`` and ``backend="sumo"`` (the same
+``fieldgym/TrafficSignal-v1`` with ``backend="builtin"`` and ``backend="sumo"`` (the same
 intersection, demand and signal rules; SUMO's network from netgenerate), on the same
 evaluation seeds, and writes ``reports/traffic_backends/results.md`` and ``results.csv``:
 the metrics side by side and whether both backends rank the controllers alike.
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = range(10_000, 10_000 + args.episodes)
     tables = []
     for backend in ("builtin", "sumo"):
-        target = EnvTarget("fieldgym/TrafficSignal-v0", {"backend": backend})
+        target = EnvTarget("fieldgym/TrafficSignal-v1", {"backend": backend})
         for name in AGENTS:
             table = evaluate(make_agent(name, target), seeds)
             table["backend"] = backend
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         shlex.join([".venv/bin/python", "benchmarks/traffic_backends.py", *(argv or sys.argv[1:])]),
         "```",
         "",
-        f"`fieldgym/TrafficSignal-v0`, default config, {args.episodes} one-hour episodes on "
+        f"`fieldgym/TrafficSignal-v1`, default config, {args.episodes} one-hour episodes on "
         f"seeds {seeds[0]}–{seeds[-1]} per controller and backend (means). The built-in "
         "simulator counts a vehicle as delayed only while halted (moving vehicles move at "
         "free speed), so its delay equals its waiting time; SUMO's delay is its time loss "

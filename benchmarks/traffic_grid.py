@@ -7,7 +7,7 @@ Run from the repository root::
 It wrote ``reports/traffic_grid/`` before the scenario runner took multi-agent ids (that
 folder is now the scenario's report; this script writes ``reports/traffic_grid_script/``);
 ``fieldgym compare scenarios/traffic_grid.yaml`` now runs the same comparison (with
-``shared_dqn`` and ``mappo`` too). For ``fieldgym/TrafficGrid-v0`` it trains
+``shared_dqn`` and ``mappo`` too). For ``fieldgym/TrafficGrid-v1`` it trains
 ``shared_ppo`` (the agent layer's PettingZoo-to-VecEnv bridge, one policy for all sixteen
 intersections) for
 ``--steps`` agent-steps per seed, evaluates it and the baselines with
@@ -36,7 +36,7 @@ from fieldgym.agents import make_agent
 from fieldgym.agents.multiagent import ParallelTarget, RandomParallelPolicy, evaluate_parallel
 
 ROOT = Path(__file__).resolve().parents[1]
-GRID = "fieldgym/TrafficGrid-v0"
+GRID = "fieldgym/TrafficGrid-v1"
 ENV = {"preset": "grid4x4", "reward": "wait", "reward_weights": {"wait": 0.01}}
 METRICS = ["avg_waiting_time", "avg_travel_time", "avg_queue", "throughput", "waiting_to_enter"]
 

@@ -91,7 +91,7 @@ SEED = 0
 
 SINGLE_ALGOS = ("ppo", "a2c", "dqn", "sac", "td3")
 MULTI_ALGOS = ("shared_ppo", "mappo")
-MULTI_AGENT_IDS = ("fieldgym/TrafficGrid-v0", "fieldgym/UAVOffloading-v0")
+MULTI_AGENT_IDS = ("fieldgym/TrafficGrid-v1", "fieldgym/UAVOffloading-v1")
 CONFIGS = ("new", "old", "tuned")
 
 TARGETS: dict[str, int] = {
@@ -155,7 +155,7 @@ OLD_MULTI: dict[str, dict[str, Any]] = {
 ``DEFAULTS``, at :data:`OLD_MULTI_COMMIT` (the whole hyperparameter set, as given)."""
 
 ANALYSIS: dict[tuple[str | None, str | None], str] = {
-    ("fieldgym/UAVOffloading-v0", None): (
+    ("fieldgym/UAVOffloading-v1", None): (
         "The UAV env has no form vectorized over copies: `SharedAgentsVecEnv` steps each "
         "copy's PettingZoo env in Python, and one copy-step (3 agents) is ~600–850 µs of "
         "small numpy calls on 3 × 40 arrays (`associate`, `_observations`, `_grid`, "
@@ -164,7 +164,7 @@ ANALYSIS: dict[tuple[str | None, str | None], str] = {
         "needs a batched UAV env (one numba/numpy step for all copies) and a bridge that "
         "steps it in one call: a change to `envs/wireless`, not to the defaults."
     ),
-    ("fieldgym/TrafficGrid-v0", "mappo"): (
+    ("fieldgym/TrafficGrid-v1", "mappo"): (
         "The grid env costs ~20–25 µs per agent-step (its per-copy Python step). MAPPO's "
         "critic takes the 528-dim global state plus the agent one-hot on every agent row, "
         "i.e. the same state 16 times per copy, so its first layer (544 × 64) dominates "
@@ -177,7 +177,7 @@ ANALYSIS: dict[tuple[str | None, str | None], str] = {
         "network, not to its defaults."
     ),
     **{
-        ("fieldgym/Driving-v0", algo): (
+        ("fieldgym/Driving-v1", algo): (
             "The driving env costs ~15–22 µs per copy-step at 256 copies (numba's "
             "`step_batch` plus the per-copy Python resets in `_reset_copies`): 75–100% of "
             "PPO/A2C's budget at 50,000 (20 µs) and half of DQN's at 30,000 (33 µs), before "

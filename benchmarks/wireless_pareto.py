@@ -6,7 +6,7 @@ Run from the repository root::
 
 Trains one preference-conditioned learner per algorithm (``discrete_sac``, and ``dqn`` /
 ``ppo`` from stable-baselines3 with the scalarized reward) on
-``fieldgym/EdgeOffloading-v0`` with the preference drawn per episode (it is part of the
+``fieldgym/EdgeOffloading-v1`` with the preference drawn per episode (it is part of the
 observation), then evaluates each learner and every offloading baseline at the delay
 weights 0, 0.1, ..., 1 on the same evaluation seeds. Each (agent, weight) gives one
 point (mean delay objective, mean energy per task, divided by the reward scales); each
@@ -42,7 +42,7 @@ from fieldgym.agents.wireless.pareto import (
     sweep,
 )
 
-ENV_ID = "fieldgym/EdgeOffloading-v0"
+ENV_ID = "fieldgym/EdgeOffloading-v1"
 BASELINES = ("all_local", "offload_nearest", "offload_least_loaded", "greedy_delay", "greedy_cost")
 LEARNERS: dict[str, dict] = {
     "discrete_sac": {

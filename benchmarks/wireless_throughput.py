@@ -4,8 +4,8 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/wireless_throughput.py [--seconds 3] [--repeats 3] [--no-peer]
 
-Times ``fieldgym/EdgeOffloading-v0`` (single env, and the native vector env with 1, 64
-and 1024 copies), ``fieldgym/UAVOffloading-v0`` (PettingZoo parallel steps, all UAVs
+Times ``fieldgym/EdgeOffloading-v1`` (single env, and the native vector env with 1, 64
+and 1024 copies), ``fieldgym/UAVOffloading-v1`` (PettingZoo parallel steps, all UAVs
 acting), and the peer, mobile-env's ``mobile-small-central-v0`` (a central agent
 controlling the connections of every user, on Gymnasium). The peer needs its own
 dependencies (pygame, shapely, ...), so it runs in a venv of its own, created once under
@@ -46,8 +46,8 @@ PEER_VENV = (
 PEER_ID = "mobile-small-central-v0"
 PEER_REFERENCE = 134.0
 """The issue's figure for the peer on this kind of machine (a reference, not a target)."""
-OFFLOADING = "fieldgym/EdgeOffloading-v0"
-UAV = "fieldgym/UAVOffloading-v0"
+OFFLOADING = "fieldgym/EdgeOffloading-v1"
+UAV = "fieldgym/UAVOffloading-v1"
 TARGETS = ((OFFLOADING, "single", 1, 7_000.0), (OFFLOADING, "vector", 1024, 1_000_000.0))
 """(id, API, copies, minimum env-steps per second) the issue asks for."""
 

@@ -1,4 +1,4 @@
-"""Parameter-shared PPO against the UAV baselines on ``fieldgym/UAVOffloading-v0``.
+"""Parameter-shared PPO against the UAV baselines on ``fieldgym/UAVOffloading-v1``.
 
 Run from the repository root::
 
@@ -32,7 +32,7 @@ import torch
 from fieldgym.agents import make_agent
 from fieldgym.agents.multiagent import ParallelPolicy, ParallelTarget, evaluate_parallel
 
-ENV_ID = "fieldgym/UAVOffloading-v0"
+ENV_ID = "fieldgym/UAVOffloading-v1"
 BASELINES = ("kmeans_hover", "pso_placement", "random_walk")
 METRICS = (
     "association_share",

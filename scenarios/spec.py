@@ -13,7 +13,7 @@ Schema::
                                   #   run folder (runs/<name>/) and report (reports/<name>/)
     description: "..."            # optional, shown in the report
     env:                          # one environment ...
-      id: fieldgym/MultiEchelonInventory-v0
+      id: fieldgym/MultiEchelonInventory-v1
       preset: serial              # optional, passed to gymnasium.make as preset=
       config: {demand_mean: 8}    # optional config fields (checked by the env's config class)
       label: serial               # optional short name; default: preset, else the id's name

@@ -5,7 +5,7 @@ training seed), per trading environment of a run:
 
 * ``<env>_drawdowns.png``: each agent's drawdown (see :func:`drawdowns`);
 * ``<env>_weights.png``: each agent's portfolio weights over the backtest (stacked, cash
-  on top), when the environment reports weights (``PortfolioAllocation-v0``);
+  on top), when the environment reports weights (``PortfolioAllocation-v1``);
 * ``tearsheets/<env>__<agent>.html``: quantstats' HTML tear sheet of the agent's daily
   returns, for dated backtests (the stock and portfolio envs). Walk-forward windows are
   left out (their per-window tables say it all).

@@ -4,7 +4,7 @@ An environment entry with a ``walk_forward`` block becomes one environment per w
 labelled ``<label>.w<k>``, each a backtest of the window's test range::
 
     env:
-      id: fieldgym/StockTrading-v0
+      id: fieldgym/StockTrading-v1
       label: spx
       config: {source: arch_sp500}
       walk_forward: {first: "1999-01-01", last: "2018-12-31", train_years: 8,

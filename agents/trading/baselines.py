@@ -15,7 +15,7 @@ class BuyAndHold(Policy):
     """Buy on the first day and hold: 1/N in a portfolio, the longest position in one stock.
 
     Args:
-        target: ``PortfolioAllocation-v0`` or ``StockTrading-v0``.
+        target: ``PortfolioAllocation-v1`` or ``StockTrading-v1``.
 
     Raises:
         ConfigError: For any other environment.

@@ -1,4 +1,4 @@
-"""Execution baselines for ``fieldgym/OptimalExecution-v0``: TWAP and Almgren-Chriss.
+"""Execution baselines for ``fieldgym/OptimalExecution-v1``: TWAP and Almgren-Chriss.
 
 * :func:`almgren_chriss_holdings`: the closed-form optimal holdings of Almgren and Chriss
   (2000), ``x_j = X sinh(kappa (T - t_j)) / sinh(kappa T)`` with

@@ -1,4 +1,4 @@
-"""The Avellaneda-Stoikov quotes, baseline of ``fieldgym/MarketMaking-v0``."""
+"""The Avellaneda-Stoikov quotes, baseline of ``fieldgym/MarketMaking-v1``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class AvellanedaStoikov(Policy):
     sigma^2 (T - t)``. With discrete actions the nearest grid pair is quoted.
 
     Args:
-        target: A ``MarketMaking-v0`` environment.
+        target: A ``MarketMaking-v1`` environment.
         risk_aversion: ``gamma``, the dealer's CARA risk aversion (the paper uses 0.1).
     """
 

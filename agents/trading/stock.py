@@ -1,4 +1,4 @@
-"""Baselines for ``fieldgym/StockTrading-v0``."""
+"""Baselines for ``fieldgym/StockTrading-v1``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class LongOnly(Policy):
         super().__init__(target)
         config = target.config
         if not isinstance(config, StockConfig):
-            raise ConfigError(f"LongOnly is a StockTrading-v0 baseline, not one for {target.id}.")
+            raise ConfigError(f"LongOnly is a StockTrading-v1 baseline, not one for {target.id}.")
         self.action = int(np.argmax(config.positions))
 
     def act(self, observation: np.ndarray) -> int:

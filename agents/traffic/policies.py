@@ -1,8 +1,8 @@
 """Traffic baselines as :class:`~fieldgym.agents.base.Policy` objects, and grid episodes.
 
 A :class:`SignalPolicy` wraps a controller of :mod:`.controllers` for the single
-intersection (``fieldgym/TrafficSignal-v0``). :func:`run_grid_episode` runs any
-controller on every agent of ``fieldgym/TrafficGrid-v0`` and returns the episode's KPIs.
+intersection (``fieldgym/TrafficSignal-v1``). :func:`run_grid_episode` runs any
+controller on every agent of ``fieldgym/TrafficGrid-v1`` and returns the episode's KPIs.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from fieldgym.envs.traffic.config import TrafficConfig
 class SignalPolicy(Policy):
     """A classical signal controller, for the single intersection or every agent of a grid.
 
-    With an :class:`~fieldgym.agents.target.EnvTarget` (``TrafficSignal-v0``), :meth:`act`
+    With an :class:`~fieldgym.agents.target.EnvTarget` (``TrafficSignal-v1``), :meth:`act`
     takes one observation and returns a phase. With a multi-agent target
-    (``fieldgym.agents.multiagent.ParallelTarget`` of ``TrafficGrid-v0``), it takes the dict
+    (``fieldgym.agents.multiagent.ParallelTarget`` of ``TrafficGrid-v1``), it takes the dict
     of the agents' observations and returns a dict of phases, as
     ``fieldgym.agents.multiagent.evaluate_parallel`` expects.
 
@@ -98,7 +98,7 @@ class ActuatedPolicy(SignalPolicy):
 
 
 def grid_controller(env: Any, name: str, **params: Any) -> Controller:
-    """A controller for every agent of a ``TrafficGrid-v0`` env (one row per agent).
+    """A controller for every agent of a ``TrafficGrid-v1`` env (one row per agent).
 
     ``name`` is ``fixed_time``, ``max_pressure``, ``sotl`` or ``actuated``.
     """
@@ -108,10 +108,10 @@ def grid_controller(env: Any, name: str, **params: Any) -> Controller:
 
 
 def run_grid_episode(env: Any, act: Any, seed: int) -> dict[str, np.ndarray]:
-    """One episode of a ``TrafficGrid-v0`` env; the network KPIs per step, and rewards.
+    """One episode of a ``TrafficGrid-v1`` env; the network KPIs per step, and rewards.
 
     Args:
-        env: A ``TrafficGrid-v0`` env (its ``max_episode_steps`` sets the length).
+        env: A ``TrafficGrid-v1`` env (its ``max_episode_steps`` sets the length).
         act: A :class:`Controller`, or a callable ``act(observations) -> actions`` on the
             dict of per-agent observations (e.g. a multi-agent learner).
         seed: The episode's seed.

@@ -1,6 +1,6 @@
 """Wireless baselines, registered in the agent registry.
 
-Offloading (``fieldgym/EdgeOffloading-v0``, :mod:`.offloading_policies`): ``all_local``,
+Offloading (``fieldgym/EdgeOffloading-v1``, :mod:`.offloading_policies`): ``all_local``,
 ``offload_nearest``, ``offload_least_loaded``, ``greedy_delay`` and ``greedy_cost``.
 Only the registry is imported here; the policies load when an agent is made.
 """

@@ -1,4 +1,4 @@
-"""Classical offloading policies acting on the observation of ``fieldgym/EdgeOffloading-v0``.
+"""Classical offloading policies acting on the observation of ``fieldgym/EdgeOffloading-v1``.
 
 * :class:`AllLocal` (``all_local``): every task on its device.
 * :class:`OffloadNearest` (``offload_nearest``): every task to the closest edge server.
@@ -103,7 +103,7 @@ class OffloadingPolicy(Policy):
         config = target.config
         if not isinstance(config, OffloadingConfig):
             raise ConfigError(
-                f"{type(self).__name__} acts in fieldgym/EdgeOffloading-v0, not in {target.id}."
+                f"{type(self).__name__} acts in fieldgym/EdgeOffloading-v1, not in {target.id}."
             )
         self.config: OffloadingConfig = config
 

@@ -1,4 +1,4 @@
-"""UAV baselines for ``fieldgym/UAVOffloading-v0``: centralized planners and a random walk.
+"""UAV baselines for ``fieldgym/UAVOffloading-v1``: centralized planners and a random walk.
 
 * :class:`KMeansHover` (``kmeans_hover``): fly to the k-means centres of the users
   (``k`` = number of UAVs, each UAV to a centre by a minimum-distance assignment) and
@@ -56,7 +56,7 @@ class UAVPlanner(ParallelPolicy):
         super().__init__(target)
         config = target.config
         if not isinstance(config, UAVConfig):
-            raise ConfigError(f"{type(self).__name__} acts in fieldgym/UAVOffloading-v0.")
+            raise ConfigError(f"{type(self).__name__} acts in fieldgym/UAVOffloading-v1.")
         self.config: UAVConfig = config
         self.replan_every = replan_every
         self.rng = np.random.default_rng(0)

@@ -15,6 +15,7 @@ import types
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Self
 
+from fieldgym.envs.core.actions import ACTION_POLICIES
 from fieldgym.envs.core.errors import ConfigError
 
 
@@ -30,13 +31,26 @@ class EnvConfig:
     Subclasses are ``@dataclasses.dataclass(frozen=True)`` and override :meth:`validate`,
     which raises :class:`ConfigError` naming the field, the value and what is allowed.
     Lists given for tuple fields (as YAML produces) are converted to tuples.
+
+    Every config has :attr:`action_policy` (keyword-only, after the subclass's fields).
     """
+
+    action_policy: str = dataclasses.field(
+        default="raise",
+        kw_only=True,
+        metadata=doc(
+            "what step does with a finite action outside the action space: 'raise' an "
+            "ActionError naming the element and bounds, or 'clip' it into the space. "
+            "Wrong shapes, dtypes and NaN raise under both (fieldgym.envs.core.actions)"
+        ),
+    )
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if isinstance(value, list):
                 object.__setattr__(self, f.name, tuple(value))
+        check_choice("action_policy", self.action_policy, ACTION_POLICIES)
         self.validate()
 
     def validate(self) -> None:

@@ -1,6 +1,6 @@
 """Driving: a highway with IDM/MOBIL traffic on a built-in numba simulator, or on CARLA.
 
-* ``fieldgym/Driving-v0`` (:mod:`.env`, natively vectorized in :mod:`.vector`): presets
+* ``fieldgym/Driving-v1`` (:mod:`.env`, natively vectorized in :mod:`.vector`): presets
   ``highway`` (default), ``dense``, ``continuous``, ``merge``, ``intersection``
   (signalized) and ``intersection_yield`` (unsignalized).
 * The simulator (:mod:`.sim`, the intersection's crossing road in :mod:`.junction`) sits
@@ -19,7 +19,7 @@ __all__ = ["LEVELS", "PRESETS", "DrivingConfig"]
 
 add(
     EnvEntry(
-        id="fieldgym/Driving-v0",
+        id="fieldgym/Driving-v1",
         entry_point="fieldgym.envs.driving.env:DrivingEnv",
         vector_entry_point="fieldgym.envs.driving.vector:DrivingVectorEnv",
         max_episode_steps=40,

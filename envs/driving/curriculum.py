@@ -91,7 +91,7 @@ def _collision_weight(env: Any) -> float:
 
 
 class Curriculum(gym.Wrapper):
-    """The curriculum around a single driving env (``fieldgym/Driving-v0``).
+    """The curriculum around a single driving env (``fieldgym/Driving-v1``).
 
     The reward is the env's plus ``(scale - 1) * collision weight * collision part``, so
     at a stage with scale ``s`` a collision costs ``s`` times the configured penalty.

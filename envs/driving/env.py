@@ -1,4 +1,4 @@
-"""The driving environment, ``fieldgym/Driving-v0``: a highway with IDM/MOBIL traffic."""
+"""The driving environment, ``fieldgym/Driving-v1``: a highway with IDM/MOBIL traffic."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.optional import require
 from fieldgym.envs.core.rewards import resolve_reward
@@ -134,7 +135,7 @@ class DrivingEnv(gym.Env):
 
     ## Arguments
 
-    ``gymnasium.make("fieldgym/Driving-v0", config=None, preset=None, render_mode=None,
+    ``gymnasium.make("fieldgym/Driving-v1", config=None, preset=None, render_mode=None,
     **fields)``: ``preset`` is one of ``highway`` (the defaults), ``dense``, ``continuous``,
     ``merge``, ``intersection``, ``intersection_yield``; ``fields`` are
     :class:`DrivingConfig` fields, documented there with units.
@@ -144,6 +145,9 @@ class DrivingEnv(gym.Env):
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
@@ -212,6 +216,7 @@ class DrivingEnv(gym.Env):
         if self.world is None or self.backend is None:
             raise RuntimeError("Call reset() before step().")
         cfg = self.config
+        action = check_action(self.action_space, action, cfg.action_policy)
         lw, lanes, dt = cfg.lane_width, cfg.lanes, cfg.dt
         world = self.world
         x0 = float(world.ego[0])

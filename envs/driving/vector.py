@@ -18,11 +18,12 @@ from fieldgym.envs.driving.reward import REWARDS
 class DrivingVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`~fieldgym.envs.driving.env.DrivingEnv` as one batch.
 
-    Made by ``gymnasium.make_vec("fieldgym/Driving-v0", num_envs=n)``. Every copy runs the
+    Made by ``gymnasium.make_vec("fieldgym/Driving-v1", num_envs=n)``. Every copy runs the
     same compiled simulator, controller, observation and reward code as the single env
-    (copy 0 retraces a single env seeded alike). Copies end and restart within the step
-    (``AutoresetMode.SAME_STEP``, see :class:`~fieldgym.envs.core.vector.BatchVectorEnv`);
-    ``infos["kpi"]`` and ``infos["reward_parts"]`` hold one value per copy.
+    (with ``num_envs=1`` it retraces a single env seeded alike). Copies end and restart
+    within the step (``AutoresetMode.SAME_STEP``, see
+    :class:`~fieldgym.envs.core.vector.BatchVectorEnv`); ``infos["kpi"]`` and
+    ``infos["reward_parts"]`` hold one value per copy.
     :meth:`set_level` changes the traffic level of the episodes that start afterwards.
     """
 
@@ -41,7 +42,9 @@ class DrivingVectorEnv(BatchVectorEnv):
                 f"backend={cfg.backend!r} has no vector env; use gymnasium.make for CARLA, "
                 "or backend='builtin'."
             )
-        self._set_spaces(num_envs, observation_space(cfg), action_space(cfg))
+        self._set_spaces(
+            num_envs, observation_space(cfg), action_space(cfg), self.config.action_policy
+        )
         self.max_episode_steps = max_episode_steps
         self.render_mode = render_mode
         self.level = cfg.level

@@ -9,7 +9,7 @@ __all__ = ["PRESETS", "InventoryConfig"]
 
 add(
     EnvEntry(
-        id="fieldgym/MultiEchelonInventory-v0",
+        id="fieldgym/MultiEchelonInventory-v1",
         entry_point="fieldgym.envs.inventory.env:MultiEchelonInventoryEnv",
         vector_entry_point="fieldgym.envs.inventory.vector:MultiEchelonInventoryVectorEnv",
         max_episode_steps=100,

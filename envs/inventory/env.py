@@ -1,4 +1,4 @@
-"""The multi-echelon inventory environment, ``fieldgym/MultiEchelonInventory-v0``."""
+"""The multi-echelon inventory environment, ``fieldgym/MultiEchelonInventory-v1``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.inventory.config import InventoryConfig
@@ -42,7 +43,10 @@ class MultiEchelonInventoryEnv(gym.Env):
     costs. With a serial chain, normal demand, backorders and no fixed costs this is the
     system of Clark and Scarf (1960), where echelon base-stock policies are optimal and
     their cost is known exactly (``fieldgym.agents.inventory.clark_scarf``). The order of
-    events in a period is given in :mod:`fieldgym.envs.inventory.dynamics`.
+    events in a period is given in :mod:`fieldgym.envs.inventory.dynamics`, with a table
+    of what to enter for a textbook serial system (the retailer orders before seeing the
+    period's demand, so a textbook lead time ``L_1`` is entered as ``lead_times[0] = L_1 -
+    1``; echelon holding costs with ``holding_cost_basis="echelon"``).
 
     ## Action Space
 
@@ -57,8 +61,8 @@ class MultiEchelonInventoryEnv(gym.Env):
     ## Observation Space
 
     A ``Box(0, inf, (D,), float32)``; ``env.unwrapped.layout`` maps each block's name to
-    its slice. ``L`` is the longest lead time, ``C`` the customer-facing stages and ``H``
-    = ``demand_history``.
+    its slice. ``L`` is the longest lead time (0 if every lead time is 0: the block is
+    empty), ``C`` the customer-facing stages and ``H`` = ``demand_history``.
 
     | Block            | Size  | Meaning                                                     |
     |------------------|-------|-------------------------------------------------------------|
@@ -89,7 +93,7 @@ class MultiEchelonInventoryEnv(gym.Env):
 
     ## Arguments
 
-    ``gymnasium.make("fieldgym/MultiEchelonInventory-v0", config=None, preset=None,
+    ``gymnasium.make("fieldgym/MultiEchelonInventory-v1", config=None, preset=None,
     render_mode=None, **fields)``: ``preset`` is ``"serial"`` (the default values) or
     ``"distribution"``; ``fields`` are :class:`InventoryConfig` fields, each documented
     there with its unit.
@@ -97,6 +101,10 @@ class MultiEchelonInventoryEnv(gym.Env):
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0. New in
+      v1 and additive: lead times of 0 and ``holding_cost_basis="echelon"``.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
@@ -127,6 +135,7 @@ class MultiEchelonInventoryEnv(gym.Env):
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         system = self.system
+        action = check_action(self.action_space, action, self.config.action_policy)
         observation, record = system.step(
             system.orders_from_action(np.asarray(action)[None]), self.np_random
         )

@@ -17,7 +17,7 @@ from fieldgym.envs.inventory.reward import REWARDS, reward_parts, step_kpis
 class MultiEchelonInventoryVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`MultiEchelonInventoryEnv` advanced as one batch.
 
-    Made by ``gymnasium.make_vec("fieldgym/MultiEchelonInventory-v0", num_envs=n)``. Each
+    Made by ``gymnasium.make_vec("fieldgym/MultiEchelonInventory-v1", num_envs=n)``. Each
     copy is truncated after ``max_episode_steps`` periods and reset in the same step
     (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first,
     and ``infos["final_obs"]`` holds the last one of the finished episode.
@@ -36,7 +36,12 @@ class MultiEchelonInventoryVectorEnv(BatchVectorEnv):
         self.max_episode_steps = max_episode_steps
         self.system = InventorySystem(self.config, num_copies=num_envs)
         self.layout = self.system.layout
-        self._set_spaces(num_envs, observation_space(self.system), action_space(self.config))
+        self._set_spaces(
+            num_envs,
+            observation_space(self.system),
+            action_space(self.config),
+            self.config.action_policy,
+        )
         self._reward = resolve_reward(self.config.reward, REWARDS)
 
     def _reset_copies(self, mask: np.ndarray | None) -> None:

@@ -9,7 +9,7 @@ __all__ = ["PRESETS", "QuantumConfig"]
 
 add(
     EnvEntry(
-        id="fieldgym/QuantumArchitectureSearch-v0",
+        id="fieldgym/QuantumArchitectureSearch-v1",
         entry_point="fieldgym.envs.quantum.env:QuantumArchitectureSearchEnv",
         vector_entry_point="fieldgym.envs.quantum.vector:QuantumArchitectureSearchVectorEnv",
         max_episode_steps=MAX_GATES,

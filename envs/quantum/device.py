@@ -97,7 +97,7 @@ def device_config(backend: Any, qubits: Sequence[int], **fields: Any) -> Quantum
         from qiskit.providers.fake_provider import GenericBackendV2
         device = GenericBackendV2(num_qubits=5, seed=11)
         config = device_config(device, [0, 1, 2], target="ghz")
-        env = gymnasium.make("fieldgym/QuantumArchitectureSearch-v0", config=config)
+        env = gymnasium.make("fieldgym/QuantumArchitectureSearch-v1", config=config)
 
     Args:
         backend: A qiskit ``BackendV2`` with error rates.

@@ -1,4 +1,4 @@
-"""The quantum architecture search environment, ``fieldgym/QuantumArchitectureSearch-v0``."""
+"""The quantum architecture search environment, ``fieldgym/QuantumArchitectureSearch-v1``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.quantum import export, noise
@@ -117,13 +118,16 @@ class QuantumArchitectureSearchEnv(gym.Env):
 
     ## Arguments
 
-    ``gymnasium.make("fieldgym/QuantumArchitectureSearch-v0", config=None, preset=None,
+    ``gymnasium.make("fieldgym/QuantumArchitectureSearch-v1", config=None, preset=None,
     **fields)``: ``preset`` is one of ``bell`` (the defaults), ``ghz3``, ``ghz4``, ``w3``,
     ``bell_noisy``, ``ghz3_noisy``; ``fields`` are :class:`QuantumConfig` fields.
 
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {"render_modes": []}
@@ -152,10 +156,7 @@ class QuantumArchitectureSearchEnv(gym.Env):
         return self.system.observe()[0], info
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        a = int(action)
-        if not 0 <= a < self.action_space.n:
-            raise ValueError(f"action {action!r} is outside Discrete({self.action_space.n}).")
-        self._action[0] = a
+        self._action[0] = check_action(self.action_space, action, self.config.action_policy)
         observation, record = self.system.step(self._action)
         columns = record[0].tolist()
         threshold = self.config.success_threshold

@@ -18,7 +18,7 @@ from fieldgym.envs.quantum.reward import REWARDS, reward_parts, step_kpis
 class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`QuantumArchitectureSearchEnv` advanced as one batch.
 
-    Made by ``gymnasium.make_vec("fieldgym/QuantumArchitectureSearch-v0", num_envs=n)``.
+    Made by ``gymnasium.make_vec("fieldgym/QuantumArchitectureSearch-v1", num_envs=n)``.
     A copy ends when it reaches the success threshold (terminated) or after
     ``min(max_gates, max_episode_steps)`` gates (truncated) and is reset in the same step
     (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first,
@@ -43,7 +43,10 @@ class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
         limit = self.config.max_gates
         self.horizon = limit if max_episode_steps is None else min(limit, max_episode_steps)
         self._set_spaces(
-            num_envs, observation_space(self.system), spaces.Discrete(len(self.actions))
+            num_envs,
+            observation_space(self.system),
+            spaces.Discrete(len(self.actions)),
+            self.config.action_policy,
         )
         self._options: dict[str, Any] | None = None
         self._reward = resolve_reward(self.config.reward, REWARDS)

@@ -12,7 +12,7 @@ __all__ = ["ExecutionConfig", "MarketMakingConfig", "PortfolioConfig", "StockCon
 
 add(
     EnvEntry(
-        id="fieldgym/PortfolioAllocation-v0",
+        id="fieldgym/PortfolioAllocation-v1",
         entry_point="fieldgym.envs.trading.portfolio.env:PortfolioAllocationEnv",
         vector_entry_point="fieldgym.envs.trading.portfolio.vector:PortfolioAllocationVectorEnv",
         max_episode_steps=252,
@@ -22,7 +22,7 @@ add(
 )
 add(
     EnvEntry(
-        id="fieldgym/StockTrading-v0",
+        id="fieldgym/StockTrading-v1",
         entry_point="fieldgym.envs.trading.stock.env:StockTradingEnv",
         vector_entry_point="fieldgym.envs.trading.stock.vector:StockTradingVectorEnv",
         max_episode_steps=252,
@@ -32,7 +32,7 @@ add(
 )
 add(
     EnvEntry(
-        id="fieldgym/OptimalExecution-v0",
+        id="fieldgym/OptimalExecution-v1",
         entry_point="fieldgym.envs.trading.execution.env:OptimalExecutionEnv",
         vector_entry_point="fieldgym.envs.trading.execution.env:OptimalExecutionVectorEnv",
         max_episode_steps=1000,
@@ -42,7 +42,7 @@ add(
 )
 add(
     EnvEntry(
-        id="fieldgym/MarketMaking-v0",
+        id="fieldgym/MarketMaking-v1",
         entry_point="fieldgym.envs.trading.making.env:MarketMakingEnv",
         vector_entry_point="fieldgym.envs.trading.making.env:MarketMakingVectorEnv",
         max_episode_steps=10_000,

@@ -1,8 +1,8 @@
 """Traffic-signal control: one intersection, arterials and grids, built-in or on SUMO.
 
-* ``fieldgym/TrafficSignal-v0`` (:mod:`.env`, natively vectorized in :mod:`.vector`): one
+* ``fieldgym/TrafficSignal-v1`` (:mod:`.env`, natively vectorized in :mod:`.vector`): one
   intersection, a Gymnasium env.
-* ``fieldgym/TrafficGrid-v0`` (:mod:`.grid`): one agent per intersection of an arterial
+* ``fieldgym/TrafficGrid-v1`` (:mod:`.grid`): one agent per intersection of an arterial
   or a grid, a PettingZoo ``ParallelEnv`` made by ``fieldgym.make_parallel``.
 
 Both run the built-in simulator (:mod:`.dynamics`, :mod:`.links`, on the arrays of
@@ -21,7 +21,7 @@ __all__ = ["PRESETS", "TrafficConfig"]
 
 add(
     EnvEntry(
-        id="fieldgym/TrafficSignal-v0",
+        id="fieldgym/TrafficSignal-v1",
         entry_point="fieldgym.envs.traffic.env:TrafficSignalEnv",
         vector_entry_point="fieldgym.envs.traffic.vector:TrafficSignalVectorEnv",
         max_episode_steps=720,
@@ -31,7 +31,7 @@ add(
 )
 add(
     EnvEntry(
-        id="fieldgym/TrafficGrid-v0",
+        id="fieldgym/TrafficGrid-v1",
         entry_point="fieldgym.envs.traffic.grid:TrafficGridEnv",
         max_episode_steps=720,
         domain="traffic",

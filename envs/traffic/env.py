@@ -1,4 +1,4 @@
-"""The single-intersection signal environment, ``fieldgym/TrafficSignal-v0``."""
+"""The single-intersection signal environment, ``fieldgym/TrafficSignal-v1``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.traffic.config import TrafficConfig
@@ -20,9 +21,9 @@ def check_single(config: TrafficConfig) -> None:
     """Raise :class:`ConfigError` unless ``config`` describes one intersection."""
     if config.num_intersections != 1 and config.net_file is None:
         raise ConfigError(
-            f"TrafficSignal-v0 controls one intersection, but rows={config.rows}, "
+            f"TrafficSignal-v1 controls one intersection, but rows={config.rows}, "
             f"cols={config.cols}. For a network use "
-            "fieldgym.make_parallel('fieldgym/TrafficGrid-v0', ...)."
+            "fieldgym.make_parallel('fieldgym/TrafficGrid-v1', ...)."
         )
 
 
@@ -81,7 +82,7 @@ class TrafficSignalEnv(gym.Env):
 
     ## Arguments
 
-    ``gymnasium.make("fieldgym/TrafficSignal-v0", config=None, preset=None,
+    ``gymnasium.make("fieldgym/TrafficSignal-v1", config=None, preset=None,
     render_mode=None, **fields)``: ``preset`` is ``"single"`` (the default values);
     ``fields`` are :class:`~fieldgym.envs.traffic.config.TrafficConfig` fields, each
     documented there with its unit (``backend="sumo"`` for SUMO).
@@ -89,6 +90,9 @@ class TrafficSignalEnv(gym.Env):
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
@@ -108,8 +112,8 @@ class TrafficSignalEnv(gym.Env):
         self.system = make_system(self.config, num_copies=1)
         if self.system.num_intersections != 1:
             raise ConfigError(
-                f"The network has {self.system.num_intersections} signals; TrafficSignal-v0 "
-                "controls one. Use fieldgym.make_parallel('fieldgym/TrafficGrid-v0', ...)."
+                f"The network has {self.system.num_intersections} signals; TrafficSignal-v1 "
+                "controls one. Use fieldgym.make_parallel('fieldgym/TrafficGrid-v1', ...)."
             )
         self.layout = self.system.layout
         self.action_space = spaces.Discrete(self.system.num_phases)
@@ -128,7 +132,7 @@ class TrafficSignalEnv(gym.Env):
         return self._obs[0, 0], {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        self._action[0, 0] = action
+        self._action[0, 0] = check_action(self.action_space, action, self.config.action_policy)
         obs, rec_int, rec_net = self.system.step(self._action, self.np_random)
         self._obs = obs
         row = rec_int[0, 0].tolist()

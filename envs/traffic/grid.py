@@ -1,4 +1,4 @@
-"""The multi-agent signal network, ``fieldgym/TrafficGrid-v0`` (a PettingZoo ParallelEnv)."""
+"""The multi-agent signal network, ``fieldgym/TrafficGrid-v1`` (a PettingZoo ParallelEnv)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
+from fieldgym.envs.core.actions import check_agent_actions
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.window import FrameWindow
@@ -34,7 +35,7 @@ class TrafficGridEnv(ParallelEnv):
     transmission model, so queues take space and spill back into upstream intersections).
     Vehicles discharged by one intersection travel to the next and choose their movement
     there by the turning ratios. Created with
-    ``fieldgym.make_parallel("fieldgym/TrafficGrid-v0", **fields)``.
+    ``fieldgym.make_parallel("fieldgym/TrafficGrid-v1", **fields)``.
 
     ## Agents
 
@@ -71,7 +72,7 @@ class TrafficGridEnv(ParallelEnv):
 
     ## Arguments
 
-    ``fieldgym.make_parallel("fieldgym/TrafficGrid-v0", config=None, preset=None,
+    ``fieldgym.make_parallel("fieldgym/TrafficGrid-v1", config=None, preset=None,
     render_mode=None, max_episode_steps=720, **fields)``: presets ``"grid4x4"`` (the
     default), ``"arterial"`` (1 × 5) and ``"single"``; ``fields`` as in
     :class:`~fieldgym.envs.traffic.config.TrafficConfig`.
@@ -79,6 +80,9 @@ class TrafficGridEnv(ParallelEnv):
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {
@@ -147,9 +151,10 @@ class TrafficGridEnv(ParallelEnv):
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         if not self.agents:
             raise RuntimeError("The episode is over: call reset() first.")
-        chosen = np.array(
-            [[int(actions.get(agent, -1)) for agent in self.possible_agents]], dtype=np.int64
+        actions = check_agent_actions(
+            actions, self.agents, self.action_space, self.config.action_policy
         )
+        chosen = np.array([[actions[agent] for agent in self.possible_agents]], dtype=np.int64)
         obs, rec_int, rec_net = self.system.step(chosen, self.np_random)
         self._obs = obs
         self._steps += 1

@@ -18,7 +18,7 @@ from fieldgym.envs.traffic.system import make_system
 class TrafficSignalVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`~fieldgym.envs.traffic.env.TrafficSignalEnv` as one batch.
 
-    Made by ``gymnasium.make_vec("fieldgym/TrafficSignal-v0", num_envs=n)``. The built-in
+    Made by ``gymnasium.make_vec("fieldgym/TrafficSignal-v1", num_envs=n)``. The built-in
     simulator advances all copies in one compiled call; with ``backend="sumo"`` the copies
     are separate SUMO simulations stepped in turn (``sumo_interface="traci"`` for more
     than one). Each copy is truncated
@@ -46,6 +46,7 @@ class TrafficSignalVectorEnv(BatchVectorEnv):
             num_envs,
             spaces.Box(np.zeros_like(high), high, dtype=np.float32),
             spaces.Discrete(self.system.num_phases),
+            self.config.action_policy,
         )
         self._reward = resolve_reward(self.config.reward, REWARDS)
         self._steps = np.zeros(num_envs, dtype=np.int64)

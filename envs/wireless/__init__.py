@@ -9,7 +9,7 @@ __all__ = ["OffloadingConfig"]
 
 add(
     EnvEntry(
-        id="fieldgym/EdgeOffloading-v0",
+        id="fieldgym/EdgeOffloading-v1",
         entry_point="fieldgym.envs.wireless.offloading_env:EdgeOffloadingEnv",
         vector_entry_point="fieldgym.envs.wireless.offloading_vector:EdgeOffloadingVectorEnv",
         max_episode_steps=200,
@@ -20,7 +20,7 @@ add(
 
 add(
     EnvEntry(
-        id="fieldgym/UAVOffloading-v0",
+        id="fieldgym/UAVOffloading-v1",
         entry_point="fieldgym.envs.wireless.uav_env:UAVOffloadingEnv",
         max_episode_steps=None,
         domain="wireless",

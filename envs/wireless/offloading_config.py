@@ -1,4 +1,4 @@
-"""Configuration of the edge-computing offloading environment, ``fieldgym/EdgeOffloading-v0``."""
+"""Configuration of the edge-computing offloading environment, ``fieldgym/EdgeOffloading-v1``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The edge-computing offloading environment, ``fieldgym/EdgeOffloading-v0``."""
+"""The edge-computing offloading environment, ``fieldgym/EdgeOffloading-v1``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.wireless.offloading_config import OffloadingConfig
@@ -135,13 +136,16 @@ class EdgeOffloadingEnv(gym.Env):
 
     ## Arguments
 
-    ``gymnasium.make("fieldgym/EdgeOffloading-v0", config=None, render_mode=None,
+    ``gymnasium.make("fieldgym/EdgeOffloading-v1", config=None, render_mode=None,
     **fields)``: ``fields`` are :class:`OffloadingConfig` fields, each documented there
     with its unit.
 
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {"render_modes": [], "render_fps": 4}
@@ -171,6 +175,7 @@ class EdgeOffloadingEnv(gym.Env):
         return self.system.observe()[0], {"preference": self.system.preference[0].copy()}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        action = check_action(self.action_space, action, self.config.action_policy)
         observation, record = self.system.step(np.asarray([action]), self.np_random)
         parts = reward_parts(record, self.config)
         reward = float(self._reward(parts, reward_weights(record), self.config)[0])

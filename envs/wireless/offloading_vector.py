@@ -24,7 +24,7 @@ from fieldgym.envs.wireless.offloading_system import OffloadingSystem
 class EdgeOffloadingVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`~fieldgym.envs.wireless.offloading_env.EdgeOffloadingEnv`.
 
-    Made by ``gymnasium.make_vec("fieldgym/EdgeOffloading-v0", num_envs=n)``. Each copy
+    Made by ``gymnasium.make_vec("fieldgym/EdgeOffloading-v1", num_envs=n)``. Each copy
     is truncated after ``max_episode_steps`` tasks and reset in the same step
     (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first,
     ``infos["final_obs"]`` the finished episode's last. ``infos["kpi"]``,
@@ -44,7 +44,10 @@ class EdgeOffloadingVectorEnv(BatchVectorEnv):
         self.system = OffloadingSystem(self.config, num_copies=num_envs)
         self.layout = self.system.layout
         self._set_spaces(
-            num_envs, observation_space(self.config), spaces.Discrete(self.config.num_actions)
+            num_envs,
+            observation_space(self.config),
+            spaces.Discrete(self.config.num_actions),
+            self.config.action_policy,
         )
         self.reward_space = REWARD_SPACE
         self._reward = resolve_reward(self.config.reward, REWARDS)

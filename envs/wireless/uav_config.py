@@ -1,4 +1,4 @@
-"""Configuration of the cooperating-UAV offloading environment, ``fieldgym/UAVOffloading-v0``."""
+"""Configuration of the cooperating-UAV offloading environment, ``fieldgym/UAVOffloading-v1``."""
 
 from __future__ import annotations
 

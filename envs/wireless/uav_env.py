@@ -1,4 +1,4 @@
-"""Cooperating UAVs offloading cellular traffic, ``fieldgym/UAVOffloading-v0`` (PettingZoo)."""
+"""Cooperating UAVs offloading cellular traffic, ``fieldgym/UAVOffloading-v1`` (PettingZoo)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
+from fieldgym.envs.core.actions import check_agent_actions
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.window import FrameWindow
 from fieldgym.envs.wireless.uav_channel import associate, pairwise, propulsion_power
@@ -74,12 +75,15 @@ class UAVOffloadingEnv(ParallelEnv):
 
     ## Arguments
 
-    ``fieldgym.make_parallel("fieldgym/UAVOffloading-v0", config=None, render_mode=None,
+    ``fieldgym.make_parallel("fieldgym/UAVOffloading-v1", config=None, render_mode=None,
     **fields)``: ``fields`` are :class:`UAVConfig` fields, documented there with units.
 
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {
@@ -167,7 +171,11 @@ class UAVOffloadingEnv(ParallelEnv):
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         c = self.config
-        self._move_uavs(actions)
+        if not self.agents:
+            raise RuntimeError("The episode is over: call reset() first.")
+        self._move_uavs(
+            check_agent_actions(actions, self.agents, self.action_space, c.action_policy)
+        )
         if c.user_mobility == "random_waypoint":
             self._move_users()
         self.serving, self.rates = associate(self.users, self.uavs, c)

@@ -12,7 +12,7 @@ from typing import Any
 
 from fieldgym.scenarios.domains import DomainView, SectionInput
 
-OFFLOADING = "fieldgym/EdgeOffloading-v0"
+OFFLOADING = "fieldgym/EdgeOffloading-v1"
 PARETO_FIGURE = "pareto_fronts.png"
 
 

@@ -23,7 +23,7 @@ from fieldgym.agents.inventory.policies import ClarkScarfPolicy, EchelonBaseStoc
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.inventory.config import InventoryConfig
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 POISSON_TWO_STAGE = {
     "num_stages": 2,
     "lead_times": (1, 2),

@@ -40,7 +40,7 @@ if BANDIT_ID not in gym.registry:
 
 
 def test_trains_acts_saves_and_loads_on_the_offloading_env(tmp_path):
-    target = EnvTarget("fieldgym/EdgeOffloading-v0", {"preference_sampling": "uniform"})
+    target = EnvTarget("fieldgym/EdgeOffloading-v1", {"preference_sampling": "uniform"})
     agent = make_agent("discrete_sac", target, n_envs=2, hyperparams=TINY)
     agent.fit(200, seed=0)
     env = target.make()
@@ -60,7 +60,7 @@ def test_trains_acts_saves_and_loads_on_the_offloading_env(tmp_path):
 
 def test_box_actions_are_discretized():
     target = EnvTarget(
-        "fieldgym/MultiEchelonInventory-v0",
+        "fieldgym/MultiEchelonInventory-v1",
         {
             "num_stages": 1,
             "lead_times": [1],

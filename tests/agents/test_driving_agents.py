@@ -8,7 +8,7 @@ import pytest
 from fieldgym.agents import EnvTarget, evaluate, make_agent
 from fieldgym.envs.core.errors import ConfigError
 
-ID = "fieldgym/Driving-v0"
+ID = "fieldgym/Driving-v1"
 SEEDS = range(500, 508)
 
 

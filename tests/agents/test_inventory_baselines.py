@@ -24,7 +24,7 @@ from fieldgym.agents.inventory.policies import (
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.inventory.config import InventoryConfig
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 BASELINES = {
     "base_stock": EchelonBaseStock,
     "clark_scarf": ClarkScarfPolicy,

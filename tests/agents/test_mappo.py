@@ -17,7 +17,7 @@ from fieldgym.agents.multiagent import ParallelTarget, SharedAgentsVecEnv
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError
 
-UAV = "fieldgym/UAVOffloading-v0"
+UAV = "fieldgym/UAVOffloading-v1"
 SMALL = {"num_users": 12, "max_cycles": 12}
 TINY = {"n_steps": 8, "n_epochs": 2, "n_minibatches": 2, "hidden": 16}
 
@@ -239,6 +239,6 @@ def test_mappo_refuses_single_agent_ids_and_unknown_hyperparameters():
     from fieldgym.agents import EnvTarget
 
     with pytest.raises(ConfigError, match="multi-agent"):
-        MAPPO(EnvTarget("fieldgym/EdgeOffloading-v0"))
+        MAPPO(EnvTarget("fieldgym/EdgeOffloading-v1"))
     with pytest.raises(ConfigError, match="no hyperparameter"):
         MAPPO(ParallelTarget(UAV, SMALL), hyperparams={"learning_rate": 1.0})

@@ -19,7 +19,7 @@ from fieldgym.agents.trading.learner import TradingLearner
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios.cli import main
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 SAFE_FILES = ["agent.json", "policy.pt", "vecnormalize.npz"]
 TINY = {
     "ppo": {
@@ -30,7 +30,7 @@ TINY = {
     "dqn": {"learning_starts": 50, "buffer_size": 1_000},
     "sac": {"learning_starts": 50, "buffer_size": 1_000},
 }
-UAV_ID = "fieldgym/UAVOffloading-v0"
+UAV_ID = "fieldgym/UAVOffloading-v1"
 UAV_SMALL = {"num_users": 12, "max_cycles": 12}
 
 
@@ -128,7 +128,7 @@ def test_shared_ppo_round_trip_acts_identically(tmp_path):
 
 def test_trading_learner_round_trip_keeps_its_training_range(tmp_path):
     backtest = {"tickers": ["AAPL", "KO"], "mode": "backtest", "start": "2019-01-02"}
-    target = EnvTarget("fieldgym/PortfolioAllocation-v0", {**backtest, "end": "2019-03-29"})
+    target = EnvTarget("fieldgym/PortfolioAllocation-v1", {**backtest, "end": "2019-03-29"})
     agent = make_agent(
         "drl", target, algo="ppo", train_start="2016-01-04", n_envs=2,
         hyperparams={"n_steps": 32, "batch_size": 64},

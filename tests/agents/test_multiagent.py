@@ -18,7 +18,7 @@ from fieldgym.agents.multiagent import (
 )
 from fieldgym.envs.core.errors import ConfigError
 
-ENV_ID = "fieldgym/UAVOffloading-v0"
+ENV_ID = "fieldgym/UAVOffloading-v1"
 SMALL = {"num_users": 12, "max_cycles": 12}
 
 
@@ -105,6 +105,6 @@ def test_shared_ppo_refuses_single_agent_ids():
     from fieldgym.agents import EnvTarget
 
     with pytest.raises(ConfigError, match=r"single-agent|multi-agent"):
-        make_agent("shared_ppo", EnvTarget("fieldgym/EdgeOffloading-v0"))
+        make_agent("shared_ppo", EnvTarget("fieldgym/EdgeOffloading-v1"))
     with pytest.raises(ConfigError, match="multi-agent"):
-        SharedPPO(EnvTarget("fieldgym/EdgeOffloading-v0"))
+        SharedPPO(EnvTarget("fieldgym/EdgeOffloading-v1"))

@@ -21,8 +21,8 @@ from fieldgym.agents.multiagent import (
 from fieldgym.envs import PARALLEL_ENVS
 
 SMALL = {
-    "fieldgym/UAVOffloading-v0": {"num_users": 12, "max_cycles": 12},
-    "fieldgym/TrafficGrid-v0": {"rows": 2, "cols": 2, "max_episode_steps": 40},
+    "fieldgym/UAVOffloading-v1": {"num_users": 12, "max_cycles": 12},
+    "fieldgym/TrafficGrid-v1": {"rows": 2, "cols": 2, "max_episode_steps": 40},
 }
 """Small settings of known ids; a new id runs with its defaults."""
 
@@ -50,7 +50,7 @@ def test_learner_trains_and_evaluates_on_every_multi_agent_id(learner, env_id):
 
 
 def test_the_bridge_records_the_final_global_state_of_an_ending_copy():
-    target = ParallelTarget("fieldgym/UAVOffloading-v0", SMALL["fieldgym/UAVOffloading-v0"])
+    target = ParallelTarget("fieldgym/UAVOffloading-v1", SMALL["fieldgym/UAVOffloading-v1"])
     venv = SharedAgentsVecEnv(target.make, 2, with_state=True)
     venv.seed(3)
     venv.reset()

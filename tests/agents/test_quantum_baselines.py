@@ -14,7 +14,7 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.quantum import QuantumConfig
 from fieldgym.envs.quantum.gates import target_state
 
-ENV_ID = "fieldgym/QuantumArchitectureSearch-v0"
+ENV_ID = "fieldgym/QuantumArchitectureSearch-v1"
 BASELINES = ("greedy", "beam_search", "qiskit_stateprep")
 
 

@@ -9,7 +9,7 @@ import fieldgym  # noqa: F401  (registers the env ids)
 from fieldgym.agents import EnvTarget, make_agent
 from fieldgym.agents.quantum.reuse import FirstSolution, PolicyReuseDQN
 
-ENV_ID = "fieldgym/QuantumArchitectureSearch-v0"
+ENV_ID = "fieldgym/QuantumArchitectureSearch-v1"
 TINY = {"learning_starts": 10_000, "buffer_size": 1_000, "batch_size": 16}
 
 

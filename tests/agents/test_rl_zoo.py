@@ -19,7 +19,7 @@ from fieldgym.agents import hyperparams
 
 pytest.importorskip("rl_zoo3")
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 SHIPPED = hyperparams.path_of("ppo")
 
 OFFLINE = """
@@ -64,13 +64,13 @@ def test_rl_zoo_trains_ppo_from_the_shipped_file_offline(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"Loading hyperparameters from: {SHIPPED}" in done.stdout
-    run = tmp_path / "ppo" / "fieldgym-MultiEchelonInventory-v0_1"
-    model = PPO.load(run / "fieldgym-MultiEchelonInventory-v0.zip", device="cpu")
+    run = tmp_path / "ppo" / "fieldgym-MultiEchelonInventory-v1_1"
+    model = PPO.load(run / "fieldgym-MultiEchelonInventory-v1.zip", device="cpu")
     assert model.n_envs == entry.get("n_envs", 1)
     for key in ("n_steps", "batch_size", "n_epochs", "gamma"):
         if key in entry:
             assert getattr(model, key) == entry[key], key
-    normalized = (run / "fieldgym-MultiEchelonInventory-v0" / "vecnormalize.pkl").is_file()
+    normalized = (run / "fieldgym-MultiEchelonInventory-v1" / "vecnormalize.pkl").is_file()
     assert normalized == bool(entry.get("normalize", False))
 
 

@@ -12,7 +12,7 @@ from fieldgym.agents.sb3 import SB3Agent, adapter_kind
 from fieldgym.agents.vec import GymnasiumVecEnv
 from fieldgym.envs.core.errors import ConfigError
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 TINY = {
     "dqn": {"learning_starts": 50, "buffer_size": 1_000},
     "sac": {"learning_starts": 50, "buffer_size": 1_000},

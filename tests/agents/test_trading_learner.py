@@ -9,7 +9,7 @@ from fieldgym.agents import EnvTarget, evaluate, make_agent
 from fieldgym.agents.trading.learner import TradingLearner, training_target
 from fieldgym.envs.core.errors import ConfigError
 
-ENV_ID = "fieldgym/PortfolioAllocation-v0"
+ENV_ID = "fieldgym/PortfolioAllocation-v1"
 TICKERS = ["AAPL", "JNJ", "KO", "MSFT", "XOM"]
 BACKTEST = {"tickers": TICKERS, "mode": "backtest", "start": "2019-01-02", "end": "2019-06-28"}
 

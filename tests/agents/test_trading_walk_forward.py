@@ -11,7 +11,7 @@ from fieldgym.agents.trading.walk_forward import Window, rolling_windows, walk_f
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.trading.data import load_prices
 
-ENV_ID = "fieldgym/PortfolioAllocation-v0"
+ENV_ID = "fieldgym/PortfolioAllocation-v1"
 TICKERS = ["AAPL", "JNJ", "KO", "MSFT", "XOM"]
 
 

@@ -14,7 +14,7 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.traffic.config import MOVEMENTS
 from fieldgym.envs.traffic.metrics import episode_metrics
 
-SIGNAL = "fieldgym/TrafficSignal-v0"
+SIGNAL = "fieldgym/TrafficSignal-v1"
 
 
 def info_of(**fields) -> SignalInfo:
@@ -105,7 +105,7 @@ def test_baselines_rank_on_the_single_intersection():
 
 
 def test_baselines_on_the_grid():
-    env = fieldgym.make_parallel("fieldgym/TrafficGrid-v0", rows=2, cols=2, max_episode_steps=200)
+    env = fieldgym.make_parallel("fieldgym/TrafficGrid-v1", rows=2, cols=2, max_episode_steps=200)
     results = {}
     for name in ("fixed_time", "max_pressure"):
         kpis = run_grid_episode(env, grid_controller(env, name), seed=7)
@@ -118,7 +118,7 @@ def test_baselines_on_the_grid():
 
 def test_traffic_baselines_refuse_other_domains():
     with pytest.raises(ConfigError):
-        make_agent("max_pressure", EnvTarget("fieldgym/MultiEchelonInventory-v0"))
+        make_agent("max_pressure", EnvTarget("fieldgym/MultiEchelonInventory-v1"))
     with pytest.raises(ConfigError, match="splits"):
         make_agent("fixed_time", EnvTarget(SIGNAL), splits=[1, 2])
 

@@ -13,7 +13,7 @@ from fieldgym.agents.multiagent import (
     evaluate_parallel,
 )
 
-GRID = "fieldgym/TrafficGrid-v0"
+GRID = "fieldgym/TrafficGrid-v1"
 
 
 def test_grid_baselines_through_evaluate_parallel():

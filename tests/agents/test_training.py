@@ -11,7 +11,7 @@ from fieldgym.agents.multiagent import ParallelTarget
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError
 
-INVENTORY = EnvTarget("fieldgym/MultiEchelonInventory-v0")
+INVENTORY = EnvTarget("fieldgym/MultiEchelonInventory-v1")
 SMALL_PPO = {"n_steps": 8, "batch_size": 32, "n_epochs": 1}
 
 
@@ -87,17 +87,17 @@ def test_a_checkpoint_can_stop_training():
     [
         (
             "mappo",
-            ParallelTarget("fieldgym/UAVOffloading-v0"),
+            ParallelTarget("fieldgym/UAVOffloading-v1"),
             {"n_copies": 1, "hyperparams": {"n_steps": 8, "n_epochs": 1}},
         ),
         (
             "shared_ppo",
-            ParallelTarget("fieldgym/UAVOffloading-v0"),
+            ParallelTarget("fieldgym/UAVOffloading-v1"),
             {"n_copies": 1, "hyperparams": {"n_steps": 8, "batch_size": 24, "n_epochs": 1}},
         ),
         (
             "discrete_sac",
-            EnvTarget("fieldgym/EdgeOffloading-v0"),
+            EnvTarget("fieldgym/EdgeOffloading-v1"),
             {"n_envs": 2, "hyperparams": {"learning_starts": 4, "batch_size": 8}},
         ),
     ],

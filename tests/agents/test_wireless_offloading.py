@@ -20,7 +20,7 @@ from fieldgym.agents.wireless.pareto import (
 )
 from fieldgym.envs.core.errors import ConfigError
 
-ENV_ID = "fieldgym/EdgeOffloading-v0"
+ENV_ID = "fieldgym/EdgeOffloading-v1"
 
 
 @pytest.mark.parametrize("late_tasks", ["drop", "complete"])
@@ -75,7 +75,7 @@ def test_greedy_cost_beats_all_local_and_random_on_its_own_objective():
 
 def test_baselines_refuse_other_envs():
     with pytest.raises(ConfigError):
-        make_agent("greedy_cost", EnvTarget("fieldgym/MultiEchelonInventory-v0"))
+        make_agent("greedy_cost", EnvTarget("fieldgym/MultiEchelonInventory-v1"))
 
 
 def test_pareto_front_and_hypervolume_against_a_staircase_by_hand():

@@ -10,7 +10,7 @@ from fieldgym.agents.multiagent import ParallelTarget, evaluate_parallel
 from fieldgym.agents.wireless.uav_policies import decode_state, steer
 from fieldgym.envs.wireless.uav_channel import associate
 
-ENV_ID = "fieldgym/UAVOffloading-v0"
+ENV_ID = "fieldgym/UAVOffloading-v1"
 
 
 def test_planners_serve_tight_hotspots_completely():

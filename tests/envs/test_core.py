@@ -119,8 +119,8 @@ def test_relax_decodes_by_argmax():
 
 
 def test_single_and_vector_adapters_agree():
-    env = gym.make("fieldgym/MultiEchelonInventory-v0")
-    vec = gym.make_vec("fieldgym/MultiEchelonInventory-v0", num_envs=4)
+    env = gym.make("fieldgym/MultiEchelonInventory-v1")
+    vec = gym.make_vec("fieldgym/MultiEchelonInventory-v1", num_envs=4)
     single = DiscretizeAction(env, 3)
     vector = VectorDiscretizeAction(vec, 3)
     assert single.action_space == vector.single_action_space == spaces.Discrete(81)
@@ -128,10 +128,10 @@ def test_single_and_vector_adapters_agree():
     np.testing.assert_array_equal(
         vector.actions(actions), np.stack([single.action(a) for a in actions])
     )
-    discrete_env = gym.make("fieldgym/MultiEchelonInventory-v0", action_type="discrete")
+    discrete_env = gym.make("fieldgym/MultiEchelonInventory-v1", action_type="discrete")
     relaxed = RelaxAction(discrete_env)
     discrete_vec = VectorRelaxAction(
-        gym.make_vec("fieldgym/MultiEchelonInventory-v0", num_envs=2, action_type="discrete")
+        gym.make_vec("fieldgym/MultiEchelonInventory-v1", num_envs=2, action_type="discrete")
     )
     scores = np.random.default_rng(0).uniform(-1, 1, size=(2, relaxed.action_space.shape[0]))
     np.testing.assert_array_equal(
@@ -164,7 +164,7 @@ def test_flatten_dict_observation_and_record_kpis():
     np.testing.assert_array_equal(episode["reward"], [1.0, 1.0])
     env.reset()
     assert env.episode()["reward"].size == 0
-    box_env = gym.make("fieldgym/MultiEchelonInventory-v0")
+    box_env = gym.make("fieldgym/MultiEchelonInventory-v1")
     assert flatten_observation(box_env) is box_env
 
 
@@ -178,7 +178,7 @@ class _Countdown(BatchVectorEnv):
     """Copy ``i`` terminates after ``i + 1`` steps; the observation is the step count."""
 
     def __init__(self, num_envs: int) -> None:
-        self._set_spaces(num_envs, spaces.Box(0, 10, (1,), np.float32), spaces.Discrete(2))
+        self._set_spaces(num_envs, spaces.Box(0, 10, (1,), np.float32), spaces.Discrete(2), "raise")
         self.count = np.zeros(num_envs, dtype=np.int64)
         self.resets = np.zeros(num_envs, dtype=np.int64)
 

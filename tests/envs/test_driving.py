@@ -17,7 +17,7 @@ from fieldgym.envs.driving.builtin import BuiltinBackend
 from fieldgym.envs.driving.config import LEVELS, DrivingConfig
 from fieldgym.envs.driving.metrics import episode_metrics
 
-ID = "fieldgym/Driving-v0"
+ID = "fieldgym/Driving-v1"
 
 
 def test_config_rejects_typos_and_bad_values():

@@ -1,4 +1,4 @@
-"""``fieldgym/Driving-v0`` with ``backend="carla"`` end to end, on the ``carla`` test double.
+"""``fieldgym/Driving-v1`` with ``backend="carla"`` end to end, on the ``carla`` test double.
 
 The fake client module replaces ``carla`` in ``sys.modules``, so the environment builds
 the real :class:`CarlaBackend` from a real ``DrivingConfig`` (checking the config fields
@@ -28,7 +28,7 @@ def server(monkeypatch):
 
 @pytest.mark.parametrize("preset_fields", [{}, {"action_type": "continuous"}])
 def test_driving_env_runs_on_the_carla_backend(server, preset_fields):
-    env = gym.make("fieldgym/Driving-v0", backend="carla", vehicles=12, **preset_fields)
+    env = gym.make("fieldgym/Driving-v1", backend="carla", vehicles=12, **preset_fields)
     try:
         obs, _ = env.reset(seed=0)
         backend = env.unwrapped.backend

@@ -10,7 +10,7 @@ import fieldgym  # noqa: F401 - registers the ids
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.driving.curriculum import Curriculum, CurriculumSchedule, VectorCurriculum
 
-ID = "fieldgym/Driving-v0"
+ID = "fieldgym/Driving-v1"
 
 
 def test_schedule_rule_exactly():

@@ -18,7 +18,7 @@ from fieldgym.envs.driving.metrics import episode_metrics
 from fieldgym.envs.driving.render import LIGHTS
 from fieldgym.envs.driving.traffic import overlap
 
-ID = "fieldgym/Driving-v0"
+ID = "fieldgym/Driving-v1"
 PRESETS = ("intersection", "intersection_yield")
 
 

@@ -11,7 +11,7 @@ from fieldgym.envs.inventory import PRESETS, InventoryConfig
 from fieldgym.envs.inventory.dynamics import InventorySystem
 from fieldgym.envs.inventory.metrics import episode_metrics
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 
 
 def block(env: gym.Env, observation: np.ndarray, name: str) -> np.ndarray:
@@ -124,10 +124,15 @@ def test_discrete_levels_map_to_order_quantities():
     np.testing.assert_allclose(info["kpi"]["orders"], [0, 10, 20, 40])
 
 
-def test_orders_are_clipped_to_limits():
+def test_orders_outside_the_limits_are_refused_or_clipped_as_asked():
+    action = np.array([-5, 100, 3, 40], dtype=np.float32)
     env = gym.make(ENV_ID).unwrapped
     env.reset(seed=0)
-    _, _, _, _, info = env.step(np.array([-5, 100, 3, 40], dtype=np.float32))
+    with pytest.raises(ActionError, match=r"action\[0\] = -5.0 is below the lower bound"):
+        env.step(action)
+    env = gym.make(ENV_ID, action_policy="clip").unwrapped
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(action)
     np.testing.assert_allclose(info["kpi"]["orders"], [0, 40, 3, 40])
 
 
@@ -154,8 +159,13 @@ def test_reward_is_weighted_sum_of_parts_and_callable_rewards_work():
 def test_config_errors_name_field_and_fix():
     with pytest.raises(ConfigError, match=r"Unknown field 'lead_time'.*Did you mean 'lead_times'"):
         gym.make(ENV_ID, lead_time=[1, 1, 1, 1])
-    with pytest.raises(ConfigError, match=r"lead_times\[2\]=0 is not allowed; it must be >= 1"):
-        gym.make(ENV_ID, lead_times=[1, 1, 0, 1])
+    with pytest.raises(ConfigError, match=r"lead_times\[2\]=-1 is not allowed; it must be >= 0"):
+        gym.make(ENV_ID, lead_times=[1, 1, -1, 1])
+    with pytest.raises(
+        ConfigError,
+        match="holding_cost_basis='textbook' is not allowed; choose one of: 'local', 'echelon'",
+    ):
+        gym.make(ENV_ID, holding_cost_basis="textbook")
     with pytest.raises(ConfigError, match="list of 4 numbers"):
         gym.make(ENV_ID, holding_costs=[1, 2])
     with pytest.raises(
@@ -277,7 +287,7 @@ def test_config_object_and_fields_give_the_same_env():
 def test_base_stock_actions_pass_the_checkers_and_order_the_gap_to_the_level():
     from gymnasium.utils.env_checker import check_env
 
-    env = gym.make("fieldgym/MultiEchelonInventory-v0", action_type="base_stock")
+    env = gym.make("fieldgym/MultiEchelonInventory-v1", action_type="base_stock")
     check_env(env.unwrapped, skip_render_check=True)
     env.reset(seed=0)
     system = env.unwrapped.system
@@ -293,10 +303,76 @@ def test_an_action_of_the_wrong_shape_is_refused_not_read_past(action):
     """A length-3 action on the 4-stage chain reached the kernel, which read past it (issue 15)."""
     env = gym.make(ENV_ID)
     env.reset(seed=0)
-    with pytest.raises(ActionError, match="this chain has 4 stages: give one action of 4 values"):
+    with pytest.raises(ActionError, match=r"has shape .*, but the action space's is \(4,\)"):
         env.step(action)
     vec = gym.make_vec(ENV_ID, num_envs=3)
     vec.reset(seed=0)
-    with pytest.raises(ActionError, match="give 3 actions of 4 values"):
+    with pytest.raises(ActionError, match=r"actions has shape \(3, 3\), .* is \(3, 4\)"):
         vec.step(np.ones((3, 3)))
     vec.step(np.ones((3, 4)))  # the right shape still steps
+
+
+def test_lead_time_zero_arrives_in_the_period_it_ships_and_is_shipped_on_at_once():
+    """Lead time 0 was refused; it now arrives before demand and can be shipped on."""
+    env = gym.make(
+        ENV_ID,
+        num_stages=3,
+        lead_times=[0, 0, 2],
+        order_limits=[50, 50, 50],
+        holding_costs=[1, 1, 1],
+        fixed_order_costs=[0, 0, 0],
+        demand="series",
+        demand_series=[4.0],
+        initial_inventory=[0, 0, 6],
+    )
+    obs, _ = env.reset(seed=0)
+    assert block(env, obs, "pipeline").shape == (3, 2)  # as wide as the longest lead time
+    system = env.unwrapped.system
+    system.pipeline[:] = 0.0
+    obs, *_ = env.step(np.array([3, 5, 0], dtype=np.float32))
+    # stage 2 ships 5 to stage 1, which ships 3 of them on to stage 0, which sells them
+    assert block(env, obs, "on_hand").tolist() == [0, 2, 1]
+    assert block(env, obs, "backorders").tolist() == [1, 0, 0]
+    assert block(env, obs, "pipeline").tolist() == [[0, 0], [0, 0], [0, 0]]
+    obs, *_ = env.step(np.array([9, 0, 7], dtype=np.float32))  # stage 1 has 2 of 9: owes 7
+    assert block(env, obs, "owed").tolist() == [7, 0, 0]
+    assert block(env, obs, "pipeline")[2].tolist() == [0, 7]
+
+
+def test_all_lead_times_zero_give_an_empty_pipeline_block():
+    env = gym.make(ENV_ID, lead_times=[0, 0, 0, 0], action_type="base_stock")
+    assert env.unwrapped.layout["pipeline"][1] == (4, 0)
+    assert env.observation_space.shape == (3 * 4 + 0 + 4,)
+    env.reset(seed=0)
+    obs, *_ = env.step(np.full(4, 30.0, dtype=np.float32))
+    assert env.observation_space.contains(obs)
+    vec = gym.make_vec(ENV_ID, num_envs=2, lead_times=[0, 0, 0, 0])
+    vec.reset(seed=0)
+    assert vec.step(np.full((2, 4), 10.0, dtype=np.float32))[0].shape == (2, 16)
+
+
+@pytest.mark.parametrize(
+    ("network", "echelon", "local"),
+    [
+        ("serial", (3.0, 2.0, 2.0, 0.5), (7.5, 4.5, 2.5, 0.5)),  # h_i = sum_{j >= i} h'_j
+        ("distribution", (1.0, 0.5, 0.25, 0.0), (1.0, 1.5, 1.25, 1.0)),  # retailer + warehouse
+    ],
+)
+def test_echelon_holding_costs_are_charged_as_their_local_rates(network, echelon, local):
+    """holding_cost_basis='echelon' converts textbook echelon rates to the rates charged."""
+    common = dict(network=network, num_stages=4, lead_times=[1, 1, 2, 1])
+    by_echelon = gym.make(ENV_ID, holding_costs=echelon, holding_cost_basis="echelon", **common)
+    by_local = gym.make(ENV_ID, holding_costs=local, **common)
+    assert by_echelon.unwrapped.config.local_holding_costs == local
+    assert by_local.unwrapped.config.local_holding_costs == local  # the default basis
+    for env in (by_echelon, by_local):
+        env.reset(seed=3)
+    by_local.action_space.seed(3)
+    charged = np.zeros(2)
+    for _ in range(20):
+        action = by_local.action_space.sample()
+        _, r_echelon, _, _, info = by_echelon.step(action)
+        _, r_local, *_ = by_local.step(action)
+        assert r_echelon == r_local
+        charged += [info["kpi"]["holding_cost"], info["kpi"]["pipeline_cost"]]
+    assert np.all(charged > 0)  # both rates were exercised

@@ -46,7 +46,7 @@ def test_depolarizing_channels_have_the_device_gate_errors(device):
 
 def test_env_on_the_device_config_matches_aer_with_its_noise_model(device):
     env = gym.make(
-        "fieldgym/QuantumArchitectureSearch-v0",
+        "fieldgym/QuantumArchitectureSearch-v1",
         config=device_config(device, QUBITS, target="ghz", max_gates=40),
     ).unwrapped
     env.reset(seed=0)

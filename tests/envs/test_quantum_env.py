@@ -20,7 +20,7 @@ from fieldgym.envs.quantum.dynamics import pauli_labels
 from fieldgym.envs.quantum.gates import action_table, backend_edges, target_state
 from fieldgym.envs.quantum.metrics import episode_metrics
 
-ENV_ID = "fieldgym/QuantumArchitectureSearch-v0"
+ENV_ID = "fieldgym/QuantumArchitectureSearch-v1"
 QISKIT_GATES = {
     "h": lib.HGate,
     "x": lib.XGate,

@@ -14,7 +14,7 @@ import fieldgym  # noqa: F401  (registers the ids)
 from fieldgym.envs.quantum.dynamics import pauli_labels
 from fieldgym.envs.quantum.gates import target_state
 
-ENV_ID = "fieldgym/QuantumArchitectureSearch-v0"
+ENV_ID = "fieldgym/QuantumArchitectureSearch-v1"
 GATES = ("h", "x", "y", "z", "s", "sdg", "t", "tdg", "sx", "rx", "ry", "rz", "cx", "cz")
 QISKIT = {g: getattr(lib, f"{g.upper()}Gate") for g in GATES if g not in ("sdg", "tdg", "sx")}
 QISKIT |= {"sdg": lib.SdgGate, "tdg": lib.TdgGate, "sx": lib.SXGate}

@@ -1,4 +1,4 @@
-"""OptimalExecution-v0 against Almgren and Chriss (2000): their schedule is optimal for the
+"""OptimalExecution-v1 against Almgren and Chriss (2000): their schedule is optimal for the
 environment's own objective, TWAP is its zero-risk-aversion limit, and the simulated cost
 has their closed-form mean and variance."""
 
@@ -14,7 +14,7 @@ from fieldgym.agents.trading.execution import almgren_chriss_holdings, static_op
 from fieldgym.envs.trading.execution.config import ExecutionConfig
 from fieldgym.envs.trading.execution.dynamics import liquidity_schedule
 
-ENV_ID = "fieldgym/OptimalExecution-v0"
+ENV_ID = "fieldgym/OptimalExecution-v1"
 EPISODES = 4000
 
 

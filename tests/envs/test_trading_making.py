@@ -1,4 +1,4 @@
-"""MarketMaking-v0: fills follow A exp(-k delta), and Avellaneda-Stoikov's inventory
+"""MarketMaking-v1: fills follow A exp(-k delta), and Avellaneda-Stoikov's inventory
 strategy has a far narrower profit and inventory distribution than symmetric quotes with
 the same spread (their section 4), by simulation with common random numbers."""
 
@@ -13,7 +13,7 @@ import pytest
 import fieldgym  # noqa: F401
 from fieldgym.agents import EnvTarget, make_agent
 
-ENV_ID = "fieldgym/MarketMaking-v0"
+ENV_ID = "fieldgym/MarketMaking-v1"
 COPIES = 1000
 
 

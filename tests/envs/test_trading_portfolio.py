@@ -1,4 +1,4 @@
-"""PortfolioAllocation-v0: accounting, no look-ahead, the risk guard, rewards and modes."""
+"""PortfolioAllocation-v1: accounting, no look-ahead, the risk guard, rewards and modes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.trading.data import load_prices
 from fieldgym.envs.trading.market import turbulence
 
-ENV_ID = "fieldgym/PortfolioAllocation-v0"
+ENV_ID = "fieldgym/PortfolioAllocation-v1"
 TICKERS = ["AAPL", "JNJ", "KO", "MSFT", "XOM"]
 
 
@@ -79,7 +79,11 @@ def test_prices_after_end_are_never_loaded(prices, tmp_path):
 
 def test_one_step_accounting_matches_the_prices(prices, tmp_path):
     env = gym.make(
-        ENV_ID, source=write(prices, tmp_path / "p.csv"), mode="backtest", start="2017-01-03"
+        ENV_ID,
+        source=write(prices, tmp_path / "p.csv"),
+        mode="backtest",
+        start="2017-01-03",
+        action_policy="clip",
     )
     cost_rate = env.unwrapped.config.cost_rate
     _, info = env.reset(seed=0)

@@ -1,4 +1,4 @@
-"""StockTrading-v0: next-bar fills, costs in the reward, no look-ahead, buy-and-hold."""
+"""StockTrading-v1: next-bar fills, costs in the reward, no look-ahead, buy-and-hold."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fieldgym.agents import EnvTarget, evaluate, make_agent
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.trading import data
 
-ENV_ID = "fieldgym/StockTrading-v0"
+ENV_ID = "fieldgym/StockTrading-v1"
 END = "2012-12-31"
 
 

@@ -18,8 +18,8 @@ from fieldgym.envs.traffic.network import build_network
 from fieldgym.envs.traffic.system import BuiltinSystem
 
 NT, ET = MOVEMENTS.index("NT"), MOVEMENTS.index("ET")
-SIGNAL = "fieldgym/TrafficSignal-v0"
-GRID = "fieldgym/TrafficGrid-v0"
+SIGNAL = "fieldgym/TrafficSignal-v1"
+GRID = "fieldgym/TrafficGrid-v1"
 
 
 def single(**fields) -> gym.Env:
@@ -292,7 +292,7 @@ def test_grid_state_and_agents():
 
 
 def test_grid_of_one_matches_the_single_env():
-    """The same config in TrafficGrid-v0 and TrafficSignal-v0: the same trajectory."""
+    """The same config in TrafficGrid-v1 and TrafficSignal-v1: the same trajectory."""
     grid = fieldgym.make_parallel(GRID, preset="single")
     signal = single()
     obs_g, _ = grid.reset(seed=5)

@@ -53,7 +53,7 @@ def test_cityflow_routes_become_paths_schedule_and_ratios(tmp_path):
 
 def test_replayed_vehicles_all_finish(tmp_path):
     env = fieldgym.make_parallel(
-        "fieldgym/TrafficGrid-v0",
+        "fieldgym/TrafficGrid-v1",
         rows=1,
         cols=2,
         flow_file=str(cityflow_file(tmp_path, ROUTES)),
@@ -112,7 +112,7 @@ def test_flow_files_that_do_not_fit_the_grid(tmp_path):
     with pytest.raises(DataError, match="U-turn"):
         read_cityflow(cityflow_file(tmp_path, uturn), TrafficConfig(rows=1, cols=1))
     with pytest.raises(DataError, match="does not exist"):
-        fieldgym.make_parallel("fieldgym/TrafficGrid-v0", flow_file=str(tmp_path / "none.json"))
+        fieldgym.make_parallel("fieldgym/TrafficGrid-v1", flow_file=str(tmp_path / "none.json"))
 
 
 def test_cityflow_replay_on_sumo(tmp_path):
@@ -122,7 +122,7 @@ def test_cityflow_replay_on_sumo(tmp_path):
     flows = [{"route": ["road_1_0_1", "road_1_1_1"], "interval": 5.0, "startTime": 0,
               "endTime": 100}]  # fmt: skip
     path = cityflow_file(tmp_path, flows)  # northbound through a single intersection
-    env = gym.make("fieldgym/TrafficSignal-v0", backend="sumo", flow_file=str(path))
+    env = gym.make("fieldgym/TrafficSignal-v1", backend="sumo", flow_file=str(path))
     try:
         env.reset(seed=0)
         for _ in range(40):  # 200 s of north-south green

@@ -19,7 +19,7 @@ import fieldgym
 from fieldgym.agents import EnvTarget, evaluate, make_agent
 from fieldgym.envs.core.errors import ConfigError, MissingDependencyError
 
-SIGNAL = "fieldgym/TrafficSignal-v0"
+SIGNAL = "fieldgym/TrafficSignal-v1"
 
 
 def sumo_env(**fields) -> gym.Env:
@@ -133,7 +133,7 @@ def test_grid_on_sumo_is_a_parallel_env():
     from pettingzoo.test import parallel_api_test
 
     env = fieldgym.make_parallel(
-        "fieldgym/TrafficGrid-v0", backend="sumo", rows=1, cols=2, max_episode_steps=30
+        "fieldgym/TrafficGrid-v1", backend="sumo", rows=1, cols=2, max_episode_steps=30
     )
     try:
         assert env.possible_agents == ["tl_0_0", "tl_0_1"]

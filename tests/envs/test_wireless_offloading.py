@@ -1,4 +1,4 @@
-"""EdgeOffloading-v0: hand-computed delay and energy, queues, drops, rewards and config."""
+"""EdgeOffloading-v1: hand-computed delay and energy, queues, drops, rewards and config."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.wireless import OffloadingConfig
 from fieldgym.envs.wireless.offloading_metrics import episode_metrics
 
-ENV_ID = "fieldgym/EdgeOffloading-v0"
+ENV_ID = "fieldgym/EdgeOffloading-v1"
 
 # One device 100 m from one server, no fading, fixed 1 Mbit tasks of 1000 cycles/bit.
 FIXED = {

@@ -1,4 +1,4 @@
-"""UAVOffloading-v0: PettingZoo's API and seed tests, channel physics, association, render."""
+"""UAVOffloading-v1: PettingZoo's API and seed tests, channel physics, association, render."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from fieldgym.envs.wireless.uav_channel import (
 from fieldgym.envs.wireless.uav_config import UAVConfig
 from fieldgym.envs.wireless.uav_metrics import episode_metrics, jain_fairness
 
-ENV_ID = "fieldgym/UAVOffloading-v0"
+ENV_ID = "fieldgym/UAVOffloading-v1"
 SMALL = {"num_users": 12, "max_cycles": 30}
 
 
@@ -37,7 +37,7 @@ def test_pettingzoo_parallel_seed():
 
 def test_make_parallel_rejects_single_agent_ids_and_bad_fields():
     with pytest.raises(Exception, match="single-agent id"):
-        fieldgym.make_parallel("fieldgym/EdgeOffloading-v0")
+        fieldgym.make_parallel("fieldgym/EdgeOffloading-v1")
     with pytest.raises(ConfigError, match="Did you mean 'num_uavs'"):
         fieldgym.make_parallel(ENV_ID, num_uav=2)
 

@@ -11,7 +11,7 @@ import pytest
 
 from fieldgym.scenarios.cli import main
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 HAS_SB3 = importlib.util.find_spec("fieldgym.agents.sb3") is not None
 """Whether the stable-baselines3 learners exist (tests with a learner skip without them)."""
 

@@ -13,7 +13,7 @@ from fieldgym.scenarios.report import write_report
 from fieldgym.scenarios.runner import run_plan
 from fieldgym.scenarios.spec import load_scenario
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 SCENARIO = f"""
 name: atomic
 env: {{id: {ENV_ID}, label: serial}}

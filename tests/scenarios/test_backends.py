@@ -15,7 +15,7 @@ BASELINES = """
 name: ray
 description: Baselines on a local Ray instance.
 env:
-  id: fieldgym/MultiEchelonInventory-v0
+  id: fieldgym/MultiEchelonInventory-v1
   label: serial
 agents:
   - name: clark_scarf

@@ -71,7 +71,7 @@ def test_time_budgets_reach_the_trials_and_run_first(write_scenario):
 @needs_sb3
 def test_tuned_entries_are_resolved_into_the_trial_key(write_scenario, tmp_path, monkeypatch):
     monkeypatch.setattr(hyperparams, "HYPERPARAMS_DIR", tmp_path / "hyperparams")
-    key = "fieldgym/MultiEchelonInventory-v0"
+    key = "fieldgym/MultiEchelonInventory-v1"
     entry = {"n_envs": 8, "learning_rate": 0.001, "policy_kwargs": "dict(activation_fn=nn.Tanh)"}
     hyperparams.write_entry("dqn", key, entry, "a test entry")
     path = write_scenario(tiny_text())

@@ -11,7 +11,7 @@ import pytest
 
 from fieldgym.scenarios.cli import main, make_target, parse_seeds, resolve_scenario
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 HAS_SB3 = importlib.util.find_spec("fieldgym.agents.sb3") is not None
 needs_sb3 = pytest.mark.skipif(
     not HAS_SB3, reason="fieldgym.agents.sb3 (the learners) is not available yet"
@@ -111,7 +111,7 @@ def test_backtest_a_baseline_prints_and_writes_the_metrics(tmp_path, capsys):
     ]
     assert main([*args, "--set", "demand_mean=6", "--csv", str(csv)]) == 0
     out = capsys.readouterr().out
-    assert "clark_scarf on fieldgym/MultiEchelonInventory-v0 over 4 episodes" in out
+    assert "clark_scarf on fieldgym/MultiEchelonInventory-v1 over 4 episodes" in out
     assert re.search(r"avg_cost\s+\d", out)
     table = pd.read_csv(csv)
     assert list(table["seed"]) == [0, 1, 2, 7] and (table["length"] == 20).all()
@@ -164,7 +164,7 @@ def test_backtest_a_model_from_a_run(tiny_run, capsys):
         (["backtest", ENV_ID, "--agent", "clark_scarf", "--set", "demand_men=3"], "'demand_men'"),
         (["backtest", ENV_ID, "--agent", "clark_scarf", "--set", "novalue"], "is not KEY=VALUE"),
         (["backtest", "fieldgym/Nope-v0", "--agent", "random"], "Unknown environment id"),
-        (["backtest", "fieldgym/TrafficGrid-v0", "--agent", "random"], "Unknown environment id"),
+        (["backtest", "fieldgym/TrafficGrid-v1", "--agent", "random"], "Unknown environment id"),
         (["tune", "fieldgym/Nope-v0", "--agent", "ppo", "--trials", "1", "--seconds", "1"], "Ids:"),
         (["backtest", ENV_ID, "--agent", "nope"], "Unknown agent 'nope'"),
         (["backtest", "--model", "{tmp}"], "holds no model saved by fieldgym"),
@@ -235,7 +235,7 @@ def test_helpers_parse_seeds_and_find_packaged_scenarios():
     assert parse_seeds(["1:4", "9,11"]) == [1, 2, 3, 9, 11]
     assert resolve_scenario("quickstart").name == "quickstart.yaml"
     assert resolve_scenario("quickstart").is_file()
-    grid = make_target("fieldgym/TrafficGrid-v0", None, ["rows=2"], multi_agent=True)
+    grid = make_target("fieldgym/TrafficGrid-v1", None, ["rows=2"], multi_agent=True)
     assert type(grid).__name__ == "ParallelTarget" and grid.kwargs == {"rows": 2}
 
 

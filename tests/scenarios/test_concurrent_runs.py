@@ -18,7 +18,7 @@ from fieldgym.scenarios.runner import execute_trial, run_plan, store_record
 from fieldgym.scenarios.spec import load_scenario
 from fieldgym.scenarios.trials import expand
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 FIELDGYM = Path(sys.executable).with_name("fieldgym")
 QUIET = {"progress": False, "log": lambda message: None}
 

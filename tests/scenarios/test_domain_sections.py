@@ -12,10 +12,10 @@ from fieldgym.scenarios.store import load_results
 SCENARIO = """
 name: pareto_tiny
 envs:
-  - id: fieldgym/EdgeOffloading-v0
+  - id: fieldgym/EdgeOffloading-v1
     label: delay_heavy
     config: {preference: [0.8, 0.2]}
-  - id: fieldgym/EdgeOffloading-v0
+  - id: fieldgym/EdgeOffloading-v1
     label: energy_heavy
     config: {preference: [0.2, 0.8]}
 agents:
@@ -48,7 +48,7 @@ def test_wireless_report_has_the_pareto_section_with_pymoo_hypervolumes(tmp_path
     # the table's hypervolumes are the library's, computed here from the stored episodes
     results = load_results(runs)
     weights = {"delay_heavy": 0.8, "energy_heavy": 0.2}
-    config = EnvTarget("fieldgym/EdgeOffloading-v0").config
+    config = EnvTarget("fieldgym/EdgeOffloading-v1").config
     scales = config.delay_scale_s, config.energy_scale_j
     points = objective_points(results.assign(w_delay=results["env"].map(weights)), *scales)
     expected = hypervolume_table(points).set_index("agent")["hypervolume"]
@@ -61,7 +61,7 @@ def test_wireless_report_has_the_pareto_section_with_pymoo_hypervolumes(tmp_path
 
 
 def test_a_single_preference_has_no_pareto_section(tmp_path):
-    one = SCENARIO.split("  - id: fieldgym/EdgeOffloading-v0\n    label: energy_heavy")[0]
+    one = SCENARIO.split("  - id: fieldgym/EdgeOffloading-v1\n    label: energy_heavy")[0]
     one += SCENARIO.split("config: {preference: [0.2, 0.8]}\n")[1]
     _, out = run(tmp_path, one)
     assert "Pareto fronts" not in (out / "results.md").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from fieldgym.scenarios.report import write_report
 from fieldgym.scenarios.runner import run_plan
 from fieldgym.scenarios.spec import load_scenario
 
-UAV = "fieldgym/UAVOffloading-v0"
+UAV = "fieldgym/UAVOffloading-v1"
 
 SCENARIO = f"""
 name: uav
@@ -39,9 +39,9 @@ def test_multiagent_scenario_runs_and_reports(tmp_path, write_scenario):
     (env,) = plan.envs
     assert env.domain == "wireless" and env.headline == "association_share"
     summary = run_plan(plan, tmp_path / "run", progress=False, log=lambda message: None)
-    assert sorted(summary.ran) == ["UAVOffloading-v0__kmeans_hover", "UAVOffloading-v0__random"]
+    assert sorted(summary.ran) == ["UAVOffloading-v1__kmeans_hover", "UAVOffloading-v1__random"]
     record = json.loads(
-        store.trial_path(tmp_path / "run", "UAVOffloading-v0__kmeans_hover").read_text()
+        store.trial_path(tmp_path / "run", "UAVOffloading-v1__kmeans_hover").read_text()
     )
     shares = [row["association_share"] for row in record["episodes"]]
     assert len(shares) == 2 and all(0.0 <= s <= 1.0 for s in shares)
@@ -67,4 +67,4 @@ def test_random_is_made_for_either_kind_of_id():
     assert set(actions) == set(env.agents)
     assert all(env.action_space(a).contains(actions[a]) for a in actions)
     with pytest.raises(ConfigError, match=r"kmeans_hover.*single-agent id"):
-        make_agent("kmeans_hover", make_target("fieldgym/EdgeOffloading-v0"))
+        make_agent("kmeans_hover", make_target("fieldgym/EdgeOffloading-v1"))

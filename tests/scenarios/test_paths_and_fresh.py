@@ -17,7 +17,7 @@ from fieldgym.scenarios.runner import run_plan
 from fieldgym.scenarios.spec import load_scenario
 from fieldgym.scenarios.trials import expand
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 QUIET = {"progress": False, "log": lambda message: None}
 
 

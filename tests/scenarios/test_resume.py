@@ -13,7 +13,7 @@ from pathlib import Path
 from fieldgym.scenarios import store
 from fieldgym.scenarios.cli import main
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 FIELDGYM = Path(sys.executable).with_name("fieldgym")
 
 

@@ -12,8 +12,8 @@ from fieldgym.agents.sb3 import ALGORITHMS
 from fieldgym.agents.target import make_target
 from fieldgym.scenarios.search_spaces import SPACES, default_point
 
-UAV = ("fieldgym/UAVOffloading-v0", {"num_users": 12, "max_cycles": 12})
-INVENTORY = ("fieldgym/MultiEchelonInventory-v0", {})
+UAV = ("fieldgym/UAVOffloading-v1", {"num_users": 12, "max_cycles": 12})
+INVENTORY = ("fieldgym/MultiEchelonInventory-v1", {})
 
 # Defaults the spaces cannot hold exactly, with how far their point may sit from them.
 NEAREST = {"ent_coef": 1e-7, "gae_lambda": 1.01e-3}

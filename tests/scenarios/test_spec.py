@@ -11,7 +11,7 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios.spec import Plan, load_scenario
 
 REPO = Path(__file__).resolve().parents[2]
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 
 
 def test_tiny_scenario_resolves_into_a_plan(write_scenario, tiny):
@@ -81,7 +81,7 @@ def test_schema_errors_name_the_file_and_the_key(write_scenario, tiny, old, new,
     [
         ("{demand_mean: 8.0}", "{demand_mean_: 8.0}", ["env:", "'demand_mean_'", "'demand_mean'"]),
         ("{demand_mean: 8.0}", "{demand: weird}", ["env:", "demand='weird' is not allowed"]),
-        (f"  id: {ENV_ID}", "  id: fieldgym/MultiEchelonInventry-v0", ["unknown environment id"]),
+        (f"  id: {ENV_ID}", "  id: fieldgym/MultiEchelonInventry-v1", ["unknown environment id"]),
         ("  - name: random", "  - name: randm", ["agents[1]", "unknown agent 'randm'", "'random'"]),
         (
             "  - name: random",

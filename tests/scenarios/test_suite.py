@@ -173,9 +173,9 @@ def test_compare_pools_the_agents_on_every_task_and_the_reference(tmp_path):
 SUITE = """
 name: tiny_suite
 envs:
-  - id: fieldgym/MultiEchelonInventory-v0
+  - id: fieldgym/MultiEchelonInventory-v1
     preset: serial
-  - id: fieldgym/OptimalExecution-v0
+  - id: fieldgym/OptimalExecution-v1
     label: execution
 agents:
   - name: a2c

@@ -14,7 +14,7 @@ from fieldgym.scenarios.trading_report import daily_returns
 PORTFOLIO = """
 name: folio
 env:
-  id: fieldgym/PortfolioAllocation-v0
+  id: fieldgym/PortfolioAllocation-v1
   label: five
   config: {source: skfolio_sp500, tickers: [AAPL, AMD, BAC, BBY, CVX], mode: backtest,
            start: "2019-01-02", end: "2019-06-28"}

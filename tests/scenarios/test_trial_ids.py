@@ -12,7 +12,7 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios.spec import SEPARATOR, load_scenario, name_problem
 from fieldgym.scenarios.trials import Trial, expand
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 
 TRICKY = [
     "a", "b", "s", "s0", "s1", "a_b", "a-b", "a.b", "a.w0", "0", "10", "A", "x1_",

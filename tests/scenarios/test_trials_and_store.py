@@ -14,7 +14,7 @@ from fieldgym.scenarios import store
 from fieldgym.scenarios.spec import AgentPlan, EnvPlan, Plan
 from fieldgym.scenarios.trials import Trial, expand
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 
 
 def make_plan() -> Plan:

@@ -13,10 +13,10 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios import tune
 from fieldgym.scenarios.cli import main
 
-ENV_ID = "fieldgym/MultiEchelonInventory-v0"
+ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 TINY = dict(validation_seeds=range(50_000, 50_002), checkpoints=2, max_steps=10)
 TINY_ARGS = ["--validation-seeds", "50000:50002", "--checkpoints", "2", "--max-steps", "10"]
-UAV = ("fieldgym/UAVOffloading-v0", {"num_users": 12, "max_cycles": 12})
+UAV = ("fieldgym/UAVOffloading-v1", {"num_users": 12, "max_cycles": 12})
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_a_study_runs_resumes_on_two_workers_and_writes_its_best_entry(in_tmp, c
     spec = tune.prepare(ENV_ID, "ppo", 4, 0.5, **TINY)
     first = [(t.number, t.state, t.datetime_start) for t in tune.open_study(spec).trials]
     assert [state for _, state, _ in first] == [TrialState.COMPLETE] * 2
-    out = in_tmp / "runs" / "tune" / "ppo__fieldgym_MultiEchelonInventory-v0"
+    out = in_tmp / "runs" / "tune" / "ppo__fieldgym_MultiEchelonInventory-v1"
     assert (out / "history.png").is_file()
     summary = (out / "summary.md").read_text()
     assert "objective: avg_cost (minimize) on validation seeds 50000..50001" in summary
@@ -55,7 +55,7 @@ def test_a_study_runs_resumes_on_two_workers_and_writes_its_best_entry(in_tmp, c
     assert study.trials[0].user_attrs["defaults"] and study.trials[0].params == (
         tune.default_point("ppo")
     )
-    assert "# fieldgym tune fieldgym/MultiEchelonInventory-v0 --agent ppo" in text
+    assert "# fieldgym tune fieldgym/MultiEchelonInventory-v1 --agent ppo" in text
     key, entry = hyperparams.lookup("ppo", ENV_ID, {}, folder=in_tmp / "hp")
     assert key == ENV_ID
     assert entry["n_timesteps"] == study.best_trial.user_attrs["steps"] > 0
@@ -127,7 +127,7 @@ def test_scenario_targets_keep_validation_off_their_evaluation_seeds(in_tmp, cap
 def test_dated_market_data_without_a_validation_range_and_ray_clusters_with_a_file_are_refused(
     in_tmp, capsys
 ):
-    assert main(["tune", "fieldgym/StockTrading-v0", "--agent", "ppo", "--trials", "1",
+    assert main(["tune", "fieldgym/StockTrading-v1", "--agent", "ppo", "--trials", "1",
                  "--seconds", "1"]) == 2  # fmt: skip
     assert "give --validation-dates START:END" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="reaches into the scenario's test range"):
@@ -157,11 +157,11 @@ def test_dated_market_data_tunes_on_a_validation_range_before_the_test_dates(in_
     assert len(tune.finished(study)) == 1
     tune.write_best(study, spec, "fieldgym tune trading_stock --agent dqn ...")
     written = (in_tmp / "hp" / "dqn.yml").read_text()
-    assert "fieldgym/StockTrading-v0:" in written
+    assert "fieldgym/StockTrading-v1:" in written
     assert "the validation backtest 2011-01-03..2015-01-01" in written
     # the drl learner of a trading scenario uses its algorithm's entry
-    hyperparams.write_entry("a2c", "fieldgym/StockTrading-v0", {"n_envs": 3, "n_steps": 7}, "")
-    test_target = EnvTarget("fieldgym/StockTrading-v0", {"mode": "backtest", "start": "2015-01-02"})
+    hyperparams.write_entry("a2c", "fieldgym/StockTrading-v1", {"n_envs": 3, "n_steps": 7}, "")
+    test_target = EnvTarget("fieldgym/StockTrading-v1", {"mode": "backtest", "start": "2015-01-02"})
     drl = make_agent("drl", test_target, algo="a2c")
     assert (drl.n_envs, drl.hyperparams["n_steps"]) == (3, 7)
     assert make_agent("drl", test_target, algo="ppo").n_envs == 256  # no ppo entry there
@@ -178,12 +178,12 @@ def test_studies_of_different_envs_draw_different_random_trials(in_tmp):
         return study.ask().suggest_float("learning_rate", 1e-5, 1e-2, log=True)
 
     assert first_random_point(ENV_ID) == first_random_point(ENV_ID)
-    assert first_random_point(ENV_ID) != first_random_point("fieldgym/OptimalExecution-v0")
+    assert first_random_point(ENV_ID) != first_random_point("fieldgym/OptimalExecution-v1")
 
 
 def test_study_names_stay_inside_the_tune_folder():
-    assert tune.slug("ppo__fieldgym/TrafficSignal-v0[preset=x]") == (
-        "ppo__fieldgym_TrafficSignal-v0_preset_x"
+    assert tune.slug("ppo__fieldgym/TrafficSignal-v1[preset=x]") == (
+        "ppo__fieldgym_TrafficSignal-v1_preset_x"
     )
     assert tune.slug("../x") == "x" and tune.slug(".hidden") == "hidden"
     for name in ("..", ".", "../.."):

@@ -18,7 +18,7 @@ WALK = """
 name: walk
 description: Two rolling windows on the S&P 500.
 env:
-  id: fieldgym/StockTrading-v0
+  id: fieldgym/StockTrading-v1
   label: spx
   config: {source: arch_sp500}
   walk_forward: {first: "2000-01-01", last: "2004-12-31", train_years: 2,
@@ -85,7 +85,7 @@ def test_report_selects_each_window_seed_on_validation(tmp_path, write_scenario)
 
 
 def test_walk_forward_needs_a_dated_env_and_range_aware_learners(write_scenario):
-    inventory = WALK.replace("fieldgym/StockTrading-v0", "fieldgym/MultiEchelonInventory-v0")
+    inventory = WALK.replace("fieldgym/StockTrading-v1", "fieldgym/MultiEchelonInventory-v1")
     inventory = inventory.replace("config: {source: arch_sp500}", "config: {}")
     with pytest.raises(ConfigError, match="walk_forward needs an environment with a date range"):
         load_scenario(write_scenario(inventory, "inventory.yaml"))

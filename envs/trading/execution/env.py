@@ -1,4 +1,4 @@
-"""The optimal execution environment, ``fieldgym/OptimalExecution-v0``, and its vector form."""
+"""The optimal execution environment, ``fieldgym/OptimalExecution-v1``, and its vector form."""
 
 from __future__ import annotations
 
@@ -9,11 +9,17 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
-from fieldgym.envs.core.vector import BatchVectorEnv
+from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 from fieldgym.envs.trading.common import first_copy, record_step
 from fieldgym.envs.trading.execution.config import ExecutionConfig
-from fieldgym.envs.trading.execution.dynamics import OBSERVATION, RECORD, ExecutionSystem
+from fieldgym.envs.trading.execution.dynamics import (
+    OBSERVATION,
+    PERIOD,
+    RECORD,
+    ExecutionSystem,
+)
 
 PARTS = ("shortfall", "risk")
 
@@ -95,12 +101,15 @@ class OptimalExecutionEnv(gym.Env):
 
     ## Arguments
 
-    ``gymnasium.make("fieldgym/OptimalExecution-v0", config=None, **fields)``: ``fields``
+    ``gymnasium.make("fieldgym/OptimalExecution-v1", config=None, **fields)``: ``fields``
     are :class:`ExecutionConfig` fields.
 
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {"render_modes": []}
@@ -122,6 +131,7 @@ class OptimalExecutionEnv(gym.Env):
         return self.system.observe()[0], {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        action = check_action(self.action_space, action, self.config.action_policy)
         observation, rewards, done, infos = record_step(
             self, np.asarray(action)[None], reward_parts, RECORD
         )
@@ -143,9 +153,12 @@ class OptimalExecutionVectorEnv(BatchVectorEnv):
         max_episode_steps: int | None = 1000,
         **fields: Any,
     ) -> None:
+        self.max_episode_steps = max_episode_steps
         self.config = ExecutionConfig.build(config, **fields)
         self.system = ExecutionSystem(self.config, num_envs)
-        self._set_spaces(num_envs, OBSERVATION_SPACE, action_space(self.config))
+        self._set_spaces(
+            num_envs, OBSERVATION_SPACE, action_space(self.config), self.config.action_policy
+        )
         self._reward = resolve_reward("cost", REWARDS)
         self._weights = {"shortfall": 1.0, "risk": 1.0}
 
@@ -160,4 +173,6 @@ class OptimalExecutionVectorEnv(BatchVectorEnv):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         observations, rewards, done, infos = record_step(self, actions, reward_parts, RECORD)
         terminated = done[:, 0].copy()
-        return observations, rewards, terminated, np.zeros(self.num_envs, dtype=bool), infos
+        steps_taken = self.system.state[:, PERIOD]
+        truncated = truncation(steps_taken, self.max_episode_steps) & ~terminated
+        return observations, rewards, terminated, truncated, infos

@@ -1,4 +1,4 @@
-"""The market making environment, ``fieldgym/MarketMaking-v0``, and its vector form."""
+"""The market making environment, ``fieldgym/MarketMaking-v1``, and its vector form."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
-from fieldgym.envs.core.vector import BatchVectorEnv
+from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 from fieldgym.envs.trading.common import first_copy, record_step
 from fieldgym.envs.trading.making.config import MarketMakingConfig
-from fieldgym.envs.trading.making.dynamics import RECORD, MakingSystem
+from fieldgym.envs.trading.making.dynamics import RECORD, STEP, MakingSystem
 
 PARTS = ("pnl", "inventory_penalty", "liquidation")
 
@@ -84,12 +85,15 @@ class MarketMakingEnv(gym.Env):
 
     ## Arguments
 
-    ``gymnasium.make("fieldgym/MarketMaking-v0", config=None, **fields)``: ``fields`` are
+    ``gymnasium.make("fieldgym/MarketMaking-v1", config=None, **fields)``: ``fields`` are
     :class:`MarketMakingConfig` fields.
 
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {"render_modes": []}
@@ -110,6 +114,7 @@ class MarketMakingEnv(gym.Env):
         return self.system.observe()[0], {}
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        action = check_action(self.action_space, action, self.config.action_policy)
         observation, rewards, done, infos = record_step(
             self, np.asarray(action)[None], reward_parts, RECORD
         )
@@ -127,9 +132,12 @@ class MarketMakingVectorEnv(BatchVectorEnv):
         max_episode_steps: int | None = 10_000,
         **fields: Any,
     ) -> None:
+        self.max_episode_steps = max_episode_steps
         self.config = MarketMakingConfig.build(config, **fields)
         self.system = MakingSystem(self.config, num_envs)
-        self._set_spaces(num_envs, OBSERVATION_SPACE, action_space(self.config))
+        self._set_spaces(
+            num_envs, OBSERVATION_SPACE, action_space(self.config), self.config.action_policy
+        )
         self._reward = resolve_reward("pnl", REWARDS)
         self._weights: dict[str, float] = {}
 
@@ -144,4 +152,6 @@ class MarketMakingVectorEnv(BatchVectorEnv):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         observations, rewards, done, infos = record_step(self, actions, reward_parts, RECORD)
         terminated = done.copy()
-        return observations, rewards, terminated, np.zeros(self.num_envs, dtype=bool), infos
+        steps_taken = self.system.state[:, STEP]
+        truncated = truncation(steps_taken, self.max_episode_steps) & ~terminated
+        return observations, rewards, terminated, truncated, infos

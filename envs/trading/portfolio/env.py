@@ -1,4 +1,4 @@
-"""The portfolio allocation environment, ``fieldgym/PortfolioAllocation-v0``."""
+"""The portfolio allocation environment, ``fieldgym/PortfolioAllocation-v1``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.trading.market import FEATURE_BOUND
 from fieldgym.envs.trading.portfolio.config import PortfolioConfig
@@ -44,6 +45,24 @@ class PortfolioAllocationEnv(gym.Env):
     20 S&P 500 stocks, 1990-2022; see ``data/trading/README.md``). The order of events is
     given in :mod:`fieldgym.envs.trading.portfolio.dynamics`. Nothing the agent sees uses
     a price after the close it decides at, and prices after ``end`` are never loaded.
+
+    Fill conventions of the two market environments, side by side:
+
+    | env                   | decision after the close of bar t | filled at                 |
+    |-----------------------|-----------------------------------|---------------------------|
+    | PortfolioAllocation-v1| target weights                    | bar t's close (no delay)  |
+    | StockTrading-v1       | target position                   | bar t+1's open (`fill`)   |
+
+    This env trades at the close it decides at (skfolio's backtest convention: the
+    weights chosen on day ``t``'s returns earn day ``t + 1``'s), which assumes the order
+    can still be placed at that close. ``StockTrading-v1`` delays its fill by a bar
+    instead (its ``fill``: the next open, the next close, or the next open unless that
+    open is stale).
+
+    Prices may be a user's file (``source="path.csv"``): wide (one close column per
+    ticker), a long file (``date, ticker, open, ..., close``; ``Adj Close`` is the close)
+    or one ticker's OHLCV bars; ``date_format`` or ``dayfirst`` read day-first dates.
+    Data too short for one step is a ``DataError`` naming the rows needed and given.
 
     ## Action Space
 
@@ -93,12 +112,15 @@ class PortfolioAllocationEnv(gym.Env):
 
     ## Arguments
 
-    ``gymnasium.make("fieldgym/PortfolioAllocation-v0", config=None, **fields)``:
+    ``gymnasium.make("fieldgym/PortfolioAllocation-v1", config=None, **fields)``:
     ``fields`` are :class:`PortfolioConfig` fields, each documented there with its unit.
 
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {"render_modes": []}
@@ -123,6 +145,7 @@ class PortfolioAllocationEnv(gym.Env):
         system = self.system
         if system.state[0, 0] >= system.last:
             raise RuntimeError("The price range is exhausted: call reset() before step().")
+        action = check_action(self.action_space, action, self.config.action_policy)
         observation, record, truncated = system.step(action, reuse=True)
         row = record[0]
         kpi = dict(zip(RECORD, row[: len(RECORD)].tolist(), strict=True))

@@ -17,13 +17,14 @@ from fieldgym.envs.trading.portfolio.reward import REWARDS, reward_parts, step_k
 class PortfolioAllocationVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`PortfolioAllocationEnv` advanced as one batch.
 
-    Made by ``gymnasium.make_vec("fieldgym/PortfolioAllocation-v0", num_envs=n)``. The
+    Made by ``gymnasium.make_vec("fieldgym/PortfolioAllocation-v1", num_envs=n)``. The
     copies share one read-only price history. A copy is truncated after
     ``max_episode_steps`` days or when its price history is exhausted, and reset in the
     same step (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's
     first, ``infos["final_obs"]`` holds the finished episode's last. New start dates are
     drawn from the vector env's own ``np_random`` in copy order, as the single env draws
-    them, so copy 0 retraces a single env seeded alike.
+    them, so with ``num_envs=1`` it retraces a single env seeded alike (copies share one
+    stream: see :class:`~fieldgym.envs.core.vector.BatchVectorEnv`).
     """
 
     def __init__(
@@ -38,7 +39,12 @@ class PortfolioAllocationVectorEnv(BatchVectorEnv):
         self.system = PortfolioSystem(self.config, num_envs, max_episode_steps)
         self.layout = self.system.layout
         self.tickers = self.system.tickers
-        self._set_spaces(num_envs, observation_space(self.system), action_space(self.system))
+        self._set_spaces(
+            num_envs,
+            observation_space(self.system),
+            action_space(self.system),
+            self.config.action_policy,
+        )
         self._reward = resolve_reward(self.config.reward, REWARDS)
 
     def _reset_copies(self, mask: np.ndarray | None) -> None:

@@ -1,4 +1,4 @@
-"""The single-stock trading environment, ``fieldgym/StockTrading-v0``."""
+"""The single-stock trading environment, ``fieldgym/StockTrading-v1``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.trading.market import FEATURE_BOUND
 from fieldgym.envs.trading.stock.config import StockConfig
@@ -32,6 +33,30 @@ class StockTradingEnv(gym.Env):
     bar's close. Prices are real (by default arch's S&P 500 index, 1999-2018; see
     ``data/trading/README.md``). The order of events is in
     :mod:`fieldgym.envs.trading.stock.dynamics`.
+
+    Fill conventions of the two market environments, side by side:
+
+    | env                   | decision after the close of bar t | filled at                 |
+    |-----------------------|-----------------------------------|---------------------------|
+    | StockTrading-v1       | target position                   | bar t+1's open (`fill`)   |
+    | PortfolioAllocation-v1| target weights                    | bar t's close (no delay)  |
+
+    The stock env delays the fill by a bar: ``fill`` picks bar ``t + 1``'s open
+    (``"next_open"``), its close (``"next_close"``, for close-only data such as
+    ``skfolio_sp500`` or a wide file), or its open unless that open is stale
+    (``"next_open_or_close"``). An open is stale when it equals bar ``t``'s close: copied
+    data, as in arch's ^GSPC 1999-2006 (95-98% of days) and late 2012-2013. A
+    next-open fill there is at the close the agent decided at, so with ``"next_open"`` the
+    env warns (``StaleOpenWarning``, naming the share of stale days and their dates), and
+    ``"next_open_or_close"`` fills those bars at their close (one bar later), all others at
+    their open. The portfolio env rebalances at the decision close itself, the convention
+    of skfolio's backtests.
+
+    Prices may be a user's file (``source="path.csv"``): one ticker's OHLCV bars (an
+    ``Adj Close`` column is the close, the open scaled with it), a long file with a ticker
+    column, or a wide file of closes (fill at ``"next_close"``); intraday bars keep their
+    time of day; ``date_format`` or ``dayfirst`` read day-first dates. Data too short for
+    one step is a ``DataError`` naming the rows needed and given.
 
     ## Action Space
 
@@ -73,12 +98,15 @@ class StockTradingEnv(gym.Env):
 
     ## Arguments
 
-    ``gymnasium.make("fieldgym/StockTrading-v0", config=None, **fields)``: ``fields`` are
+    ``gymnasium.make("fieldgym/StockTrading-v1", config=None, **fields)``: ``fields`` are
     :class:`StockConfig` fields, each documented there with its unit.
 
     ## Version History
 
     * v0: Initial version.
+    * v1: Actions are checked at ``step`` (shape, dtype, finite values, bounds): an
+      action outside the space raises ``ActionError`` unless ``action_policy="clip"``
+      (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
     metadata = {"render_modes": []}
@@ -103,7 +131,7 @@ class StockTradingEnv(gym.Env):
         system = self.system
         if system.state[0, 0] >= system.last:
             raise RuntimeError("The price range is exhausted: call reset() before step().")
-        self._action[0] = action
+        self._action[0] = check_action(self.action_space, action, self.config.action_policy)
         observation, record, done = system.step(self._action, reuse=True)
         kpi = dict(zip(RECORD, record[0].tolist(), strict=True))
         parts = {part: kpi[part] for part in PARTS}

@@ -18,7 +18,7 @@ from fieldgym.envs.trading.stock.reward import REWARDS, reward_parts, step_kpis
 class StockTradingVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`StockTradingEnv` advanced as one batch.
 
-    Made by ``gymnasium.make_vec("fieldgym/StockTrading-v0", num_envs=n)``. A copy ends on
+    Made by ``gymnasium.make_vec("fieldgym/StockTrading-v1", num_envs=n)``. A copy ends on
     ruin (terminated), at the range's last bar or after ``max_episode_steps`` (truncated),
     and is reset in the same step (``AutoresetMode.SAME_STEP``; ``infos["final_obs"]``
     holds the finished episode's last observation). Start bars are drawn from the vector
@@ -36,7 +36,10 @@ class StockTradingVectorEnv(BatchVectorEnv):
         self.system = StockSystem(self.config, num_envs, max_episode_steps)
         self.feature_names = self.system.feature_names
         self._set_spaces(
-            num_envs, observation_space(self.system), spaces.Discrete(len(self.config.positions))
+            num_envs,
+            observation_space(self.system),
+            spaces.Discrete(len(self.config.positions)),
+            self.config.action_policy,
         )
         self._reward = resolve_reward(self.config.reward, REWARDS)
 

@@ -451,7 +451,9 @@ class MAPPO(ParallelPolicy):
         Whole rollouts are run: a step budget is met or passed by less than one rollout.
 
         Training is deterministic given ``seed``: it seeds the networks, the sampling of
-        actions, the minibatch order and the copies (``seed + c`` for copy ``c``).
+        actions, the minibatch order and the copies (``seed + c`` for copy ``c``). With
+        ``log_dir``, TensorBoard logs go to ``log_dir/mappo``: each finished episode's return
+        and each update's losses, by agent-steps.
         """
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
@@ -474,14 +476,20 @@ class MAPPO(ParallelPolicy):
             self.losses: list[dict[str, float]] = []
             self.trained = True  # checkpoints act with the networks as they are
             bar = TrainingBar(self._clock, progress)
+            writer = _writer(log_dir)
+            logged = 0
             while self._clock.tick(self._steps):
                 batch = self.collect(venv, obs, gen)
                 obs = batch["last_obs"]
                 self.losses.append(self.update(batch, rng))
                 bar.update(self._steps)
+                if writer is not None:
+                    logged = _log_update(writer, self, logged)
             bar.close()
             self._clock.finish()
             venv.close()
+            if writer is not None:
+                writer.close()
         finally:
             torch.set_num_threads(threads)
         return self
@@ -543,3 +551,26 @@ class MAPPO(ParallelPolicy):
             setattr(agent.value_norm, key, float(value))
         agent.trained = True
         return agent
+
+
+def _writer(log_dir: str | Path | None) -> Any:
+    """A TensorBoard writer into ``log_dir/mappo``, or ``None`` without a ``log_dir``."""
+    if log_dir is None:
+        return None
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(str(Path(log_dir) / "mappo"))
+
+
+def _log_update(writer: Any, learner: MAPPO, logged: int) -> int:
+    """Write the episodes finished since row ``logged`` and the last update's losses.
+
+    Returns the number of learning-curve rows written so far.
+    """
+    rows = learner.learning_curve
+    for row in rows[logged:]:
+        if "episode_return" in row:
+            writer.add_scalar("charts/episodic_return", row["episode_return"], row["step"])
+    for name, value in learner.losses[-1].items():
+        writer.add_scalar(f"losses/{name}", value, learner._steps)
+    return len(rows)

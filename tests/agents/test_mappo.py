@@ -242,3 +242,19 @@ def test_mappo_refuses_single_agent_ids_and_unknown_hyperparameters():
         MAPPO(EnvTarget("fieldgym/EdgeOffloading-v1"))
     with pytest.raises(ConfigError, match="no hyperparameter"):
         MAPPO(ParallelTarget(UAV, SMALL), hyperparams={"learning_rate": 1.0})
+
+
+def test_fit_writes_tensorboard_logs_into_log_dir(tmp_path):
+    """``fit`` took ``log_dir`` and wrote nothing there."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    target = ParallelTarget(UAV, SMALL)
+    agent = MAPPO(target, n_copies=2, hyperparams=TINY).fit(150, seed=0, log_dir=tmp_path)
+    events = EventAccumulator(str(tmp_path / "mappo"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"charts/episodic_return", "losses/policy_loss", "losses/value_loss"} <= tags
+    episodes = [row for row in agent.learning_curve if "episode_return" in row]
+    assert len(episodes) >= 2
+    logged = events.Scalars("charts/episodic_return")
+    assert [e.value for e in logged] == pytest.approx([r["episode_return"] for r in episodes])

@@ -172,7 +172,10 @@ def prepare(
         sets: ``FIELD=VALUE`` config fields (over a scenario's).
         env_label: Which environment of a scenario with several.
         storage: An RDB URL or a journal file path; default ``runs/tune/<study>.journal``.
-        study: The study name; default ``<agent>__<env key>``.
+        study: The study name; default ``<agent>__<env key>``. The env key (also the
+            key a written entry gets) is the id with every config field the env is made
+            with, preset and ``sets`` included, e.g. ``...-v1[action_type=base_stock]``:
+            an entry tuned for one config is not applied to another.
         validation_seeds: Seeds of the episodes that score a trial.
         checkpoints: Evaluations per trial (the pruner sees each; the last is the value).
         max_steps: Length of validation episodes (default: the scenario's, else the
@@ -248,8 +251,11 @@ def prepare(
         probe = env.make()
         rows = len(probe.possible_agents)
         probe.close()
+    # The entry applies where the env is made as it was tuned: its preset and every other
+    # config field, but not the validation range (a test range differs from it by design).
+    dated = ("mode", "start", "end") if dates is not None else ()
     key = hyperparams.variant_key(
-        env.id, {"preset": env.kwargs["preset"]} if "preset" in env.kwargs else None
+        env.id, {k: v for k, v in env.kwargs.items() if k not in dated} or None
     )
     name = study or f"{agent}__{key}"
     storage = storage or str(TUNE_DIR / f"{slug(name)}.journal")

@@ -157,7 +157,7 @@ def test_dated_market_data_tunes_on_a_validation_range_before_the_test_dates(in_
     assert len(tune.finished(study)) == 1
     tune.write_best(study, spec, "fieldgym tune trading_stock --agent dqn ...")
     written = (in_tmp / "hp" / "dqn.yml").read_text()
-    assert "fieldgym/StockTrading-v1:" in written
+    assert "fieldgym/StockTrading-v1[source=arch_sp500]:" in written  # the scenario's data
     assert "the validation backtest 2011-01-03..2015-01-01" in written
     # the drl learner of a trading scenario uses its algorithm's entry
     hyperparams.write_entry("a2c", "fieldgym/StockTrading-v1", {"n_envs": 3, "n_steps": 7}, "")
@@ -179,6 +179,14 @@ def test_studies_of_different_envs_draw_different_random_trials(in_tmp):
 
     assert first_random_point(ENV_ID) == first_random_point(ENV_ID)
     assert first_random_point(ENV_ID) != first_random_point("fieldgym/OptimalExecution-v1")
+
+
+def test_the_entry_key_names_every_config_field_it_was_tuned_with(in_tmp):
+    """The key held the preset only: a study tuned with --set action_type=base_stock wrote
+    an entry that applied to the preset's box actions too."""
+    spec = tune.prepare(ENV_ID, "ppo", 2, 1.0, preset="serial", sets=["action_type=base_stock"])
+    assert spec.key == f"{ENV_ID}[action_type=base_stock,preset=serial]"
+    assert tune.prepare(ENV_ID, "ppo", 2, 1.0).key == ENV_ID
 
 
 def test_study_names_stay_inside_the_tune_folder():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ from gymnasium.envs.registration import load_env_creator
 
 from fieldgym.agents.base import Policy
 from fieldgym.envs import ENVS
+from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.wrappers import RecordKPIs
 
 
@@ -31,6 +32,48 @@ def metrics_function(env_id: str) -> Callable[[dict[str, np.ndarray], Any], dict
     if entry is None or not entry.metrics:
         return lambda kpis, config: {}
     return load_env_creator(entry.metrics)
+
+
+def check_seeds(seeds: Any) -> list[int]:
+    """``seeds`` as a list of ints, after checking it is a non-empty collection of seeds.
+
+    A seed is a whole number of 0 or more (a Python or NumPy integer, or a float such as
+    ``3.0``).
+
+    Raises:
+        ConfigError: On a count or a string instead of a collection, an empty one, or an
+            element that is not a whole number of 0 or more.
+    """
+    example = "such as range(10000, 10010) or [0, 1, 2]"
+    if isinstance(seeds, str | bytes | Mapping) or not isinstance(seeds, Iterable):
+        raise ConfigError(f"seeds={seeds!r} is not a collection of seeds; give one, {example}.")
+    out = []
+    for seed in seeds:
+        number = isinstance(seed, int | float | np.integer | np.floating)
+        if not number or isinstance(seed, bool) or not float(seed).is_integer() or seed < 0:
+            raise ConfigError(
+                f"seeds: {seed!r} is not a seed; seeds are whole numbers of 0 or more, {example}."
+            )
+        out.append(int(seed))
+    if not out:
+        raise ConfigError(f"seeds is empty: give at least one seed, {example}.")
+    return out
+
+
+def check_max_steps(max_steps: Any) -> int | None:
+    """``max_steps`` (``None`` or a whole number of 1 or more) as an int or ``None``.
+
+    Raises:
+        ConfigError: On anything else.
+    """
+    if max_steps is None:
+        return None
+    if not isinstance(max_steps, int | np.integer) or isinstance(max_steps, bool) or max_steps < 1:
+        raise ConfigError(
+            f"max_steps={max_steps!r} is not allowed; give a whole number of 1 or more "
+            "(None keeps the registered limit)."
+        )
+    return int(max_steps)
 
 
 def run_episode(policy: Policy, seed: int, max_steps: int | None = None) -> Episode:
@@ -68,7 +111,13 @@ def evaluate(
     Returns:
         A DataFrame with one row per episode: ``agent``, ``env_id``, ``seed``,
         ``episode_return``, ``length`` and the domain's metrics (and the episodes if asked).
+
+    Raises:
+        ConfigError: On seeds that are not a non-empty collection of whole numbers of 0 or
+            more, or a ``max_steps`` that is not ``None`` or 1 or more.
     """
+    seeds = check_seeds(seeds)
+    max_steps = check_max_steps(max_steps)
     metrics = metrics_function(policy.target.id)
     config = policy.target.config
     rows, episodes = [], []

@@ -39,6 +39,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvS
 
 from fieldgym.agents import model_files
 from fieldgym.agents.base import Policy
+from fieldgym.agents.evaluation import check_seeds
 from fieldgym.agents.hyperparams import json_params, live_params
 from fieldgym.agents.sb3 import check_hyperparams, learn
 from fieldgym.agents.target import is_parallel
@@ -153,6 +154,7 @@ def evaluate_parallel(policy: ParallelPolicy, seeds: Iterable[int]) -> pd.DataFr
         team's mean reward per agent, summed over the episode), ``length`` and the
         domain's metrics, like :func:`fieldgym.agents.evaluate`.
     """
+    seeds = check_seeds(seeds)
     metrics = metrics_function(policy.target.id)
     config = policy.target.config
     rows = []

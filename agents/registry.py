@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 from gymnasium.envs.registration import load_env_creator
@@ -54,9 +55,21 @@ def make_agent(name: str, target: EnvTarget, tuned: bool = True, **params: Any) 
     ``tuned=False``; ``params`` override both (a ``hyperparams`` mapping key by key).
 
     Raises:
-        ConfigError: On an unknown name (listing the valid ones) or an agent that does not
-            apply to the target's domain.
+        ConfigError: On an unknown name (listing the valid ones), a target that is not an
+            ``EnvTarget`` (an id string, say), or an agent that does not apply to the
+            target's domain.
     """
+    if not isinstance(name, str):
+        raise ConfigError(
+            f"agent name {name!r} is not a string; give a registered name such as 'ppo' "
+            f"(agents: {', '.join(sorted(AGENTS))})."
+        )
+    if not isinstance(getattr(target, "id", None), str):
+        raise ConfigError(
+            f"make_agent({name!r}, {target!r}): the target must be an EnvTarget, such as "
+            f"EnvTarget({target!r}) or EnvTarget(env_id, {{'preset': ...}}) "
+            "(fieldgym.agents.EnvTarget; fieldgym.agents.target.make_target for any id)."
+        )
     if name not in AGENTS:
         hint = difflib.get_close_matches(name, list(AGENTS), n=1)
         suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
@@ -110,6 +123,12 @@ def resolved_params(
     The registry's defaults, the tuned entry (for learners, when ``tuned``), then
     ``params``; a scenario's planner resolves them once, so a trial records them.
     """
+    given = params.get("hyperparams")
+    if given is not None and not isinstance(given, Mapping):
+        raise ConfigError(
+            f"agent {name!r}: hyperparams={given!r} is not a mapping; give the algorithm's "
+            "keyword arguments by name, such as {'learning_rate': 0.0003}."
+        )
     entry = AGENTS[name]
     merged = dict(entry.defaults)
     if tuned and entry.kind == "learner":

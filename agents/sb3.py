@@ -128,6 +128,29 @@ def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any
             )
 
 
+def check_learner_options(algo: str, n_envs: Any, levels: Any, policy: Any) -> None:
+    """Raise unless ``n_envs`` (or ``None``), ``levels`` and ``policy`` can build ``algo``'s model.
+
+    Checked when the learner is made, not when the model is built at the start of training.
+
+    Raises:
+        ConfigError: Naming the parameter, the value and what is allowed.
+    """
+    for key, value, low in (("n_envs", n_envs, 1), ("levels", levels, 2)):
+        if value is None and key == "n_envs":
+            continue
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
+            raise ConfigError(f"{key}={value!r} is not allowed; give a whole number >= {low}.")
+    aliases = sorted(ALGORITHMS[algo].policy_aliases)
+    if isinstance(policy, str) and policy not in aliases:
+        hint = difflib.get_close_matches(policy, aliases, n=1)
+        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise ConfigError(
+            f"policy={policy!r} is not a stable-baselines3 {ALGORITHMS[algo].__name__} policy."
+            f"{suggestion} Give one of: {', '.join(aliases)} (or a policy class)."
+        )
+
+
 class BudgetCallback(BaseCallback):
     """Runs a :class:`Clock` inside a stable-baselines3 ``learn``.
 
@@ -209,6 +232,7 @@ class SB3Agent(Policy):
             raise ConfigError(
                 f"algo={algo!r} is not allowed; choose one of: {', '.join(ALGORITHMS)}."
             )
+        check_learner_options(algo, n_envs, levels, policy)
         self.name = algo
         self.algo = algo
         self.n_envs = DEFAULT_N_ENVS[algo] if n_envs is None else n_envs

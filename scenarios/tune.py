@@ -397,12 +397,23 @@ def open_storage(storage: str) -> optuna.storages.BaseStorage:
     """Optuna storage: an RDB URL (``sqlite:///...``, ``postgresql://...``) or a journal file.
 
     Raises:
-        ConfigError: If the database URL does not open.
+        ConfigError: If the journal file cannot be written or the database URL does not open.
     """
     if "://" not in storage:
         path = Path(storage)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
+        if path.is_dir():
+            raise ConfigError(f"--storage {storage!r} is a folder; give a journal file name.")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return JournalStorage(JournalFileBackend(str(path)))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if isinstance(exc, FileExistsError | NotADirectoryError):
+                reason = "a part of its folder is a file"
+            raise ConfigError(
+                f"--storage {storage!r}: the journal file cannot be written ({reason}); "
+                "give a file in a folder you can write to."
+            ) from exc
     try:
         return optuna.storages.RDBStorage(storage)
     except Exception as exc:  # SQLAlchemy names the problem: driver, host, file

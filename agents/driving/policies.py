@@ -16,6 +16,7 @@ import numpy as np
 
 from fieldgym.agents.base import Policy
 from fieldgym.agents.target import EnvTarget
+from fieldgym.envs.core.config import check_number
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.driving import sim
 from fieldgym.envs.driving.config import DrivingConfig
@@ -132,6 +133,15 @@ class IDMMobilPolicy(Policy):
         gap_margin: float = 1.5 * GAP_MARGIN,
     ) -> None:
         super().__init__(target)
+        if v0 is not None:
+            check_number("v0", v0, low=0.0, low_inclusive=False)
+        for name, value in (("a", a), ("b", b), ("b_safe", b_safe)):
+            check_number(name, value, low=0.0, low_inclusive=False)
+        for name, value in (("T", T), ("s0", s0), ("gap_margin", gap_margin)):
+            check_number(name, value, low=0.0)
+        check_number("politeness", politeness)
+        check_number("threshold", threshold)
+        check_number("cooldown", cooldown, low=0, integer=True)
         cfg = self.config = driving_config(target)
         if cfg.observation_type != "kinematics":
             raise ConfigError("idm_mobil reads the other vehicles from kinematics observations.")

@@ -154,7 +154,10 @@ class InventoryPolicy(Policy):
 
 def _per_stage(name: str, values: float | Sequence[float], n: int) -> np.ndarray:
     """A per-stage float array from a scalar or a sequence of ``n`` values."""
-    array = np.asarray(values, dtype=np.float64)
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}={values!r}; give one finite number per stage ({n}).") from None
     if array.ndim == 0:
         array = np.full(n, float(array))
     if array.shape != (n,) or not np.all(np.isfinite(array)):

@@ -25,3 +25,11 @@ class ActionError(FieldgymError, ValueError):
 
 class MissingDependencyError(FieldgymError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class ResetNeededError(FieldgymError, RuntimeError):
+    """``step`` with no episode running: before ``reset``, or after the episode ended.
+
+    A ``RuntimeError`` too, as multi-agent envs raised before; single-agent envs get
+    gymnasium's own ``ResetNeeded`` from its ``OrderEnforcing`` wrapper.
+    """

@@ -14,7 +14,7 @@ copies, observe them and advance the batch.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from gymnasium import spaces
@@ -39,6 +39,17 @@ class BatchVectorEnv(VectorEnv):
 
     metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        """Check ``num_envs`` first: every subclass sizes its simulator with it.
+
+        Raises:
+            ValueError: If ``num_envs`` is not a positive integer.
+        """
+        num_envs = kwargs.get("num_envs", args[0] if args else 1)
+        if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}.")
+        return super().__new__(cls)
+
     def _set_spaces(
         self,
         num_envs: int,
@@ -51,8 +62,6 @@ class BatchVectorEnv(VectorEnv):
         The batched spaces come from one copy's; ``action_policy`` is how :meth:`step`
         treats actions outside the space (see :mod:`fieldgym.envs.core.actions`).
         """
-        if not isinstance(num_envs, int) or num_envs < 1:
-            raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}.")
         self.num_envs = num_envs
         self.single_observation_space = observation_space
         self.single_action_space = action_space

@@ -10,7 +10,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from fieldgym.envs.core.actions import check_agent_actions
-from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.errors import ConfigError, ResetNeededError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.window import FrameWindow
 from fieldgym.envs.traffic.config import TrafficConfig
@@ -150,7 +150,10 @@ class TrafficGridEnv(ParallelEnv):
 
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         if not self.agents:
-            raise RuntimeError("The episode is over: call reset() first.")
+            raise ResetNeededError(
+                "No episode is running (step() before reset(), or after the episode ended): "
+                "call reset() first."
+            )
         actions = check_agent_actions(
             actions, self.agents, self.action_space, self.config.action_policy
         )

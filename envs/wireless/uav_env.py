@@ -10,7 +10,7 @@ from gymnasium.utils import seeding
 from pettingzoo import ParallelEnv
 
 from fieldgym.envs.core.actions import check_agent_actions
-from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.errors import ConfigError, ResetNeededError
 from fieldgym.envs.core.window import FrameWindow
 from fieldgym.envs.wireless.uav_channel import associate, pairwise, propulsion_power
 from fieldgym.envs.wireless.uav_config import UAVConfig
@@ -172,7 +172,10 @@ class UAVOffloadingEnv(ParallelEnv):
     def step(self, actions: dict[str, Any]) -> tuple[dict, dict, dict, dict, dict]:
         c = self.config
         if not self.agents:
-            raise RuntimeError("The episode is over: call reset() first.")
+            raise ResetNeededError(
+                "No episode is running (step() before reset(), or after the episode ended): "
+                "call reset() first."
+            )
         self._move_uavs(
             check_agent_actions(actions, self.agents, self.action_space, c.action_policy)
         )

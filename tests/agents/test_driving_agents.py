@@ -91,3 +91,17 @@ def test_learners_train_and_act(name, kwargs, params):
     if name == "ppo_curriculum":
         assert agent.level_history[0] == (0, 0)
         assert agent.name == "ppo_curriculum"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"T": -1.0}, r"T=-1.0 is not allowed; it must be >= 0"),
+        ({"a": 0.0}, r"a=0.0 is not allowed; it must be > 0"),
+        ({"v0": "fast"}, r"v0='fast' is not allowed; it must be a number"),
+        ({"cooldown": 1.5}, r"cooldown=1.5 is not allowed; it must be an integer"),
+    ],
+)
+def test_idm_mobil_refuses_bad_parameters(params, message):
+    with pytest.raises(ConfigError, match=message):
+        make_agent("idm_mobil", EnvTarget("fieldgym/Driving-v1"), **params)

@@ -205,6 +205,8 @@ def test_base_stock_needs_levels():
         make_agent("base_stock", target("serial"))
     with pytest.raises(ConfigError, match="one finite number per stage"):
         EchelonBaseStock(target("serial"), levels=[1.0, 2.0])
+    with pytest.raises(ConfigError, match=r"levels='high'; give one finite number per stage"):
+        EchelonBaseStock(target("serial"), levels="high")
     policy = EchelonBaseStock(target("serial"), levels=30.0)
     np.testing.assert_array_equal(policy.levels, [30.0] * 4)
 

@@ -98,3 +98,51 @@ def test_vec_adapter_refuses_next_step_autoreset():
     )
     with pytest.raises(ConfigError, match="SAME_STEP"):
         GymnasiumVecEnv(sync)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_envs": 0}, r"n_envs=0 is not allowed; give a whole number >= 1"),
+        ({"n_envs": "four"}, r"n_envs='four' is not allowed"),
+        ({"levels": 1}, r"levels=1 is not allowed; give a whole number >= 2"),
+        ({"policy": "MlpPolicyy"}, r"policy='MlpPolicyy' .* Did you mean 'MlpPolicy'"),
+        ({"hyperparams": "fast"}, r"hyperparams='fast' is not a mapping"),
+    ],
+)
+def test_bad_learner_parameters_are_refused_when_the_agent_is_made(params, message):
+    with pytest.raises(ConfigError, match=message):
+        make_agent("ppo", EnvTarget(ENV_ID), **params)
+
+
+def test_make_agent_refuses_a_name_or_target_of_the_wrong_type():
+    with pytest.raises(ConfigError, match=r"agent name 123 is not a string"):
+        make_agent(123, EnvTarget(ENV_ID))
+    with pytest.raises(ConfigError, match=r"the target must be an EnvTarget, such as EnvTarget\("):
+        make_agent("random", ENV_ID)
+
+
+@pytest.mark.parametrize(
+    ("seeds", "max_steps", "message"),
+    [
+        (5, None, r"seeds=5 is not a collection of seeds"),
+        ("10000:10010", None, r"is not a collection of seeds"),
+        (None, None, r"seeds=None is not a collection"),
+        (["a"], None, r"seeds: 'a' is not a seed"),
+        ([1.5], None, r"seeds: 1.5 is not a seed"),
+        ([-1], None, r"seeds: -1 is not a seed"),
+        ([], None, r"seeds is empty"),
+        ([0], 0, r"max_steps=0 is not allowed"),
+        ([0], "ten", r"max_steps='ten' is not allowed"),
+    ],
+)
+def test_evaluate_refuses_bad_seeds_and_lengths(seeds, max_steps, message):
+    with pytest.raises(ConfigError, match=message):
+        evaluate(make_agent("random", EnvTarget(ENV_ID)), seeds, max_steps=max_steps)
+
+
+def test_evaluate_takes_any_collection_of_whole_seeds():
+    policy = make_agent("random", EnvTarget(ENV_ID))
+    table = evaluate(policy, np.arange(2), max_steps=np.int64(2))
+    assert list(table["seed"]) == [0, 1] and list(table["length"]) == [2, 2]
+    assert list(evaluate(policy, (s for s in [3.0]), max_steps=2)["seed"]) == [3]

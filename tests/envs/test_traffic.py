@@ -9,7 +9,7 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test, render_test
 from pettingzoo.utils.conversions import parallel_to_aec
 
 import fieldgym
-from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.errors import ConfigError, ResetNeededError
 from fieldgym.envs.core.wrappers import RecordKPIs
 from fieldgym.envs.traffic.config import MOVEMENTS, TrafficConfig
 from fieldgym.envs.traffic.dynamics import INT_KPIS
@@ -346,3 +346,13 @@ def test_pettingzoo_render_test_in_every_mode():
     """PettingZoo's render_test makes the env with render_mode="human" first (issue 15)."""
     render_test(lambda render_mode: parallel_to_aec(
         fieldgym.make_parallel(GRID, rows=2, cols=2, render_mode=render_mode)))  # fmt: skip
+
+
+def test_grid_step_without_a_running_episode_is_a_reset_needed_error():
+    env = fieldgym.make_parallel(GRID, rows=1, cols=2)
+    with pytest.raises(ResetNeededError, match=r"step\(\) before reset\(\).*call reset\(\) first"):
+        env.step({agent: 0 for agent in env.possible_agents})
+    env.reset(seed=0)
+    env.agents = []  # as at the end of an episode
+    with pytest.raises(ResetNeededError, match="after the episode ended"):
+        env.step({agent: 0 for agent in env.possible_agents})

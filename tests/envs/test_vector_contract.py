@@ -88,3 +88,11 @@ def test_a_list_of_seeds_seeds_as_sync_vector_env_derives_it_or_is_refused():
     for bad in ([5, 6], [5, 6, -1], [5, 6, 7.5]):
         with pytest.raises(ValueError, match="one non-negative integer per copy"):
             vec.reset(seed=bad)
+
+
+@pytest.mark.parametrize("env_id", IDS)
+def test_a_bad_number_of_copies_is_refused_before_the_simulator_is_sized(env_id):
+    """num_envs='two' reached the simulators, which raised TypeErrors of their own."""
+    for bad in ("two", 0, -3, 2.0):
+        with pytest.raises(ValueError, match="num_envs must be a positive integer"):
+            gym.make_vec(env_id, num_envs=bad, vectorization_mode="vector_entry_point")

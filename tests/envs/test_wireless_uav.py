@@ -10,7 +10,7 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test, render_test
 from pettingzoo.utils.conversions import parallel_to_aec
 
 import fieldgym
-from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.errors import ConfigError, ResetNeededError
 from fieldgym.envs.wireless.uav_channel import (
     air_to_ground_loss_db,
     associate,
@@ -134,3 +134,10 @@ def test_pettingzoo_render_test_in_every_mode():
     """PettingZoo's render_test makes the env with render_mode="human" first (issue 15)."""
     render_test(lambda render_mode: parallel_to_aec(
         fieldgym.make_parallel(ENV_ID, render_mode=render_mode, **SMALL)))  # fmt: skip
+
+
+def test_step_without_a_running_episode_is_a_reset_needed_error():
+    env = fieldgym.make_parallel(ENV_ID, **SMALL)
+    with pytest.raises(ResetNeededError, match=r"step\(\) before reset\(\).*call reset\(\) first"):
+        env.step({agent: 0 for agent in env.possible_agents})
+    assert issubclass(ResetNeededError, RuntimeError)  # what these envs raised before

@@ -163,3 +163,10 @@ def test_unreadable_files_are_config_errors(tmp_path, write_scenario, tiny):
         load_scenario(write_scenario("name: [unclosed\n"))
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_scenario(write_scenario("- just\n- a list\n"))
+
+
+def test_a_binary_file_is_a_config_error(tmp_path):
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(bytes(range(256)))
+    with pytest.raises(ConfigError, match=r"binary.yaml: not a text file \(byte 128 is not UTF-8"):
+        load_scenario(path)

@@ -197,3 +197,14 @@ def test_study_names_stay_inside_the_tune_folder():
     for name in ("..", ".", "../.."):
         with pytest.raises(ConfigError, match="names no file"):
             tune.slug(name)
+
+
+def test_a_storage_file_that_cannot_be_written_fails_with_one_clear_line(in_tmp, capsys):
+    (in_tmp / "a_file").write_text("not a folder\n")
+    argv = ["--agent", "ppo", "--trials", "1", "--seconds", "1", "--quiet"]
+    assert main(["tune", ENV_ID, *argv, "--storage", "a_file/study.journal"]) == 2
+    err = capsys.readouterr().err
+    assert "a_file/study.journal': the journal file cannot be written (a part of its" in err
+    assert err.count("\n") == 1
+    assert main(["tune", ENV_ID, *argv, "--storage", str(in_tmp)]) == 2
+    assert "is a folder; give a journal file name" in capsys.readouterr().err

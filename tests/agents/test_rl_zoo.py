@@ -8,6 +8,7 @@ client, which must stay offline), and rl-zoo3's reader skips fieldgym's variant 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -17,7 +18,26 @@ from stable_baselines3 import PPO
 
 from fieldgym.agents import hyperparams
 
-pytest.importorskip("rl_zoo3")
+if importlib.util.find_spec("rl_zoo3") is None:  # not importorskip: see unpatched_gymnasium
+    pytest.skip("rl_zoo3 is in the dev extra", allow_module_level=True)
+
+
+@pytest.fixture
+def unpatched_gymnasium():
+    """Undo what importing rl_zoo3 does to gymnasium, for the tests after this one.
+
+    rl_zoo3's ``gym_patches`` replaces ``gymnasium.wrappers.TimeLimit`` for the whole
+    process with a TimeLimit that does not truncate an episode ending at the limit. An
+    import at collection time leaked it into every test of the session (the vector-env
+    contract test then disagreed with SyncVectorEnv on Driving).
+    """
+    import gymnasium.wrappers
+    import gymnasium.wrappers.common
+
+    saved = gymnasium.wrappers.TimeLimit, gymnasium.wrappers.common.TimeLimit
+    yield
+    gymnasium.wrappers.TimeLimit, gymnasium.wrappers.common.TimeLimit = saved
+
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 SHIPPED = hyperparams.path_of("ppo")
@@ -74,7 +94,7 @@ def test_rl_zoo_trains_ppo_from_the_shipped_file_offline(tmp_path):
     assert normalized == bool(entry.get("normalize", False))
 
 
-def test_rl_zoo_reads_the_plain_id_beside_fieldgym_variant_keys(tmp_path):
+def test_rl_zoo_reads_the_plain_id_beside_fieldgym_variant_keys(tmp_path, unpatched_gymnasium):
     from rl_zoo3.exp_manager import ExperimentManager
 
     plain = {"n_envs": 8, "policy": "MlpPolicy", "policy_kwargs": {"net_arch": [32]}}

@@ -42,8 +42,8 @@ import pandas as pd
 from scipy import stats
 
 from fieldgym.envs.core.errors import DataError
+from fieldgym.scenarios.stats import CONFIDENCE
 
-CONFIDENCE = 0.95
 REPS = 2000
 METRICS = ("median", "iqm", "mean", "optimality_gap")
 """The aggregate metrics, in the order the report shows them."""

@@ -40,7 +40,9 @@ def file_stem(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_figure(fig: Any, path: Path | str) -> Path:
+    """Lay out ``fig``, write it to ``path`` atomically at the reports' DPI, and close it."""
+    path = Path(path)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=DPI)
@@ -94,7 +96,7 @@ def learning_curves(rows: list[Curves], colors: Mapping[str, Any], path: Path) -
         for k, (ax, (x, xlabel)) in enumerate(zip(ax_row, axes_x, strict=True)):
             _curve_panel(ax, curves, x, colors, legend=k == 0)
             ax.set_xlabel(xlabel)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _curve_panel(ax: Any, curves: Curves, x: str, colors: Mapping[str, Any], legend: bool) -> None:
@@ -184,7 +186,7 @@ def levels(
     for ax in axes[:, 0]:
         ax.set_ylabel(view.levels_label)
     axes.flat[0].legend(fontsize=7, ncol=2)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _clip_top(values: list[float]) -> float | None:
@@ -239,7 +241,7 @@ def stacked_costs(
     ax.set_title("Cost breakdown (means over episodes)")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def headline_boxes(
@@ -266,4 +268,4 @@ def headline_boxes(
     ax.set_ylabel(metric)
     ax.set_title(f"{metric} per evaluation episode")
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -26,8 +26,7 @@ from matplotlib.colors import TwoSlopeNorm
 from scipy import stats
 
 from fieldgym.envs.core.errors import DataError
-from fieldgym.scenarios.plots import DPI, agent_colors
-from fieldgym.scenarios.store import atomic_path
+from fieldgym.scenarios.plots import agent_colors, save_figure
 
 METRIC_LABELS = {
     "median": "Median",
@@ -58,15 +57,6 @@ def _order(values: pd.Series, given: Sequence[str] | None) -> list:
 
 def _colors(agents: list, colors: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return colors if colors is not None else agent_colors([str(a) for a in agents])
-
-
-def _save(fig: Any, path: Path | str) -> Path:
-    path = Path(path)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=DPI)
-    plt.close(fig)
-    return path
 
 
 def intervals(
@@ -111,7 +101,7 @@ def intervals(
     axes[0].set_yticks(list(rows.values()), [str(a) for a in rows])
     for tick, agent in zip(axes[0].get_yticklabels(), rows, strict=True):
         tick.set_color(colors[agent])
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def profiles(
@@ -146,7 +136,7 @@ def profiles(
     ax.set_title("Performance profiles (95% stratified bootstrap bands)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def score_heatmap(
@@ -189,7 +179,7 @@ def score_heatmap(
     ax.set_yticks(range(len(agents)), [str(a) for a in agents], fontsize=8)
     fig.colorbar(image, ax=ax, label="normalized score")
     ax.set_title("Mean normalized score (random = 0, reference = 1)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _band(stack: np.ndarray, band: str) -> tuple[np.ndarray, np.ndarray]:
@@ -278,4 +268,4 @@ def task_learning_curves(
     for ax in axes.flat[len(tasks) :]:
         ax.set_visible(False)
     fig.suptitle(f"Learning curves per task (mean over seeds, band {label})", fontsize=11)
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from numba import njit
 
 from fieldgym.envs.core.errors import ActionError
 
@@ -79,12 +80,16 @@ def _check_integers(
 ) -> np.ndarray:
     array = _numeric_array(action, name, integer=True)
     _check_shape(array, low.shape, name)
+    if _within(array, low, high):
+        return action
     return _check_bounds(array, action, low, high, policy, name)
 
 
 def _check_box(space: spaces.Box, action: Any, policy: str, name: str) -> Any:
     array = _numeric_array(action, name, integer=False)
     _check_shape(array, space.shape, name)
+    if _within(array, space.low, space.high):
+        return action  # the common case; NaN is never within, so it goes on to the errors
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         where = _first(~np.isfinite(array))
         raise ActionError(
@@ -115,6 +120,20 @@ def _check_bounds(
         f"{name}{_index(where)} = {array[where]} is {side} {bound} of the action space; "
         "pass action_policy='clip' to clip actions into the space instead."
     )
+
+
+@njit(cache=True)
+def _within(array: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:
+    """Whether every element lies in its ``[low, high]`` (false for NaN).
+
+    One compiled pass: numpy's comparisons cost several microseconds per step on the small
+    actions of a single env, a tenth of a fast env's step.
+    """
+    for i in range(array.size):
+        value = array.flat[i]
+        if not (value >= low.flat[i] and value <= high.flat[i]):
+            return False
+    return True
 
 
 def _numeric_array(action: Any, name: str, integer: bool) -> np.ndarray:

@@ -81,6 +81,7 @@ def test_unknown_hyperparameter_is_an_error():
         DiscreteSAC(EnvTarget(BANDIT_ID), hyperparams={"learning_rat": 1e-3})
 
 
+@pytest.mark.slow
 def test_learns_a_contextual_bandit_clearly_better_than_random():
     target = EnvTarget(BANDIT_ID)
     agent = DiscreteSAC(

@@ -114,6 +114,7 @@ class _EchoTarget(ParallelTarget):
         return _Echo()
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("learner", [SharedPPO, MAPPO, SharedDQN])
 def test_the_learners_learn_a_task_random_actions_fail(learner):

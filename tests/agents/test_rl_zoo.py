@@ -63,6 +63,7 @@ def shipped_entry() -> dict:
     return found[1]
 
 
+@pytest.mark.slow
 def test_rl_zoo_trains_ppo_from_the_shipped_file_offline(tmp_path):
     entry = shipped_entry()
     env = {

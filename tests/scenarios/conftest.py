@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -12,8 +11,6 @@ import pytest
 from fieldgym.scenarios.cli import main
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
-HAS_SB3 = importlib.util.find_spec("fieldgym.agents.sb3") is not None
-"""Whether the stable-baselines3 learners exist (tests with a learner skip without them)."""
 
 TINY = f"""
 name: tiny
@@ -60,16 +57,14 @@ def write_scenario(tmp_path: Path) -> Callable[[str, str], Path]:
     return write
 
 
-def tiny_text(with_learner: bool = HAS_SB3) -> str:
-    """TINY, with the DQN entry when the learners exist."""
-    if not with_learner:
-        return TINY
+def tiny_text() -> str:
+    """TINY with the DQN entry (LEARNER) after the baselines."""
     return TINY.replace("  - name: random\n", "  - name: random\n" + LEARNER.lstrip("\n"))
 
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One finished ``fieldgym compare`` of TINY (with DQN when available): its folders."""
+    """One finished ``fieldgym compare`` of TINY with DQN: its folders."""
     root = tmp_path_factory.mktemp("tiny")
     scenario = root / "tiny.yaml"
     scenario.write_text(tiny_text(), encoding="utf-8")

@@ -48,6 +48,7 @@ def test_atomic_path_replaces_whole_or_not_at_all(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["table.csv"]  # no temporaries
 
 
+@pytest.mark.slow
 def test_every_report_file_is_renamed_into_place(run, tmp_path, monkeypatch):
     replaced: set[Path] = set()
     real = os.replace
@@ -65,6 +66,7 @@ def test_every_report_file_is_renamed_into_place(run, tmp_path, monkeypatch):
     assert files <= replaced, sorted(p.name for p in files - replaced)
 
 
+@pytest.mark.slow
 def test_a_failed_report_write_keeps_the_previous_file_whole(run, tmp_path, monkeypatch):
     out = tmp_path / "report"
     write_report(run, out)

@@ -31,6 +31,7 @@ workers: 2
 """
 
 
+@pytest.mark.slow
 def test_ray_backend_stores_results_like_the_local_pool_and_resumes(tmp_path, write_scenario):
     pytest.importorskip("ray")
     plan = load_scenario(write_scenario(BASELINES))

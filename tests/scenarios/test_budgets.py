@@ -17,12 +17,9 @@ from fieldgym.scenarios.spec import EnvPlan, load_scenario
 from fieldgym.scenarios.tables import time_to_reference, time_to_reference_table
 from fieldgym.scenarios.trials import Trial, expand
 
-from .conftest import HAS_SB3, tiny_text
-
-needs_sb3 = pytest.mark.skipif(not HAS_SB3, reason="the learners are not available")
+from .conftest import tiny_text
 
 
-@needs_sb3
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
@@ -51,7 +48,6 @@ def test_budget_errors_name_the_file_and_the_place(write_scenario, old, new, exp
         assert part in str(info.value), str(info.value)
 
 
-@needs_sb3
 def test_time_budgets_reach_the_trials_and_run_first(write_scenario):
     ppo = "  - name: ppo\n    train_seconds: 2.5\n"
     text = tiny_text().replace("    params: {n_envs: 4}\n", "    params: {n_envs: 4}\n" + ppo)
@@ -68,7 +64,6 @@ def test_time_budgets_reach_the_trials_and_run_first(write_scenario):
     assert not {"train_seconds", "checkpoints", "checkpoint_seeds"} & set(baseline)
 
 
-@needs_sb3
 def test_tuned_entries_are_resolved_into_the_trial_key(write_scenario, tmp_path, monkeypatch):
     monkeypatch.setattr(hyperparams, "HYPERPARAMS_DIR", tmp_path / "hyperparams")
     key = "fieldgym/MultiEchelonInventory-v1"
@@ -90,7 +85,6 @@ def test_tuned_entries_are_resolved_into_the_trial_key(write_scenario, tmp_path,
     assert again.key() != trial.key()  # its stored result is now stale
 
 
-@needs_sb3
 def test_a_time_budget_stops_training_and_checkpoints_are_recorded(
     write_scenario, tmp_path, monkeypatch
 ):
@@ -193,7 +187,7 @@ def test_progress_monitor_shows_steps_rate_and_time_left(tmp_path):
     assert "dqn s1" not in monitor.describe()
 
 
-@needs_sb3
+@pytest.mark.slow
 def test_the_report_shows_checkpoints_and_time_to_reference(tiny_run):
     records = store.load_trials(tiny_run["runs"])
     learner = next(r for r in records if r["key"]["agent"] == "dqn")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
@@ -12,10 +11,6 @@ import pytest
 from fieldgym.scenarios.cli import main, make_target, parse_seeds, resolve_scenario
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
-HAS_SB3 = importlib.util.find_spec("fieldgym.agents.sb3") is not None
-needs_sb3 = pytest.mark.skipif(
-    not HAS_SB3, reason="fieldgym.agents.sb3 (the learners) is not available yet"
-)
 
 
 def test_list_shows_environments_with_spaces_and_agents(capsys):
@@ -28,6 +23,7 @@ def test_list_shows_environments_with_spaces_and_agents(capsys):
     assert re.search(r"dqn\s+learner", out)
 
 
+@pytest.mark.slow
 def test_compare_writes_the_report_folder(tiny_run):
     out = tiny_run["out"]
     assert {"index.html", "results.md", "results.csv", "episodes.csv"} <= {
@@ -35,7 +31,7 @@ def test_compare_writes_the_report_folder(tiny_run):
     }
     pngs = {p.name for p in out.glob("*.png")}
     expected = {"serial_levels.png", "serial_costs.png", "serial_avg_cost.png"}
-    assert expected | ({"serial_learning_curves.png"} if HAS_SB3 else set()) == pngs
+    assert expected | {"serial_learning_curves.png"} == pngs
     html = (out / "index.html").read_text()
     assert (
         set(re.findall(r"<img src='([^']+)'", html)) == pngs
@@ -43,9 +39,9 @@ def test_compare_writes_the_report_folder(tiny_run):
     assert f"fieldgym report {tiny_run['runs']} --out {out}" in html
     assert "CPUs" in html and "Student-t" in html and "Budgets" in html
     assert "vs clark_scarf" in html and "A tiny run for the tests." in html
-    if HAS_SB3:  # the training logs travel with the report
-        assert f"tensorboard --logdir {out / 'tensorboard'}" in html
-        assert any((out / "tensorboard" / "serial__dqn__s1").rglob("events.out.tfevents.*"))
+    # the training logs travel with the report
+    assert f"tensorboard --logdir {out / 'tensorboard'}" in html
+    assert any((out / "tensorboard" / "serial__dqn__s1").rglob("events.out.tfevents.*"))
 
     results = pd.read_csv(out / "results.csv")
     assert {"env", "agent", "metric", "mean", "ci_low", "ci_high", "n", "seed_sd"} <= set(
@@ -58,15 +54,16 @@ def test_compare_writes_the_report_folder(tiny_run):
     gap = results[results["metric"] == "avg_cost vs clark_scarf (%)"].set_index("agent")
     assert gap.loc["random", "mean"] > 0
     episodes = pd.read_csv(out / "episodes.csv")
-    assert len(episodes) == 3 * (4 if HAS_SB3 else 2)
+    assert len(episodes) == 3 * 4
     assert (episodes["length"] == 40).all()
     markdown = (out / "results.md").read_text()
     assert "| # | agent |" in markdown and "### Ranking by avg_cost (lower is better)" in markdown
-    if HAS_SB3:  # the budget in steps as well, and where the learner's parameters came from
-        row = next(line for line in markdown.splitlines() if line.startswith("| dqn | dqn |"))
-        assert "| 1k |" in row and "n_envs=4 over tuned entries, else defaults" in row
+    # the budget in steps as well, and where the learner's parameters came from
+    row = next(line for line in markdown.splitlines() if line.startswith("| dqn | dqn |"))
+    assert "| 1k |" in row and "n_envs=4 over tuned entries, else defaults" in row
 
 
+@pytest.mark.slow
 def test_report_regenerates_the_same_tables(tiny_run, tmp_path, capsys):
     again = tmp_path / "again"
     assert main(["report", str(tiny_run["runs"]), "--out", str(again)]) == 0
@@ -76,7 +73,7 @@ def test_report_regenerates_the_same_tables(tiny_run, tmp_path, capsys):
     assert len(list(again.glob("*.png"))) == len(list(tiny_run["out"].glob("*.png")))
 
 
-@needs_sb3
+@pytest.mark.slow
 def test_a_report_into_a_users_folder_leaves_its_other_files(tiny_run, tmp_path):
     """The report replaced OUT/tensorboard whole, deleting logs it had not written."""
     out = tmp_path / "mine"
@@ -89,11 +86,11 @@ def test_a_report_into_a_users_folder_leaves_its_other_files(tiny_run, tmp_path)
     assert any((out / "tensorboard" / "serial__dqn__s1").rglob("events.out.tfevents.*"))
 
 
+@pytest.mark.slow
 def test_compare_again_reuses_every_trial(tiny_run, capsys):
     scenario, runs, out = tiny_run["scenario"], tiny_run["runs"], tiny_run["out"]
     assert main(["compare", str(scenario), "--runs", str(runs), "--out", str(out), "--quiet"]) == 0
-    total = 4 if HAS_SB3 else 2
-    assert f"ran 0 trial(s), reused {total}" in capsys.readouterr().out
+    assert "ran 0 trial(s), reused 4" in capsys.readouterr().out
 
 
 def test_backtest_a_baseline_prints_and_writes_the_metrics(tmp_path, capsys):
@@ -117,7 +114,6 @@ def test_backtest_a_baseline_prints_and_writes_the_metrics(tmp_path, capsys):
     assert list(table["seed"]) == [0, 1, 2, 7] and (table["length"] == 20).all()
 
 
-@needs_sb3
 def test_train_then_backtest_the_saved_model(tmp_path, capsys):
     model = tmp_path / "model"
     args = ["train", ENV_ID, "--agent", "dqn", "--steps", "200", "--seed", "1", "--out", str(model)]
@@ -131,7 +127,6 @@ def test_train_then_backtest_the_saved_model(tmp_path, capsys):
     assert list(table["seed"]) == [5, 6] and table["avg_cost"].gt(0).all()
 
 
-@needs_sb3
 def test_train_for_a_number_of_seconds(tmp_path, capsys):
     model = tmp_path / "model"
     args = ["train", ENV_ID, "--agent", "ppo", "--seconds", "0.5", "--out", str(model), "--quiet"]
@@ -143,7 +138,7 @@ def test_train_for_a_number_of_seconds(tmp_path, capsys):
     assert json.loads((model / "fieldgym_model.json").read_text())["train_seconds"] == 0.5
 
 
-@needs_sb3
+@pytest.mark.slow
 def test_backtest_a_model_from_a_run(tiny_run, capsys):
     model = tiny_run["runs"] / "models" / "serial__dqn__s0"
     assert main(["backtest", "--model", str(model), "--seeds", "3", "--max-steps", "10"]) == 0

@@ -53,6 +53,7 @@ def dead_pid() -> int:
     return process.pid
 
 
+@pytest.mark.slow
 def test_two_compares_of_one_folder_run_each_trial_once(tmp_path):
     path = tmp_path / "shared.yaml"
     path.write_text(scenario(6, episodes=12))  # about a second per trial
@@ -79,6 +80,7 @@ def test_two_compares_of_one_folder_run_each_trial_once(tmp_path):
         assert "no result yet" not in (tmp_path / report / "index.html").read_text()
 
 
+@pytest.mark.slow
 def test_a_trial_claimed_by_a_live_run_is_left_to_it_and_waited_for(tmp_path, write_scenario):
     plan = load_scenario(write_scenario(scenario(2)))
     run = tmp_path / "run"
@@ -106,6 +108,7 @@ def test_a_trial_claimed_by_a_live_run_is_left_to_it_and_waited_for(tmp_path, wr
     assert any("waiting for 1 trial(s)" in line for line in logs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("holder", ["dead pid", "stale heartbeat"])
 def test_a_claim_of_a_dead_run_is_taken_over(tmp_path, write_scenario, holder):
     plan = load_scenario(write_scenario(scenario(1)))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from fieldgym.agents.target import EnvTarget
 from fieldgym.agents.wireless.pareto import hypervolume_table, objective_points
 from fieldgym.scenarios.cli import main
 from fieldgym.scenarios.store import load_results
+
+pytestmark = pytest.mark.slow  # every test here runs a scenario end to end
 
 SCENARIO = """
 name: pareto_tiny

@@ -34,6 +34,7 @@ workers: 1
 """
 
 
+@pytest.mark.slow
 def test_multiagent_scenario_runs_and_reports(tmp_path, write_scenario):
     plan = load_scenario(write_scenario(SCENARIO))
     (env,) = plan.envs

@@ -91,6 +91,7 @@ def test_paths_from_labels_and_names_must_stay_inside_their_folder(tmp_path, wri
         store.model_path(tmp_path / "run", "link")
 
 
+@pytest.mark.slow
 def test_fresh_deletes_only_what_fieldgym_wrote_in_a_folder_it_marked(tmp_path, write_scenario):
     plan = load_scenario(write_scenario(scenario()))
     run = tmp_path / "run"

@@ -10,8 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from fieldgym.scenarios import store
 from fieldgym.scenarios.cli import main
+
+pytestmark = pytest.mark.slow  # a compare in a subprocess, killed with SIGKILL and resumed
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 FIELDGYM = Path(sys.executable).with_name("fieldgym")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
@@ -12,9 +11,8 @@ from fieldgym.scenarios.report import write_report
 from fieldgym.scenarios.runner import MODEL_CARD, TrialsFailed, run_plan
 from fieldgym.scenarios.spec import load_scenario
 
-HAS_SB3 = importlib.util.find_spec("fieldgym.agents.sb3") is not None
 
-
+@pytest.mark.slow
 def test_run_stores_each_trial_and_skips_finished_ones(tmp_path, write_scenario, tiny):
     plan = load_scenario(write_scenario(tiny))
     run = tmp_path / "run"
@@ -43,6 +41,7 @@ def test_run_stores_each_trial_and_skips_finished_ones(tmp_path, write_scenario,
     assert len(store.load_results(run)) == 2 * 2
 
 
+@pytest.mark.slow
 def test_failed_trials_are_reported_and_the_others_kept(tmp_path, write_scenario, tiny):
     text = tiny.replace("  - name: clark_scarf\n", "  - name: base_stock\n").replace(
         "  reference: clark_scarf", "  reference: random"
@@ -68,7 +67,7 @@ def test_fresh_refuses_to_delete_a_folder_that_is_not_a_run(tmp_path, write_scen
     assert (precious / "thesis.tex").exists()
 
 
-@pytest.mark.skipif(not HAS_SB3, reason="fieldgym.agents.sb3 (the learners) is not available yet")
+@pytest.mark.slow
 def test_learner_trials_save_model_logs_and_curve(tiny_run):
     runs = tiny_run["runs"]
     for seed in (0, 1):

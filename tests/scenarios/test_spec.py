@@ -123,7 +123,6 @@ def test_semantic_errors_name_the_file_and_the_place(write_scenario, tiny, old, 
 
 
 def test_a_learner_needs_a_budget(write_scenario, tiny):
-    pytest.importorskip("fieldgym.agents.sb3")
     path = write_scenario(tiny.replace("  - name: random", "  - name: random\n  - name: ppo"))
     with pytest.raises(ConfigError, match=r"agents\[2\]: 'ppo' is a learner; give its budget"):
         load_scenario(path)

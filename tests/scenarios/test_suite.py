@@ -218,6 +218,7 @@ def test_suite_plan_needs_a_random_and_a_reference_agent_on_every_env(write_scen
     assert Plan.from_dict(old).suite is False
 
 
+@pytest.mark.slow
 def test_tiny_suite_runs_and_reports_the_comparison(tmp_path, write_scenario):
     plan = load_scenario(write_scenario(SUITE))
     run = tmp_path / "run"

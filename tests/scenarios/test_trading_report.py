@@ -11,6 +11,8 @@ import pytest
 from fieldgym.scenarios.cli import main
 from fieldgym.scenarios.trading_report import daily_returns
 
+pytestmark = pytest.mark.slow  # every test here runs a scenario end to end
+
 PORTFOLIO = """
 name: folio
 env:

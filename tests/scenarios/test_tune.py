@@ -26,6 +26,7 @@ def in_tmp(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_a_study_runs_resumes_on_two_workers_and_writes_its_best_entry(in_tmp, capsys):
     argv = ["tune", ENV_ID, "--agent", "ppo", "--seconds", "0.5", *TINY_ARGS, "--quiet"]
     assert main([*argv, "--trials", "2"]) == 0
@@ -68,6 +69,7 @@ def test_a_study_runs_resumes_on_two_workers_and_writes_its_best_entry(in_tmp, c
     assert policy.hyperparams == {**policy.hyperparams, **best["hyperparams"]}
 
 
+@pytest.mark.slow
 def test_a_pruner_stops_trials_at_their_first_checkpoint(in_tmp):
     always = optuna.pruners.ThresholdPruner(upper=0.0)  # every cost is above 0
     spec = tune.prepare(ENV_ID, "a2c", 2, 0.3, **{**TINY, "checkpoints": 3}, pruner=always)
@@ -145,6 +147,7 @@ def test_a_study_resumed_with_another_setup_is_refused(in_tmp):
         tune.prepare(ENV_ID, "ppo", 1, 2.0, storage="sqlite:///tune.db")
 
 
+@pytest.mark.slow
 def test_dated_market_data_tunes_on_a_validation_range_before_the_test_dates(in_tmp, monkeypatch):
     monkeypatch.setattr(hyperparams, "HYPERPARAMS_DIR", in_tmp / "hp")
     spec = tune.prepare("trading_stock", "dqn", 1, 0.5, checkpoints=1)

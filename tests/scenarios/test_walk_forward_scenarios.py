@@ -69,6 +69,7 @@ def test_windows_confine_training_to_the_past_and_validate_before_the_test(write
     assert plan.envs[1].window["test_start"] > plan.envs[0].window["test_start"]
 
 
+@pytest.mark.slow
 def test_report_selects_each_window_seed_on_validation(tmp_path, write_scenario):
     plan = load_scenario(write_scenario(WALK))
     run_plan(plan, tmp_path / "run", progress=False, log=lambda message: None)

@@ -12,6 +12,7 @@ from gymnasium.envs.registration import load_env_creator
 
 from fieldgym.agents.base import Policy
 from fieldgym.envs import ENVS
+from fieldgym.envs.core.config import check_count
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.wrappers import RecordKPIs
 
@@ -68,12 +69,7 @@ def check_max_steps(max_steps: Any) -> int | None:
     """
     if max_steps is None:
         return None
-    if not isinstance(max_steps, int | np.integer) or isinstance(max_steps, bool) or max_steps < 1:
-        raise ConfigError(
-            f"max_steps={max_steps!r} is not allowed; give a whole number of 1 or more "
-            "(None keeps the registered limit)."
-        )
-    return int(max_steps)
+    return check_count("max_steps", max_steps, 1, " (None keeps the registered limit)")
 
 
 def run_episode(policy: Policy, seed: int, max_steps: int | None = None) -> Episode:

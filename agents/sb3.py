@@ -33,6 +33,7 @@ from fieldgym.agents.target import EnvTarget
 from fieldgym.agents.training import Budget
 from fieldgym.agents.vec import GymnasiumVecEnv
 from fieldgym.envs.core.adapters import VECTOR_WRAPPERS, ActionCodec
+from fieldgym.envs.core.config import check_count
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.wrappers import flatten_observation
 
@@ -136,11 +137,9 @@ def check_learner_options(algo: str, n_envs: Any, levels: Any, policy: Any) -> N
     Raises:
         ConfigError: Naming the parameter, the value and what is allowed.
     """
-    for key, value, low in (("n_envs", n_envs, 1), ("levels", levels, 2)):
-        if value is None and key == "n_envs":
-            continue
-        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
-            raise ConfigError(f"{key}={value!r} is not allowed; give a whole number >= {low}.")
+    if n_envs is not None:
+        check_count("n_envs", n_envs, 1)
+    check_count("levels", levels, 2)
     aliases = sorted(ALGORITHMS[algo].policy_aliases)
     if isinstance(policy, str) and policy not in aliases:
         hint = difflib.get_close_matches(policy, aliases, n=1)

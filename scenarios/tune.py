@@ -688,16 +688,12 @@ def provenance(study: optuna.Study, spec: TuneSpec, command: str) -> str:
     """The comment above a written entry: how it was found."""
     trials = finished(study)
     pruned = sum(t.state == TrialState.PRUNED for t in trials)
-    ranged = ("preset", "mode", "start", "end") if spec.validation_dates else ("preset",)
-    extra = {k: v for k, v in spec.env_kwargs.items() if k not in ranged}
     lines = [
         f"fieldgym tune: {len(trials)} trials ({pruned} pruned) × {spec.seconds:g} s CPU each, "
         f"objective {spec.headline} ({spec.direction}) on {scored_on(spec)}, "
         f"best {study.best_value:.6g} (trial "
         f"{study.best_trial.number}){_defaults_note(study)}, {dt.date.today().isoformat()}",
     ]
-    if extra:
-        lines.append(f"env config: {json.dumps(extra, default=str)}")
     lines.append(command)
     return "\n".join(lines)
 

@@ -15,6 +15,8 @@ import types
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Self
 
+import numpy as np
+
 from fieldgym.envs.core.actions import ACTION_POLICIES
 from fieldgym.envs.core.errors import ConfigError
 
@@ -176,6 +178,18 @@ def check_number(
         raise ConfigError(f"{name}={value!r} is not allowed; it must be {op} {low}.")
     if high is not None and value > high:
         raise ConfigError(f"{name}={value!r} is not allowed; it must be <= {high}.")
+
+
+def check_count(name: str, value: Any, low: int, hint: str = "") -> int:
+    """``value`` as an int, after requiring a whole number >= ``low``.
+
+    Unlike :func:`check_number` with ``integer=True`` (config fields, where YAML may write
+    ``4.0``), only Python and NumPy integers pass: counts given to code (copies, steps,
+    levels) must not be floats. ``hint`` is added to the error.
+    """
+    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
+        raise ConfigError(f"{name}={value!r} is not allowed; give a whole number >= {low}{hint}.")
+    return int(value)
 
 
 def check_sequence(

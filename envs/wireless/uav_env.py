@@ -204,15 +204,16 @@ class UAVOffloadingEnv(ParallelEnv):
     # -- dynamics -----------------------------------------------------------------------
 
     def _move_uavs(self, actions: dict[str, Any]) -> None:
+        """Move every UAV by its action, checked by :meth:`step` (one per agent, in its space)."""
         c = self.config
         step = c.max_speed_mps * c.step_s
         velocity = np.zeros((c.num_uavs, 2))
         for i, agent in enumerate(self.possible_agents):
-            action = actions.get(agent, 0 if c.action_type == "discrete" else np.zeros(2))
+            action = actions[agent]
             if c.action_type == "discrete":
                 velocity[i] = MOVES[int(action)]
             else:
-                v = np.clip(np.asarray(action, dtype=np.float64).reshape(2), -1.0, 1.0)
+                v = np.asarray(action, dtype=np.float64)
                 velocity[i] = v / max(1.0, float(np.linalg.norm(v)))
         proposed = np.clip(self.uavs + velocity * step, 0.0, c.area_m)
         self.collisions = np.zeros(c.num_uavs)

@@ -174,8 +174,9 @@ def observe_copy(state: np.ndarray, features: np.ndarray, observation: np.ndarra
 
 @functools.lru_cache(maxsize=16)
 def _market(key: tuple) -> tuple:
-    source, tickers, end, ffill_limit, cache_dir, (date_format, dayfirst), *rest = key
-    windows, vol_days, window, guard_days, warmup = rest
+    (source, tickers, end, ffill_limit, cache_dir, dates) = key[:6]
+    (windows, vol_days, window, guard_days, warmup) = key[6:]
+    date_format, dayfirst = dates
     history = price_history(
         source, tickers, end, ("close",), ffill_limit, cache_dir, date_format, dayfirst
     )

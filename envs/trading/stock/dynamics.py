@@ -146,8 +146,8 @@ def observe(
 
 @functools.lru_cache(maxsize=16)
 def _market(key: tuple) -> tuple:
-    source, ticker, end, ffill_limit, cache_dir, (date_format, dayfirst), *rest = key
-    fill, window, indicators, warmup = rest
+    (source, ticker, end, ffill_limit, cache_dir, dates, fill, window, indicators, warmup) = key
+    date_format, dayfirst = dates
     needs_open = fill != "next_close" or "overnight" in indicators
     fields = ("close", "open") if needs_open else ("close",)
     tickers = (ticker,) if ticker else None

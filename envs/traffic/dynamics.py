@@ -93,8 +93,13 @@ def poisson(mean: float, u: float, p0: float) -> float:
 
 
 @njit(cache=True)
-def decide(phase, next_phase, clear, elapsed, actions, scalars, n_phases, switched):
-    """Apply one decision per intersection of every copy (min and max green), in place."""
+def decide(phase, next_phase, clear, elapsed, actions, scalars, phase_counts, switched):
+    """Apply one decision per intersection of every copy (min and max green), in place.
+
+    ``phase_counts[i]`` is the number of green phases of intersection ``i``; a request for
+    a phase beyond it (a padded phase, on networks whose intersections differ) keeps the
+    current phase, and a green at ``max_green`` moves on among the intersection's own.
+    """
     n_copies, n_int = phase.shape
     delta = scalars[S_DELTA] * scalars[S_DT]
     lost = int(scalars[S_LOST])
@@ -102,6 +107,7 @@ def decide(phase, next_phase, clear, elapsed, actions, scalars, n_phases, switch
         for i in range(n_int):
             current = phase[b, i]
             wanted = actions[b, i]
+            n_phases = phase_counts[i]
             if wanted < 0 or wanted >= n_phases:
                 wanted = current
             target = -1
@@ -182,14 +188,14 @@ def advance(
     n_int = phase.shape[1]
     n_entries = entry.shape[1]
     n_links = n_lanes // 3
-    n_phases = green.shape[0]
     dt = scalars[S_DT]
     ticks = int(scalars[S_DELTA])
     wave = scalars[S_WAVE]
     ctm = int(scalars[S_MODEL]) == MODEL_CTM
     mode = int(scalars[S_ARRIVAL])
     switched = np.zeros((n_copies, n_int))
-    decide(phase, next_phase, clear, elapsed, actions, scalars, n_phases, switched)
+    phase_counts = np.full(n_int, green.shape[0], dtype=np.int64)
+    decide(phase, next_phase, clear, elapsed, actions, scalars, phase_counts, switched)
     offer = np.zeros(n_lanes)
     accept = np.zeros(n_links)
     demand = np.zeros(n_links)

@@ -28,14 +28,20 @@ from fieldgym.envs.traffic.dynamics import (
 from fieldgym.envs.traffic.network import GROUPS, Network, build_network, movement_flows
 
 
-def observation_layout(num_phases: int, groups: int = GROUPS) -> dict[str, tuple[slice, int]]:
-    """Name -> (slice of an intersection's observation, size), in observation order."""
+def observation_layout(
+    num_phases: int, groups: int = GROUPS, outgoing: int = 4
+) -> dict[str, tuple[slice, int]]:
+    """Name -> (slice of an intersection's observation, size), in observation order.
+
+    ``outgoing`` is 4 on grids and generated or user SUMO networks (one entry per side),
+    ``groups`` on CityFlow networks (one entry per movement: its outbound road).
+    """
     sizes = {
         "phase": num_phases,
         "elapsed": 1,
         "queue": groups,
         "approaching": groups,
-        "outgoing": 4,
+        "outgoing": outgoing,
     }
     layout, start = {}, 0
     for name, size in sizes.items():
@@ -57,7 +63,9 @@ class TrafficSystem:
         config: The configuration.
         num_copies: ``B``.
         num_intersections: ``I``.
-        num_phases: ``P``, green phases per intersection.
+        num_phases: ``P``, green phases per intersection (the most any has).
+        phase_counts: ``(I,)`` green phases of each intersection; actions ``>=`` its
+            count keep the current phase (intersections with fewer are padded).
         agent_names: One name per intersection, ``tl_<row>_<col>`` on grids.
         phase_lanes: ``(I, P, G)`` 1 where a lane group is green in a phase.
         layout: The observation layout of one intersection.
@@ -68,6 +76,7 @@ class TrafficSystem:
     num_copies: int
     num_intersections: int
     num_phases: int
+    phase_counts: np.ndarray
     agent_names: list[str]
     phase_lanes: np.ndarray
     layout: dict[str, tuple[slice, int]]
@@ -138,6 +147,7 @@ class BuiltinSystem(TrafficSystem):
         self.network: Network = network
         n, p = network.num_intersections, network.num_phases
         self.num_intersections, self.num_phases = n, p
+        self.phase_counts = np.full(n, p, dtype=np.int64)
         self.agent_names = [f"tl_{r}_{c}" for r in range(config.rows) for c in range(config.cols)]
         self.phase_lanes = np.broadcast_to(network.green, (n, p, GROUPS)).copy()
         self.layout = observation_layout(p)
@@ -321,6 +331,7 @@ class SystemBatch(TrafficSystem):
         self.config = first.config
         self.num_copies = len(systems)
         self.num_intersections, self.num_phases = first.num_intersections, first.num_phases
+        self.phase_counts = first.phase_counts
         self.agent_names, self.phase_lanes = first.agent_names, first.phase_lanes
         self.layout, self.high = first.layout, first.high
         self._obs: np.ndarray | None = None

@@ -74,10 +74,11 @@ class SumoSystem(TrafficSystem):
             sumolib = require("sumolib", "sumo", PURPOSE)
             self.plan = user_plan(config.net_file, sumolib)
             names, phase_lanes = self.plan.names, self.plan.phase_lanes
-            self.phase_counts = [len(states) for states in self.plan.green_states]
+            counts = [len(states) for states in self.plan.green_states]
         else:
             names, phase_lanes = generated_shape(config)
-            self.phase_counts = [len(config.phases)] * len(names)
+            counts = [len(config.phases)] * len(names)
+        self.phase_counts = np.asarray(counts, dtype=np.int64)
         self.agent_names = names
         self.phase_lanes = phase_lanes
         self.num_intersections, self.num_phases, groups = phase_lanes.shape
@@ -246,13 +247,12 @@ class SumoSystem(TrafficSystem):
         conn, dt = self.conn, self.config.step_length
         n = self.num_intersections
         wanted = np.asarray(actions, dtype=np.int64).reshape(1, n).copy()
-        wanted[wanted >= np.asarray(self.phase_counts)] = -1  # a padded phase keeps the current
         rec_int = np.zeros((1, n, len(INT_KPIS)))
         rec_net = np.zeros((1, len(NET_KPIS)))
         switched = np.zeros((1, n))
         decide(
             self.phase, self.next_phase, self.clear, self.elapsed, wanted, self.scalars,
-            self.num_phases, switched,
+            self.phase_counts, switched,
         )  # fmt: skip
         rec_int[0, :, 7] = switched[0]
         rec_int[0, :, 3] = self._wait

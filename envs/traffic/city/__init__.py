@@ -1,0 +1,1 @@
+"""CityFlow road networks and flows on both traffic backends (see :mod:`.model`)."""

@@ -65,13 +65,15 @@ NET_KPIS = (
     "exited_total",
     "delay_seconds",
     "teleports",
+    "waiting_seconds",
 )
 """Columns of the network record of a step: vehicles generated, entered and exited during
 the step; halted and present vehicle-seconds during the step; vehicles inside and
 waiting to enter at its end; halted vehicles at its end; cumulative generated, entered,
 exited since reset; vehicle-seconds lost against free flow during the step (built-in:
 the halted vehicle-seconds, as moving vehicles move at free speed; SUMO: time loss);
-vehicles SUMO teleported during the step (built-in: 0)."""
+vehicles SUMO teleported during the step (built-in: 0); vehicle-seconds spent waiting to
+enter during the step (vehicles due to depart that found no room on their first link)."""
 
 # scalars: packed parameters of :func:`advance`
 S_DT, S_DELTA, S_LOST, S_MIN, S_MAX, S_WAVE, S_MODEL, S_ARRIVAL, S_INTERVAL = range(9)
@@ -253,6 +255,8 @@ def advance(
             clock[b] += 1
             inside = totals[b, 1] + rec_net[b, 1] - totals[b, 2] - rec_net[b, 2]
             rec_net[b, 4] += inside * dt
+            for e in range(n_entries):
+                rec_net[b, 13] += entry[b, e] * dt
         totals[b, 0] += rec_net[b, 0]
         totals[b, 1] += rec_net[b, 1]
         totals[b, 2] += rec_net[b, 2]

@@ -1,10 +1,13 @@
 """The traffic metrics reported by the field, from one episode of per-step KPIs.
 
-Per-vehicle averages divide the episode's vehicle-seconds by the vehicles that entered
-the network, so vehicles still inside at the end count with the time they have spent so
-far (CityFlow's definition of average travel time); a policy cannot look good by keeping
-vehicles from finishing. Vehicles that never entered (waiting to enter, or not inserted
-by SUMO) are reported separately.
+``avg_travel_time`` is CityFlow's average travel time (its engine's
+``get_average_travel_time``, the headline of CoLight, PressLight, MPLight and LibSignal):
+every vehicle due to depart so far counts, from its departure time to its arrival, or to
+the episode's end if it has not arrived, time spent waiting to enter the network
+included. So a policy cannot look good by keeping vehicles from finishing or from
+entering. The other per-vehicle averages divide the vehicle-seconds inside the network
+by the vehicles that entered it (``avg_time_in_network`` is the travel time without the
+wait to enter); the vehicles still waiting to enter at the end are reported.
 """
 
 from __future__ import annotations
@@ -29,9 +32,10 @@ def episode_metrics(kpis: Mapping[str, np.ndarray], config: TrafficConfig) -> di
         config: The environment's config (for the step length).
 
     Returns:
-        ``avg_waiting_time`` (halted seconds per vehicle), ``avg_travel_time`` (seconds in
-        the network per vehicle), ``avg_delay`` (seconds lost against free flow per
-        vehicle), ``avg_queue`` (halted vehicles in the network, mean over decision steps),
+        ``avg_waiting_time`` (halted seconds per vehicle), ``avg_travel_time`` (CityFlow's,
+        module docstring), ``avg_time_in_network`` (seconds in the network per vehicle),
+        ``avg_delay`` (seconds lost against free flow per vehicle), ``avg_queue`` (halted
+        vehicles in the network, mean over decision steps),
         ``throughput`` (vehicles that finished their trip), ``throughput_per_hour``,
         ``entered``, ``waiting_to_enter`` (at the episode's end) and ``teleports`` (SUMO).
     """
@@ -40,9 +44,12 @@ def episode_metrics(kpis: Mapping[str, np.ndarray], config: TrafficConfig) -> di
     steps = len(kpis["entered"])
     hours = steps * config.delta_time / 3600.0
     exited = float(np.sum(kpis["exited"]))
+    generated = float(np.sum(kpis["generated"]))
+    travel = float(np.sum(kpis["vehicle_seconds"]) + np.sum(kpis["waiting_seconds"]))
     return {
         "avg_waiting_time": float(np.sum(kpis["halted_seconds"])) * per_vehicle,
-        "avg_travel_time": float(np.sum(kpis["vehicle_seconds"])) * per_vehicle,
+        "avg_travel_time": travel / generated if generated > 0 else 0.0,
+        "avg_time_in_network": float(np.sum(kpis["vehicle_seconds"])) * per_vehicle,
         "avg_delay": float(np.sum(kpis["delay_seconds"])) * per_vehicle,
         "avg_queue": float(np.mean(kpis["queue_total"])) if steps else 0.0,
         "throughput": exited,

@@ -282,6 +282,8 @@ class SumoSystem(TrafficSystem):
         rec_net[0, 7] = halted[-1].sum()
         pending = float(len(conn.simulation.getPendingVehicles()))
         rec_net[0, 0] = rec_net[0, 1] + pending - self._pending
+        # pending vehicles are read once per decision: their waiting is the trapezoid
+        rec_net[0, 13] = 0.5 * (pending + self._pending) * self.ticks * dt
         self._pending = pending
         self.totals += rec_net[0, :3]
         obs, rec_int = self._observe(rec_int)

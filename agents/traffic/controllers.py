@@ -20,6 +20,7 @@ import numpy as np
 
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.traffic.config import TrafficConfig
+from fieldgym.envs.traffic.plans import fixed_cycle
 from fieldgym.envs.traffic.system import TrafficSystem
 
 MAX_CYCLE = 180.0
@@ -34,38 +35,57 @@ class SignalInfo:
         config: The environment's config.
         layout: Name -> (slice, size) of an intersection's observation.
         phase_lanes: ``(I, P, G)`` 1 where a lane group is green in a phase.
+        phase_counts: ``(I,)`` green phases of each intersection (the rest is padding).
         flows: ``(I, G)`` mean arrival rate per lane group, veh/h (``None``: unknown).
         saturation: ``(I, G)`` saturation flow per lane group, veh/h.
-        out_side: ``(G,)`` side by which each lane group's vehicles leave (``None`` when lane
-            groups are not movements, as on a user SUMO network).
+        downstream: ``(I, G, O)`` weight of each entry of the ``outgoing`` block in a lane
+            group's downstream count (max pressure's): on grids a third of the link its
+            movement leaves by (the link's three lane groups share it), on CityFlow
+            networks its outbound road; all zero where unknown (user SUMO networks).
+        approach_length: ``(I, G)`` length of each lane group's incoming link, m.
+        plan_greens: ``(I, P)`` the network file's own green times, s (``None``: no file).
     """
 
     config: TrafficConfig
     layout: dict[str, tuple[slice, int]]
     phase_lanes: np.ndarray
+    phase_counts: np.ndarray
     flows: np.ndarray | None
     saturation: np.ndarray
-    out_side: np.ndarray | None
+    downstream: np.ndarray
+    approach_length: np.ndarray
+    plan_greens: np.ndarray | None = None
 
     @classmethod
     def from_system(cls, system: TrafficSystem) -> SignalInfo:
-        """The info of a backend (built-in or SUMO)."""
-        groups = system.phase_lanes.shape[2]
-        out_side = None
-        if groups == 12:
-            out_side = np.array([(a + 1 + m) % 4 for a in range(4) for m in range(3)])
+        """The info of a backend (built-in or SUMO, grid or CityFlow network)."""
+        n, _, groups = system.phase_lanes.shape
+        outgoing = system.layout["outgoing"][1]
+        downstream = np.zeros((n, groups, outgoing))
+        if getattr(system, "outgoing_per_group", False):
+            downstream[:] = np.eye(groups)  # each lane group observes its own outbound road
+        elif groups == 12:
+            for g in range(groups):
+                approach, movement = divmod(g, 3)
+                downstream[:, g, (approach + 1 + movement) % 4] = 1.0 / 3.0
+        length = getattr(system, "approach_length", None)
+        if length is None:
+            length = np.full((n, groups), system.config.link_length)
         return cls(
             config=system.config,
             layout=system.layout,
             phase_lanes=system.phase_lanes.astype(np.float64),
+            phase_counts=np.asarray(system.phase_counts, dtype=np.int64),
             flows=system.lane_flows(),
             saturation=system.lane_saturation(),
-            out_side=out_side,
+            downstream=downstream,
+            approach_length=np.asarray(length, dtype=np.float64),
+            plan_greens=getattr(system, "plan_greens", None),
         )
 
     @property
     def num_phases(self) -> int:
-        """Green phases per intersection."""
+        """Green phases per intersection (the most any has)."""
         return self.phase_lanes.shape[1]
 
 
@@ -86,13 +106,16 @@ def webster_plan(
         intersection: Index of the intersection.
         cycle: A cycle length in seconds instead of Webster's.
         splits: Shares of the effective green per phase instead of ``y_p / Y``.
+
+    Returns:
+        The cycle, and the greens ``(P,)`` (0 for the phases an intersection lacks).
     """
     config = info.config
-    phases = info.num_phases
+    phases = int(info.phase_counts[intersection])
     lost = phases * config.lost_time
     if info.flows is not None:
         ratio = info.flows[intersection] / info.saturation[intersection]
-        lanes = info.phase_lanes[intersection] > 0
+        lanes = info.phase_lanes[intersection, :phases] > 0
         critical = np.array(
             [ratio[lanes[p]].max() if lanes[p].any() else 0.0 for p in range(phases)]
         )
@@ -109,7 +132,8 @@ def webster_plan(
         if shares.shape != (phases,) or np.any(shares < 0) or shares.sum() <= 0:
             raise ConfigError(f"splits={splits!r} must be {phases} non-negative shares.")
         shares = shares / shares.sum()
-    greens = np.clip((cycle - lost) * shares, config.min_green, config.max_green)
+    greens = np.zeros(info.num_phases)
+    greens[:phases] = np.clip((cycle - lost) * shares, config.min_green, config.max_green)
     return float(cycle), greens
 
 
@@ -141,9 +165,10 @@ class Controller:
             demand: ``(N, G)`` vehicles per lane group.
             lanes: ``(N, P, G)`` phase lane groups of each row's intersection.
         """
-        phases = self.info.num_phases
         served = np.einsum("npg,ng->np", lanes, demand)
+        served = np.where(lanes.any(axis=2), served, 0.0)  # padded phases serve nothing
         out = current.copy()
+        phases = lanes.shape[1]
         for n in range(len(current)):
             for step in range(1, phases):
                 p = (current[n] + step) % phases
@@ -158,33 +183,49 @@ class Controller:
 
 
 class FixedTime(Controller):
-    """A fixed cycle in phase order, with Webster's cycle and splits unless given.
+    """A fixed cycle in phase order: Webster's cycle and splits, or the network file's plan.
 
     The env decides every ``delta_time`` seconds, so a green ends at the decision nearest
     to its planned end. ``cycle`` (s) and ``splits`` (shares of the effective green per
-    phase) apply to every intersection.
+    phase) apply to every intersection; ``plan="file"`` runs the green times of a CityFlow
+    network's own light plan instead of Webster's.
     """
 
-    def __init__(self, info: SignalInfo, cycle: float | None = None, splits=None) -> None:
+    def __init__(
+        self, info: SignalInfo, cycle: float | None = None, splits=None, plan: str = "webster"
+    ) -> None:
         super().__init__(info)
+        if plan not in ("webster", "file"):
+            raise ConfigError(f"plan={plan!r} is not allowed; use 'webster' or 'file'.")
+        if plan == "file":
+            if info.plan_greens is None:
+                raise ConfigError(
+                    "plan='file' runs a CityFlow network's own light plan; this network has "
+                    "none (set roadnet_file), so use plan='webster'."
+                )
+            if cycle is not None or splits is not None:
+                raise ConfigError("cycle and splits shape Webster's plan; plan='file' takes none.")
+            self.greens = np.asarray(info.plan_greens, dtype=np.float64)
+            return
         plans = [webster_plan(info, i, cycle, splits) for i in range(info.phase_lanes.shape[0])]
-        self.cycles = np.array([c for c, _ in plans])
         self.greens = np.stack([g for _, g in plans])
 
     def act(self, obs: np.ndarray, intersections: np.ndarray) -> np.ndarray:
-        current = self.current(obs)
-        elapsed = self.block(obs, "elapsed")[:, 0]
-        planned = self.greens[intersections, current]
-        done = elapsed + self.delta / 2 > planned
-        return np.where(done, (current + 1) % self.info.num_phases, current)
+        return fixed_cycle(
+            self.current(obs),
+            self.block(obs, "elapsed")[:, 0],
+            self.greens[intersections],
+            self.info.phase_counts[intersections],
+            self.delta,
+        )
 
 
 class MaxPressure(Controller):
     """Serve the phase whose movements have the largest total pressure.
 
     A movement's pressure is its halted vehicles (``count="queue"``) or all its vehicles
-    (``"vehicles"``) minus the vehicles per lane group on the link it feeds; the current
-    phase is kept on ties.
+    (``"vehicles"``) minus the vehicles downstream of it (:attr:`SignalInfo.downstream`);
+    the current phase is kept on ties.
     """
 
     def __init__(self, info: SignalInfo, count: str = "queue") -> None:
@@ -197,9 +238,10 @@ class MaxPressure(Controller):
         upstream = self.block(obs, "queue")
         if self.count == "vehicles":
             upstream = upstream + self.block(obs, "approaching")
-        weight = upstream
-        if self.info.out_side is not None:
-            weight = upstream - self.block(obs, "outgoing")[:, self.info.out_side] / 3.0
+        downstream = np.einsum(
+            "ngo,no->ng", self.info.downstream[intersections], self.block(obs, "outgoing")
+        )
+        weight = upstream - downstream
         lanes = self.info.phase_lanes[intersections]
         pressure = np.einsum("npg,ng->np", lanes, weight)
         current = self.current(obs)
@@ -218,7 +260,7 @@ class SOTL(Controller):
     a small platoon (at least one and fewer than ``mu`` vehicles) is within ``omega``
     metres of the stop line on green. The observation counts the moving vehicles of a
     whole link, so those within ``omega`` are estimated as that count times
-    ``omega / link_length`` (vehicles spread evenly along the link).
+    ``omega / length`` of the link (vehicles spread evenly along it).
     """
 
     def __init__(
@@ -226,7 +268,7 @@ class SOTL(Controller):
     ) -> None:
         super().__init__(info)
         self.theta, self.mu = theta, mu
-        self.near = min(omega / info.config.link_length, 1.0)
+        self.near = np.minimum(omega / info.approach_length, 1.0)
         self.kappa = np.zeros(0)
         self.last = np.zeros(0, dtype=np.int64)
 
@@ -246,7 +288,7 @@ class SOTL(Controller):
         queue, approaching = self.block(obs, "queue"), self.block(obs, "approaching")
         demand = queue + approaching
         self.kappa += ((1.0 - green) * demand).sum(axis=1) * self.delta
-        platoon = (green * approaching).sum(axis=1) * self.near
+        platoon = (green * approaching * self.near[intersections]).sum(axis=1)
         ready = self.block(obs, "elapsed")[:, 0] >= self.info.config.min_green
         crossing = (platoon >= 1.0) & (platoon < self.mu)
         switch = ready & (self.kappa >= self.theta) & ~crossing
@@ -262,20 +304,21 @@ class Actuated(Controller):
     vehicles halted or within ``detector`` metres of the stop line (the detectors see a
     gap), and the next phase with demand follows; ``max_green`` is enforced by the
     environment. The moving vehicles within ``detector`` metres are estimated as the
-    link's moving vehicles times ``detector / link_length``.
+    link's moving vehicles times ``detector / length`` of the link.
     """
 
     def __init__(self, info: SignalInfo, gap: float = 1.0, detector: float = 50.0) -> None:
         super().__init__(info)
         self.gap = gap
-        self.near = min(detector / info.config.link_length, 1.0)
+        self.near = np.minimum(detector / info.approach_length, 1.0)
 
     def act(self, obs: np.ndarray, intersections: np.ndarray) -> np.ndarray:
         current = self.current(obs)
         lanes = self.info.phase_lanes[intersections]
         rows = np.arange(len(current))
         queue, approaching = self.block(obs, "queue"), self.block(obs, "approaching")
-        detected = (lanes[rows, current] * (queue + self.near * approaching)).sum(axis=1)
+        near = self.near[intersections]
+        detected = (lanes[rows, current] * (queue + near * approaching)).sum(axis=1)
         ready = self.block(obs, "elapsed")[:, 0] >= self.info.config.min_green
         demand = queue + approaching
         gap_out = ready & (detected <= self.gap)

@@ -6,6 +6,10 @@ intersection: 1 × 1; an arterial: 1 × N). Every arm has an incoming link of
 through, right), each with its own number of lanes. Sides and approaches are numbered
 clockwise from north: ``N=0, E=1, S=2, W=3``; a movement is named by its approach and its
 turn, e.g. ``"NT"`` is the through movement of the vehicles coming from the north.
+
+Or the network is a city read from CityFlow files (``roadnet_file`` and ``flow_file``,
+:mod:`fieldgym.envs.traffic.city`): its own intersections, roads and light phases, and
+vehicles driving their own routes; the grid's fields (:data:`GRID_ONLY`) then stay unset.
 """
 
 from __future__ import annotations
@@ -145,6 +149,20 @@ class TrafficConfig(EnvConfig):
             "entry_flows (builtin: entry times replayed, turning ratios taken from the routes)"
         ),
     )
+    roadnet_file: str | None = dataclasses.field(
+        default=None,
+        metadata=doc(
+            "a CityFlow road network JSON (with a CityFlow flow_file): its intersections, "
+            "roads, movements and light phases replace the grid; both backends"
+        ),
+    )
+    intersection: str | None = dataclasses.field(
+        default=None,
+        metadata=doc(
+            "TrafficSignal with roadnet_file: id of the intersection the agent controls "
+            "(the others run the file's fixed-time plan); needed if the file has several"
+        ),
+    )
     net_file: str | None = dataclasses.field(
         default=None,
         metadata=doc("'sumo': a user .net.xml instead of a generated network (needs route_file)"),
@@ -218,9 +236,43 @@ class TrafficConfig(EnvConfig):
                 "flow_file replays demand on a generated grid; a user network takes its "
                 "demand from route_file."
             )
+        self._validate_city()
         if not callable(self.reward):
             check_choice("reward", self.reward, REWARDS)
         check_weights("reward_weights", self.reward_weights, REWARD_PARTS)
+
+    def _validate_city(self) -> None:
+        if self.roadnet_file is None:
+            if self.intersection is not None:
+                raise ConfigError(
+                    "intersection names an intersection of a CityFlow road network; give "
+                    "roadnet_file too, or leave intersection unset."
+                )
+            return
+        if self.flow_file is None or not str(self.flow_file).endswith(".json"):
+            raise ConfigError(
+                f"roadnet_file={self.roadnet_file!r} needs its CityFlow flow file: set "
+                "flow_file to the flow JSON of the same city."
+            )
+        if self.net_file is not None:
+            raise ConfigError(
+                "roadnet_file (a CityFlow network) and net_file (a SUMO network) exclude each "
+                "other; the SUMO backend converts roadnet_file itself."
+            )
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        for name in GRID_ONLY:
+            field = fields[name]
+            default = (
+                field.default_factory()  # type: ignore[misc]
+                if field.default is dataclasses.MISSING
+                else field.default
+            )
+            if getattr(self, name) != default:
+                raise ConfigError(
+                    f"{name}={getattr(self, name)!r} describes the generated grid, but "
+                    f"roadnet_file={self.roadnet_file!r} gives the network and its demand: "
+                    "leave it at its default (and use no grid preset) with a road network file."
+                )
 
     def _validate_timing(self) -> None:
         ticks = self.delta_time / self.step_length
@@ -256,6 +308,22 @@ class TrafficConfig(EnvConfig):
             for movement in phase:
                 check_choice(f"phases[{k}] movement", movement, MOVEMENTS)
 
+
+GRID_ONLY = (
+    "rows",
+    "cols",
+    "link_length",
+    "speed_limit",
+    "lanes",
+    "link_model",
+    "phases",
+    "arrivals",
+    "entry_flows",
+    "turning_ratios",
+    "flow_profile",
+    "profile_interval",
+)
+"""Fields that describe the generated grid and its demand; a road network file gives them."""
 
 PRESETS: dict[str, dict[str, Any]] = {
     # One four-arm intersection, heavier north-south demand, protected lefts (the default).

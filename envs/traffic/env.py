@@ -13,8 +13,9 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.dynamics import INT_KPIS
+from fieldgym.envs.traffic.plans import FocusedSystem
 from fieldgym.envs.traffic.reward import REWARDS, reward_parts, scalar_kpis
-from fieldgym.envs.traffic.system import make_system
+from fieldgym.envs.traffic.system import TrafficSystem, make_system
 
 
 def check_single(config: TrafficConfig) -> None:
@@ -25,6 +26,40 @@ def check_single(config: TrafficConfig) -> None:
             f"cols={config.cols}. For a network use "
             "fieldgym.make_parallel('fieldgym/TrafficGrid-v1', ...)."
         )
+
+
+def single_system(config: TrafficConfig, num_copies: int) -> TrafficSystem:
+    """The backend of the single-intersection env: one intersection, or one of a city.
+
+    With ``roadnet_file`` the agent controls ``config.intersection`` (which may be left
+    unset if the file has one signal); the network's other signals run their file's plan.
+
+    Raises:
+        ConfigError: If the network has several signals and none (or an unknown one) is
+            chosen, or (without ``roadnet_file``) if it has more than one signal.
+    """
+    check_single(config)
+    system = make_system(config, num_copies)
+    if config.roadnet_file is None:
+        if system.num_intersections != 1:
+            system.close()
+            raise ConfigError(
+                f"The network has {system.num_intersections} signals; TrafficSignal-v1 "
+                "controls one. Use fieldgym.make_parallel('fieldgym/TrafficGrid-v1', ...)."
+            )
+        return system
+    names = system.agent_names
+    if config.intersection is None and len(names) == 1:
+        return system
+    if config.intersection not in names:
+        system.close()
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        raise ConfigError(
+            f"intersection={config.intersection!r}: choose the signal TrafficSignal-v1 "
+            f"controls among the {len(names)} of {config.roadnet_file!r} ({shown}), or use "
+            "fieldgym.make_parallel('fieldgym/TrafficGrid-v1', ...) to control them all."
+        )
+    return FocusedSystem(system, names.index(config.intersection))
 
 
 class TrafficSignalEnv(gym.Env):
@@ -105,16 +140,10 @@ class TrafficSignalEnv(gym.Env):
         **fields: Any,
     ) -> None:
         self.config = TrafficConfig.make(config, preset, fields)
-        check_single(self.config)
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ConfigError(f"render_mode={render_mode!r}; choose None or 'rgb_array'.")
         self.render_mode = render_mode
-        self.system = make_system(self.config, num_copies=1)
-        if self.system.num_intersections != 1:
-            raise ConfigError(
-                f"The network has {self.system.num_intersections} signals; TrafficSignal-v1 "
-                "controls one. Use fieldgym.make_parallel('fieldgym/TrafficGrid-v1', ...)."
-            )
+        self.system = single_system(self.config, num_copies=1)
         self.layout = self.system.layout
         self.action_space = spaces.Discrete(self.system.num_phases)
         self.observation_space = spaces.Box(

@@ -377,16 +377,14 @@ def make_system(config: TrafficConfig, num_copies: int = 1) -> TrafficSystem:
     Flow files are read here (:mod:`fieldgym.envs.traffic.flows`); SUMO is imported only
     when chosen.
     """
+    if config.roadnet_file is not None:
+        return make_city_system(config, num_copies)
     if config.backend == "sumo":
         from fieldgym.envs.traffic.sumo.system import SumoSystem
 
         if num_copies == 1:
             return SumoSystem(config)
-        if config.sumo_interface == "libsumo":
-            raise ConfigError(
-                f"{num_copies} SUMO copies need sumo_interface='traci': libsumo runs one "
-                "simulation per process."
-            )
+        check_sumo_copies(config, num_copies)
         return SystemBatch([SumoSystem(config) for _ in range(num_copies)])
     if config.flow_file is not None:
         from fieldgym.envs.traffic.flows import read_flow_file, replay_inputs
@@ -395,3 +393,30 @@ def make_system(config: TrafficConfig, num_copies: int = 1) -> TrafficSystem:
         schedule, ratios = replay_inputs(demand, build_network(config), config)
         return BuiltinSystem(config, num_copies, schedule=schedule, lane_ratios=ratios)
     return BuiltinSystem(config, num_copies)
+
+
+def check_sumo_copies(config: TrafficConfig, num_copies: int) -> None:
+    """Raise :class:`ConfigError` if ``num_copies`` SUMO simulations cannot run side by side."""
+    if config.sumo_interface == "libsumo" and num_copies > 1:
+        raise ConfigError(
+            f"{num_copies} SUMO copies need sumo_interface='traci': libsumo runs one "
+            "simulation per process."
+        )
+
+
+def make_city_system(config: TrafficConfig, num_copies: int) -> TrafficSystem:
+    """A CityFlow network (``roadnet_file``, ``flow_file``) on the config's backend."""
+    from fieldgym.envs.traffic.city.files import read_flows, read_roadnet
+
+    net = read_roadnet(config.roadnet_file)
+    trips = read_flows(config.flow_file, net)
+    if config.backend == "sumo":
+        from fieldgym.envs.traffic.city.sumo import CitySumoSystem
+
+        if num_copies == 1:
+            return CitySumoSystem(config, net, trips)
+        check_sumo_copies(config, num_copies)
+        return SystemBatch([CitySumoSystem(config, net, trips) for _ in range(num_copies)])
+    from fieldgym.envs.traffic.city.system import CitySystem
+
+    return CitySystem(config, net, trips, num_copies)

@@ -10,9 +10,8 @@ from gymnasium import spaces
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 from fieldgym.envs.traffic.config import TrafficConfig
-from fieldgym.envs.traffic.env import check_single
+from fieldgym.envs.traffic.env import single_system
 from fieldgym.envs.traffic.reward import REWARDS, int_columns, reward_parts, step_kpis
-from fieldgym.envs.traffic.system import make_system
 
 
 class TrafficSignalVectorEnv(BatchVectorEnv):
@@ -37,9 +36,8 @@ class TrafficSignalVectorEnv(BatchVectorEnv):
         **fields: Any,
     ) -> None:
         self.config = TrafficConfig.make(config, preset, fields)
-        check_single(self.config)
         self.max_episode_steps = max_episode_steps
-        self.system = make_system(self.config, num_envs)
+        self.system = single_system(self.config, num_envs)
         self.layout = self.system.layout
         high = self.system.high[0]
         self._set_spaces(

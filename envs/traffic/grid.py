@@ -39,8 +39,9 @@ class TrafficGridEnv(ParallelEnv):
 
     ## Agents
 
-    ``tl_<row>_<col>`` (row 0 is the north edge; built-in and generated SUMO networks), or
-    the traffic-light ids of a user SUMO network. All agents act at once every
+    ``tl_<row>_<col>`` (row 0 is the north edge; built-in and generated SUMO networks), the
+    traffic-light ids of a user SUMO network, or the ids of the signalized intersections
+    of a CityFlow network (``roadnet_file``, ``flow_file``; on either backend). All agents act at once every
     ``delta_time`` seconds.
 
     ## Action Space
@@ -100,7 +101,14 @@ class TrafficGridEnv(ParallelEnv):
         max_episode_steps: int | None = 720,
         **fields: Any,
     ) -> None:
-        self.config = TrafficConfig.make(config, preset or (None if config else "grid4x4"), fields)
+        default = None if config or "roadnet_file" in fields else "grid4x4"
+        self.config = TrafficConfig.make(config, preset or default, fields)
+        if self.config.intersection is not None:
+            raise ConfigError(
+                f"intersection={self.config.intersection!r} chooses the signal of "
+                "TrafficSignal-v1; TrafficGrid-v1 controls every signal of the network, so "
+                "leave it unset."
+            )
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise ConfigError(f"render_mode={render_mode!r}; choose None, 'human' or 'rgb_array'.")
         self.render_mode = render_mode

@@ -137,7 +137,6 @@ def step_batch(
             ex,
             ev,
             ey,
-            eh,
             collided,
             lane0,
             lane1,

@@ -102,9 +102,7 @@ def meta_command(y, heading, speed, target_y, target_speed, max_acc, max_steer):
 
 
 @njit(cache=True, error_model="numpy")
-def step_parts(
-    x0, x1, v, y, heading, collided, lane0, lane1, jerk, red, period, lo, hi, vmax, lw, out
-):
+def step_parts(x0, x1, v, y, collided, lane0, lane1, jerk, red, period, lo, hi, vmax, lw, out):
     """The unweighted reward parts of one agent step, in :data:`PART_NAMES` order.
 
     progress: distance along the road over ``hi * period``; speed: 1 inside the band

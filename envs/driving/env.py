@@ -257,7 +257,6 @@ class DrivingEnv(gym.Env):
             e[0],
             e[3],
             e[1],
-            e[2],
             world.collided,
             lane0,
             lane1,

@@ -173,7 +173,7 @@ def occupancy(ex, ey, eh, ev, others, po, out) -> None:
 
 
 @njit(cache=True, error_model="numpy")
-def gaps(ex, ey, ev, others, lane_y, lw, rng, horizon):
+def gaps(ex, ev, others, lane_y, lw, rng, horizon):
     """Front and rear gap (m) and time to collision (s) in the lane centred at ``lane_y``."""
     front, rear, vf, vr = rng, rng, ev, ev
     for j in range(others.shape[0]):
@@ -205,7 +205,7 @@ def ttc(ex, ey, eh, ev, others, po, out) -> None:
         k = lane + s - 1
         if k < 0 or k > lanes - 1:
             continue
-        front, ttc_f, rear, ttc_r = gaps(ex, ey, ev, others, k * lw, lw, rng, horizon)
+        front, ttc_f, rear, ttc_r = gaps(ex, ev, others, k * lw, lw, rng, horizon)
         out[5 * s] = 1.0
         out[5 * s + 1] = front / rng
         out[5 * s + 2] = ttc_f / horizon

@@ -153,7 +153,9 @@ class TrafficConfig(EnvConfig):
         default=None,
         metadata=doc(
             "a CityFlow road network JSON (with a CityFlow flow_file): its intersections, "
-            "roads, movements and light phases replace the grid; both backends"
+            "roads, movements and light phases replace the grid; both backends. A relative "
+            "path not found from the working folder is read from fieldgym's own folder "
+            "(data/traffic/grid2x2/roadnet.json: a shipped example)"
         ),
     )
     intersection: str | None = dataclasses.field(
@@ -227,6 +229,7 @@ class TrafficConfig(EnvConfig):
         check_sequence("flow_profile", self.flow_profile, len(self.flow_profile), low=0)
         check_number("profile_interval", self.profile_interval, low=0, low_inclusive=False)
         check_choice("sumo_interface", self.sumo_interface, SUMO_INTERFACES)
+        self._validate_city()
         if (self.net_file is None) != (self.route_file is None):
             raise ConfigError("net_file and route_file go together: give both or neither.")
         if self.net_file is not None and self.backend != "sumo":
@@ -236,7 +239,6 @@ class TrafficConfig(EnvConfig):
                 "flow_file replays demand on a generated grid; a user network takes its "
                 "demand from route_file."
             )
-        self._validate_city()
         if not callable(self.reward):
             check_choice("reward", self.reward, REWARDS)
         check_weights("reward_weights", self.reward_weights, REWARD_PARTS)

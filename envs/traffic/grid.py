@@ -41,8 +41,8 @@ class TrafficGridEnv(ParallelEnv):
 
     ``tl_<row>_<col>`` (row 0 is the north edge; built-in and generated SUMO networks), the
     traffic-light ids of a user SUMO network, or the ids of the signalized intersections
-    of a CityFlow network (``roadnet_file``, ``flow_file``; on either backend). All agents act at once every
-    ``delta_time`` seconds.
+    of a CityFlow network (``roadnet_file``, ``flow_file``; on either backend). All agents
+    act at once every ``delta_time`` seconds.
 
     ## Action Space
 

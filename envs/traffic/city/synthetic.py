@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.envs.traffic.city.files import make_trips, write_flows, write_roadnet
+from fieldgym.envs.traffic.city.files import PACKAGE, make_trips, write_flows, write_roadnet
 from fieldgym.envs.traffic.city.model import (
     TURNS,
     Intersection,
@@ -55,7 +55,7 @@ STRAIGHT = 35.0
 """Largest angle off straight ahead that is still ``go_straight``, degrees."""
 STAGGER = 0.381966
 """Fraction of a headway by which regular flows of successive entry roads are offset."""
-DATA = Path(__file__).resolve().parents[3] / "data" / "traffic"
+DATA = PACKAGE / "data" / "traffic"
 """The shipped example files (``data/traffic/README.md``)."""
 EXAMPLES = {
     "grid2x2": "grid2x2",

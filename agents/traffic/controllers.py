@@ -114,7 +114,8 @@ def webster_plan(
     phases = int(info.phase_counts[intersection])
     lost = phases * config.lost_time
     if info.flows is not None:
-        ratio = info.flows[intersection] / info.saturation[intersection]
+        flows, capacity = info.flows[intersection], info.saturation[intersection]
+        ratio = np.divide(flows, capacity, out=np.zeros_like(flows), where=capacity > 0)
         lanes = info.phase_lanes[intersection, :phases] > 0
         critical = np.array(
             [ratio[lanes[p]].max() if lanes[p].any() else 0.0 for p in range(phases)]

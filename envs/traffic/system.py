@@ -413,10 +413,12 @@ def make_city_system(config: TrafficConfig, num_copies: int) -> TrafficSystem:
     if config.backend == "sumo":
         from fieldgym.envs.traffic.city.sumo import CitySumoSystem
 
+        source = f"{config.roadnet_file} with {config.flow_file}"
         if num_copies == 1:
-            return CitySumoSystem(config, net, trips)
+            return CitySumoSystem(config, net, trips, source)
         check_sumo_copies(config, num_copies)
-        return SystemBatch([CitySumoSystem(config, net, trips) for _ in range(num_copies)])
+        copies = [CitySumoSystem(config, net, trips, source) for _ in range(num_copies)]
+        return SystemBatch(copies)
     from fieldgym.envs.traffic.city.system import CitySystem
 
     return CitySystem(config, net, trips, num_copies)

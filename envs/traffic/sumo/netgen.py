@@ -32,6 +32,11 @@ CACHE = Path(tempfile.gettempdir()) / "fieldgym-sumo"
 """Where generated networks are kept (``FIELDGYM_SUMO_CACHE`` overrides it)."""
 
 
+def cache_root() -> Path:
+    """The folder holding fieldgym's SUMO files (:data:`CACHE` or ``FIELDGYM_SUMO_CACHE``)."""
+    return Path(os.environ.get("FIELDGYM_SUMO_CACHE", CACHE))
+
+
 def cache_key(config: TrafficConfig, extra: str = "") -> str:
     """A short hash of the config fields the generated files depend on."""
     fields = {name: getattr(config, name) for name in (*NET_FIELDS, *DEMAND_FIELDS)}
@@ -119,7 +124,7 @@ def generate(config: TrafficConfig, home: Path) -> Path:
 
     Generated on first use and cached (see the module docstring).
     """
-    root = Path(os.environ.get("FIELDGYM_SUMO_CACHE", CACHE))
+    root = cache_root()
     folder = root / cache_key(config)
     if (folder / "layout.json").is_file():
         return folder

@@ -4,7 +4,10 @@ A generated grid (:mod:`.netgen`) keeps the built-in simulator's structure: twel
 groups (one per movement) and the config's phases. A user network has one lane group per
 incoming lane of each traffic light and the green phases of the light's own program;
 intersections with fewer lanes or phases than the largest are padded (an empty lane
-group, or a phase index that keeps the current phase).
+group, or a phase index that keeps the current phase). A CityFlow network converted by
+:mod:`fieldgym.envs.traffic.city.sumo` has the lane groups and phases of
+:func:`~fieldgym.envs.traffic.city.signals.signal_layout` (:func:`city_plan`): one lane
+group per movement, whose SUMO link indices :func:`city_links` fixes.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fieldgym.envs.traffic.city.model import Road, RoadNet
+from fieldgym.envs.traffic.city.signals import SignalLayout
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.network import GROUPS, phase_matrix
 
@@ -28,7 +33,8 @@ class SignalPlan:
         names: Agent names.
         lanes: Per intersection, per lane group, the SUMO lane ids.
         incoming: Per intersection, the incoming edge ids.
-        outgoing: Per intersection, the outgoing edge of each side N, E, S, W (or ``None``).
+        outgoing: Per intersection, the outgoing edge of each side N, E, S, W (or ``None``);
+            on a CityFlow network, of each lane group (its movement's outbound road).
         phase_lanes: ``(I, P, G)`` 1 where a lane group is green in a phase.
         green_states: Per intersection, per phase, the link state string (``None`` until
             :meth:`bind` has read the controlled links of a generated network).
@@ -144,6 +150,102 @@ def user_plan(net_file: str | Path, sumolib) -> SignalPlan:
     )
 
 
+def sumo_lane(road: Road, lane: int) -> int:
+    """SUMO's index of CityFlow lane ``lane`` of ``road``.
+
+    CityFlow counts a road's lanes from the inside (lane 0 next to the centre line), SUMO
+    from the right (lane 0 at the kerb).
+    """
+    return road.lanes - 1 - lane
+
+
+def city_links(net: RoadNet, i: int) -> list[tuple[int, int, int, int, int]]:
+    """The SUMO connections across intersection ``i`` of a CityFlow network, in link order.
+
+    One per lane link, movements in file order and each movement's lane links in order
+    (a repeated lane link is dropped): the position in this list is the connection's
+    ``linkIndex`` at a signalized intersection.
+
+    Returns:
+        ``(movement, inbound road, SUMO from lane, outbound road, SUMO to lane)`` per link.
+    """
+    links, seen = [], set()
+    for k, movement in enumerate(net.intersections[i].movements):
+        inbound, outbound = net.roads[movement.inbound], net.roads[movement.outbound]
+        for start, end in movement.lane_links:
+            link = (
+                movement.inbound,
+                sumo_lane(inbound, start),
+                movement.outbound,
+                sumo_lane(outbound, end),
+            )
+            if link not in seen:
+                seen.add(link)
+                links.append((k, *link))
+    return links
+
+
+def city_states(net: RoadNet, layout: SignalLayout) -> list[list[str]]:
+    """Per agent, per green phase, the link states of its program (:func:`city_links` order).
+
+    ``G`` where the phase lets the link's movement go, ``r`` elsewhere (movements every
+    phase lets go are ``G`` in every phase).
+    :func:`fieldgym.envs.traffic.city.sumo.convert` makes the links that must give way to
+    another green link in the same phase ``g`` in the network it writes.
+    """
+    states = []
+    for a, i in enumerate(layout.intersections):
+        inter = net.intersections[int(i)]
+        links = city_links(net, int(i))
+        per_phase = []
+        for p in range(int(layout.phase_counts[a])):
+            green = set(inter.light_phases[int(layout.light_phase[a, p])].movements)
+            per_phase.append("".join("G" if link[0] in green else "r" for link in links))
+        states.append(per_phase)
+    return states
+
+
+def city_plan(
+    net: RoadNet, layout: SignalLayout, green_states: list[list[str]] | None = None
+) -> SignalPlan:
+    """The plan of a CityFlow network converted to SUMO, in the agents' layout.
+
+    Lane group ``g`` of agent ``a`` is its intersection's movement ``g``: its lanes are the
+    SUMO lanes its lane links start from (a lane that serves two movements is in both
+    groups), its outgoing edge is the movement's outbound road.
+
+    Args:
+        net: The network.
+        layout: Its :func:`~fieldgym.envs.traffic.city.signals.signal_layout`.
+        green_states: Per agent, per green phase, the link states (as the converted
+            network's programs hold them); :func:`city_states` if ``None``.
+    """
+    groups = layout.num_groups
+    lanes: list[list[list[str]]] = []
+    incoming: list[list[str]] = []
+    outgoing: list[list[str | None]] = []
+    for i in layout.intersections:
+        inter = net.intersections[int(i)]
+        per_group: list[set[str]] = [set() for _ in inter.movements]
+        for k, inbound, from_lane, _, _ in city_links(net, int(i)):
+            per_group[k].add(f"{net.roads[inbound].id}_{from_lane}")
+        lanes.append([sorted(g) for g in per_group] + [[] for _ in range(groups - len(per_group))])
+        roads = [net.roads[m.inbound].id for m in inter.movements]
+        incoming.append(list(dict.fromkeys(roads)))
+        out: list[str | None] = [net.roads[m.outbound].id for m in inter.movements]
+        outgoing.append(out + [None] * (groups - len(out)))
+    return SignalPlan(
+        tls=list(layout.names),
+        names=list(layout.names),
+        lanes=lanes,
+        incoming=incoming,
+        outgoing=outgoing,
+        phase_lanes=layout.phase_lanes.copy(),
+        green_states=city_states(net, layout) if green_states is None else green_states,
+        generated=False,
+    )
+
+
 def read_layout(folder: Path) -> dict:
     """The ``layout.json`` of a generated network folder."""
     return json.loads((folder / "layout.json").read_text())
@@ -162,4 +264,11 @@ def transition_state(old: str, new: str, yellow: bool) -> str:
     return "".join(out)
 
 
-__all__ = ["GROUPS", "SignalPlan", "generated_plan", "transition_state", "user_plan"]
+__all__ = [
+    "GROUPS",
+    "SignalPlan",
+    "city_plan",
+    "generated_plan",
+    "transition_state",
+    "user_plan",
+]

@@ -12,7 +12,8 @@ setting the lights' link states, then advances SUMO tick by tick. Quantities per
 from the edges (halted and present vehicles, time loss from mean speeds, read as
 :mod:`.reads` explains) and a simulation subscription (departed, arrived, teleported);
 the arithmetic over the ticks is done once per decision. Observations come from the
-lanes at the decision. The waiting time a vehicle accumulates on an intersection's
+lanes at the decision (a lane that serves two lane groups counts in both; the
+intersection records count it once). The waiting time a vehicle accumulates on an intersection's
 incoming links is counted from the decision at which it is first seen there (for the
 ``wait`` reward), read only at decisions; vehicles seen on an incoming link at one
 decision and gone at the next were discharged.
@@ -62,11 +63,13 @@ def sumo_home() -> Path:
 
 
 class SumoSystem(TrafficSystem):
-    """One SUMO simulation of the config's network (generated grid or user files)."""
+    """One SUMO simulation of the config's network (generated grid or user files).
+
+    :class:`fieldgym.envs.traffic.city.sumo.CitySumoSystem` runs a CityFlow network.
+    """
 
     def __init__(self, config: TrafficConfig) -> None:
         self.config = config
-        self.num_copies = 1
         self.home = sumo_home()
         self.api = require(config.sumo_interface, "sumo", PURPOSE)
         self.plan = None
@@ -78,11 +81,25 @@ class SumoSystem(TrafficSystem):
         else:
             names, phase_lanes = generated_shape(config)
             counts = [len(config.phases)] * len(names)
+        self._setup(names, phase_lanes, counts)
+
+    def _setup(self, names: list[str], phase_lanes: np.ndarray, counts, outgoing: int = 4) -> None:
+        """Set the agents, their phases and lane groups, and the state of the signals.
+
+        Args:
+            names: Agent names.
+            phase_lanes: ``(I, P, G)`` 1 where a lane group is green in a phase.
+            counts: ``(I,)`` green phases of each agent.
+            outgoing: Size of the observation's ``outgoing`` block (the plan's
+                ``outgoing`` edges per intersection).
+        """
+        config = self.config
+        self.num_copies = 1
         self.phase_counts = np.asarray(counts, dtype=np.int64)
-        self.agent_names = names
+        self.agent_names = list(names)
         self.phase_lanes = phase_lanes
         self.num_intersections, self.num_phases, groups = phase_lanes.shape
-        self.layout = observation_layout(self.num_phases, groups)
+        self.layout = observation_layout(self.num_phases, groups, outgoing)
         size = self.layout["outgoing"][0].stop
         high = np.full((self.num_intersections, size), np.inf)
         high[:, : self.num_phases] = 1.0
@@ -183,7 +200,12 @@ class SumoSystem(TrafficSystem):
         conn, plan = self.conn, self.plan
         plan.bind({tls: conn.trafficlight.getControlledLinks(tls) for tls in plan.tls})
         self.edges = [e for e in conn.edge.getIDList() if not e.startswith(":")]
-        self.edge_speed = np.array([conn.lane.getMaxSpeed(f"{e}_0") for e in self.edges])
+        self.edge_speed = np.array(
+            [
+                max(conn.lane.getMaxSpeed(f"{e}_{k}") for k in range(conn.edge.getLaneNumber(e)))
+                for e in self.edges
+            ]
+        )
         subscribe = self.config.sumo_interface != "libsumo"
         self._read_edges = reader(conn.edge, self.edges, (NUMBER, HALTING, SPEED), subscribe)
         column = {edge: k for k, edge in enumerate(self.edges)}
@@ -199,6 +221,8 @@ class SumoSystem(TrafficSystem):
             if edge in column
         ]
         self.out_index = np.array(out, dtype=np.int64).reshape(-1, 3).T  # rows, sides, columns
+        self.out_incidence = np.zeros((n, len(self.edges)))  # intersection x outgoing edge
+        self.out_incidence[self.out_index[0], self.out_index[2]] = 1.0
         self.lanes = sorted({lane for i in plan.lanes for g in i for lane in g})
         lane_column = {lane: k for k, lane in enumerate(self.lanes)}
         self.grouping = np.zeros((n * groups, len(self.lanes)))  # lane group x lane
@@ -206,6 +230,8 @@ class SumoSystem(TrafficSystem):
             for g, group in enumerate(per_group):
                 for lane in group:
                     self.grouping[i * groups + g, lane_column[lane]] = 1.0
+        # intersection x lane: each incoming lane once, also where two lane groups share it
+        self.lane_incidence = self.grouping.reshape(n, groups, len(self.lanes)).max(axis=1)
         self._read_lanes = reader(conn.lane, self.lanes, (NUMBER, HALTING), subscribe)
         conn.simulation.subscribe([DEPARTED, ARRIVED, TELEPORTED])
         for array in (self.phase, self.next_phase, self.clear, self.elapsed, self.totals):
@@ -319,6 +345,7 @@ class SumoSystem(TrafficSystem):
         n, groups = self.num_intersections, self.phase_lanes.shape[2]
         lanes = np.array(self._read_lanes(), dtype=float).T
         per_group = (self.grouping @ lanes).reshape(n, groups, 2)
+        per_intersection = self.lane_incidence @ lanes
         present, halted = per_group[..., 0], per_group[..., 1]
         obs = np.zeros((1, n, self.high.shape[1]), dtype=np.float32)
         obs[0, np.arange(n), self.phase[0]] = 1.0
@@ -344,11 +371,11 @@ class SumoSystem(TrafficSystem):
             rec_int[0, i, 5] = len(tracked.keys() - seen.keys())
             self._tracked[i] = seen
         self._wait = np.array(wait)
-        rec_int[0, :, 0] = halted.sum(axis=1)
-        rec_int[0, :, 1] = present.sum(axis=1)
+        rec_int[0, :, 0] = per_intersection[:, 1]
+        rec_int[0, :, 1] = per_intersection[:, 0]
         rec_int[0, :, 2] = self._wait
         rec_int[0, :, 3] -= self._wait
-        rec_int[0, :, 6] = obs[0, :, out0 : out0 + 4].sum(axis=1)
+        rec_int[0, :, 6] = self.out_incidence @ self._edge_number
         return obs, rec_int
 
     # --- what baselines and render read --------------------------------------------------

@@ -1,0 +1,429 @@
+"""A CityFlow network on SUMO: conversion, free-flow travel, route ends, phases, errors.
+
+The network is built here (:func:`city`): a west-east street through two signalized
+intersections A and B and an unsignalized junction C, north and south arms at A and B.
+Every simulation is at most a few hundred simulated seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sumo", reason="the SUMO backend needs the 'sumo' extra (eclipse-sumo)")
+pytest.importorskip("libsumo", reason="the SUMO backend needs the 'sumo' extra (libsumo)")
+
+from fieldgym.envs.core.errors import DataError
+from fieldgym.envs.traffic.city.model import (
+    Intersection,
+    LightPhase,
+    Movement,
+    Road,
+    RoadNet,
+    Trips,
+)
+from fieldgym.envs.traffic.city.signals import signal_layout
+from fieldgym.envs.traffic.city.sumo import CitySumoSystem, convert
+from fieldgym.envs.traffic.config import TrafficConfig
+
+L = 300.0
+EW = {"speeds": (15.0, 15.0, 15.0), "widths": (3.0, 3.5, 4.0)}  # CityFlow lane 0 first
+NS = {"speeds": (10.0, 10.0), "widths": (3.5, 3.5)}
+NB = {"speeds": (10.0, 8.0), "widths": (3.5, 3.2)}  # B's north arm: lanes of two speeds
+POINTS = {
+    "A": (0.0, 0.0),
+    "B": (L, 0.0),
+    "C": (2 * L, 0.0),
+    "W": (-L, 0.0),
+    "E": (3 * L, 0.0),
+    "NA": (0.0, L),
+    "SA": (0.0, -L),
+    "NB": (L, L),
+    "SB": (L, -L),
+}
+ARMS = {"A": ("NA", "B", "SA", "W"), "B": ("NB", "C", "SB", "A")}
+"""Neighbours of the signalized intersections by side N, E, S, W."""
+PHASES = ((1, 1), (0, 1), (1, 0), (0, 0))
+"""Green phases (turn, sides E-W 1 or N-S 0): E-W through, E-W left, N-S through, N-S left."""
+
+
+def city() -> RoadNet:
+    """The test network (module docstring), as the CityFlow readers would give it.
+
+    Movements of A and B in CityFlow's order per approach N, E, S, W: left, through,
+    right. E-W roads have three lanes (left, through, right), N-S roads two (left;
+    through and right share lane 1); lanes differ in width, and those of B's north arm
+    in speed limit. Light phases: a 5 s right-turn clearance, then E-W
+    through, E-W left, N-S through, N-S left, every one with the right turns.
+    """
+    names = list(POINTS)
+    pairs = [("W", "A"), ("A", "B"), ("B", "C"), ("C", "E")]
+    pairs += [("NA", "A"), ("A", "SA"), ("NB", "B"), ("B", "SB")]
+    roads: list[Road] = []
+    for u, v in pairs:
+        kind = EW if POINTS[u][1] == POINTS[v][1] else NB if "NB" in (u, v) else NS
+        for a, b in ((u, v), (v, u)):
+            points = [POINTS[a], POINTS[b]]
+            if {a, b} == {"B", "C"}:  # a curved road
+                points.insert(1, (1.5 * L, 0.25 * L))
+            roads.append(
+                Road(
+                    id=f"{a}_{b}",
+                    start=names.index(a),
+                    end=names.index(b),
+                    points=tuple(points),
+                    lane_speeds=kind["speeds"],
+                    lane_widths=kind["widths"],
+                )
+            )
+    index = {road.id: k for k, road in enumerate(roads)}
+    inters = []
+    for name in names:
+        if name == "C":
+            movements = tuple(
+                Movement(index[f"{a}_C"], index[f"C_{b}"], "go_straight", ((0, 0), (1, 1), (2, 2)))
+                for a, b in (("B", "E"), ("E", "B"))
+            )
+            inters.append(Intersection(name, POINTS[name], False, movements, ()))
+            continue
+        if name not in ARMS:
+            inters.append(Intersection(name, POINTS[name], True, (), ()))
+            continue
+        arms = ARMS[name]
+        movements, turn_side = [], []
+        for side in range(4):
+            inbound = roads[index[f"{arms[side]}_{name}"]]
+            for turn in range(3):
+                outbound = roads[index[f"{name}_{arms[(side + 1 + turn) % 4]}"]]
+                start = min(turn, inbound.lanes - 1)
+                end = {0: 0, 1: min(1, outbound.lanes - 1), 2: outbound.lanes - 1}[turn]
+                kind = ("turn_left", "go_straight", "turn_right")[turn]
+                movements.append(
+                    Movement(index[inbound.id], index[outbound.id], kind, ((start, end),))
+                )
+                turn_side.append((turn, side))
+        rights = tuple(k for k, (turn, _) in enumerate(turn_side) if turn == 2)
+        light = [LightPhase(5.0, rights)]
+        for (turn, sides), time in zip(PHASES, (30.0, 15.0, 30.0, 15.0), strict=True):
+            lets = [k for k, (t, s) in enumerate(turn_side) if t == turn and s % 2 == sides]
+            light.append(LightPhase(time, tuple(sorted(lets + list(rights)))))
+        inters.append(Intersection(name, POINTS[name], False, tuple(movements), tuple(light)))
+    return RoadNet(tuple(inters), tuple(roads))
+
+
+def trips(net: RoadNet, routes: list[list[str]], departs: list[float]) -> Trips:
+    index = net.road_index()
+    roads = [index[road] for route in routes for road in route]
+    start = np.cumsum([0] + [len(route) for route in routes])
+    return Trips(np.asarray(departs, dtype=float), start, np.asarray(roads))
+
+
+def free_flow_time(net: RoadNet, route: list[str]) -> float:
+    """The route's free-flow time: its roads' lengths over their speeds, s."""
+    index = net.road_index()
+    return sum(net.roads[index[r]].length / net.roads[index[r]].speed for r in route)
+
+
+def all_routes(net: RoadNet) -> list[list[str]]:
+    """Every route from a virtual intersection to a virtual intersection."""
+    onward: dict[int, list[int]] = {}
+    for inter in net.intersections:
+        for m in inter.movements:
+            onward.setdefault(m.inbound, []).append(m.outbound)
+    virtual = [inter.virtual for inter in net.intersections]
+    routes, stack = [], [[k] for k, r in enumerate(net.roads) if virtual[r.start]]
+    while stack:
+        route = stack.pop()
+        if virtual[net.roads[route[-1]].end]:
+            routes.append([net.roads[k].id for k in route])
+        else:
+            stack.extend([*route, nxt] for nxt in onward.get(route[-1], []))
+    return sorted(routes)
+
+
+def system(net: RoadNet, demand: Trips, **fields) -> CitySumoSystem:
+    return CitySumoSystem(TrafficConfig(backend="sumo", **fields), net, demand)
+
+
+def run_until_empty(sim: CitySumoSystem, limit: float = 1000.0) -> dict[str, float]:
+    """Step SUMO tick by tick (signals as they are) until every vehicle arrived."""
+    conn, arrived = sim.conn, {}
+    while conn.simulation.getMinExpectedNumber() > 0 and conn.simulation.getTime() < limit:
+        conn.simulationStep()
+        for vehicle in conn.simulation.getArrivedIDList():
+            arrived[vehicle] = conn.simulation.getTime()
+    return arrived
+
+
+def test_conversion_matches_the_road_network(tmp_path):
+    sumolib = pytest.importorskip("sumolib")
+    net = city()
+    net_file, route_file = convert(net, trips(net, [["W_A", "A_B"]], [0.0]), tmp_path)
+    sumo_net = sumolib.net.readNet(str(net_file), withPrograms=True)
+    edges = {e.getID(): e for e in sumo_net.getEdges()}
+    assert set(edges) == {road.id for road in net.roads}
+    for road in net.roads:
+        edge = edges[road.id]
+        assert edge.getFromNode().getID() == net.intersections[road.start].id
+        assert edge.getToNode().getID() == net.intersections[road.end].id
+        assert edge.getLaneNumber() == road.lanes
+        assert abs(edge.getLength() - road.length) < 1.0
+        for k, lane in enumerate(edge.getLanes()):  # SUMO lane k is CityFlow lane lanes-1-k
+            assert lane.getSpeed() == pytest.approx(road.lane_speeds[road.lanes - 1 - k])
+            assert lane.getWidth() == pytest.approx(road.lane_widths[road.lanes - 1 - k])
+            assert abs(lane.getLength() - road.length) < 1.0
+    assert abs(edges["B_C"].getLength() - 2 * np.hypot(0.5 * L, 0.25 * L)) < 1.0
+    # connections: exactly the lane links, lanes counted from the right
+    expected, movement_of = set(), {}
+    for inter in net.intersections:
+        for k, m in enumerate(inter.movements):
+            inbound, outbound = net.roads[m.inbound], net.roads[m.outbound]
+            for start, end in m.lane_links:
+                link = (
+                    inbound.id,
+                    outbound.id,
+                    inbound.lanes - 1 - start,
+                    outbound.lanes - 1 - end,
+                )
+                expected.add(link)
+                movement_of[link] = k
+    found, link_index = set(), {}
+    for edge in edges.values():
+        for connections in edge.getOutgoing().values():
+            for c in connections:
+                link = (
+                    edge.getID(),
+                    c.getTo().getID(),
+                    c.getFromLane().getIndex(),
+                    c.getToLane().getIndex(),
+                )
+                found.add(link)
+                if c.getTLSID():
+                    assert c.getTLSID() == c.getJunction().getID()
+                    link_index[c.getTLSID(), c.getTLLinkIndex()] = movement_of[link]
+    assert found == expected
+    # node types and the signals' own programs: one phase per green phase
+    types = {node.getID(): node.getType() for node in sumo_net.getNodes()}
+    assert types == {
+        **{name: "dead_end" for name in ("W", "E", "NA", "SA", "NB", "SB")},
+        "A": "traffic_light",
+        "B": "traffic_light",
+        "C": "priority",
+    }
+    for inter in net.intersections:
+        if not inter.signalized:
+            continue
+        program = sumo_net.getTLS(inter.id).getPrograms()["0"]
+        phases = program.getPhases()
+        assert len(phases) == len(inter.green_phases) == 4
+        for phase, k in zip(phases, inter.green_phases, strict=True):
+            assert phase.duration == inter.light_phases[k].time
+            green = set(inter.light_phases[k].movements)
+            for index, char in enumerate(phase.state):
+                assert (char in "Gg") == (link_index[inter.id, index] in green)
+    assert route_file.parent == net_file.parent
+
+
+def test_same_inputs_same_files(tmp_path):
+    net = city()
+    demand = trips(net, [["W_A", "A_B"]], [0.0])
+    first = convert(net, demand, tmp_path)
+    stamp = first[0].stat().st_mtime_ns
+    assert convert(city(), trips(net, [["W_A", "A_B"]], [0.0]), tmp_path) == first
+    assert first[0].stat().st_mtime_ns == stamp  # not converted again
+    other = convert(net, trips(net, [["W_A", "A_B", "B_C"]], [0.0]), tmp_path)
+    assert other[0] == first[0] and other[1] != first[1]  # same network, other trips
+    assert len(list(tmp_path.iterdir())) == 1  # no temporary folders left
+
+
+@pytest.mark.parametrize("step_length", [1.0, 0.5])
+def test_one_vehicle_drives_at_free_flow(step_length):
+    """Each vehicle alone, every light green: SUMO's travel time is the free-flow time.
+
+    SUMO inserts a vehicle at the end of its departure step and it first moves one step
+    later, and it arrives at the end of the step in which it reaches the end of its last
+    road: the travel time lies within [free flow + 1, free flow + 2] steps. A change of
+    speed limit along the route costs a little more, ``dv^2 / (2 a v)``: 0.32 s to
+    accelerate from 10 to 15 m/s at SUMO's 2.6 m/s^2, 0.19 s to brake back at 4.5 m/s^2.
+    No time is lost in the junctions: they have no internal lanes.
+    """
+    net = city()
+    routes = [
+        ["W_A", "A_B", "B_C", "C_E"],
+        ["E_C", "C_B", "B_A", "A_W"],
+        ["NA_A", "A_B", "B_SB"],  # 10, 15, 10 m/s: a left turn, then a right turn
+        ["SB_B", "B_C", "C_E"],
+    ]
+    departs = [0.0, 100.0, 200.0, 300.0]
+    sim = system(net, trips(net, routes, departs), step_length=step_length, delta_time=5.0)
+    try:
+        sim.reset(np.random.default_rng(0))
+        for tls in sim.plan.tls:
+            links = len(sim.conn.trafficlight.getRedYellowGreenState(tls))
+            sim.conn.trafficlight.setRedYellowGreenState(tls, "G" * links)
+        arrived = run_until_empty(sim)
+    finally:
+        sim.close()
+    for v, (route, depart) in enumerate(zip(routes, departs, strict=True)):
+        free = free_flow_time(net, route)
+        extra = arrived[str(v)] - depart - free
+        speeds = {net.roads[net.road_index()[r]].speed for r in route}
+        slack = 0.55 if len(speeds) > 1 else 0.0
+        assert step_length - 1e-6 <= extra <= 2 * step_length + slack, (route, extra)
+
+
+def test_a_route_ends_at_the_end_of_its_last_road():
+    """A route ending at an interior intersection ends at its stop line, red or green."""
+    net = city()
+    route = ["W_A", "A_B"]
+    sim = system(net, trips(net, [route], [0.0]))
+    try:
+        sim.reset(np.random.default_rng(0))
+        conn = sim.conn
+        b = sim.agent_names.index("B")
+        conn.trafficlight.setRedYellowGreenState("B", sim.plan.green_states[b][2])  # N-S
+        last = (None, 0.0, np.inf)
+        while conn.simulation.getMinExpectedNumber() > 0:
+            conn.simulationStep()
+            if "0" in conn.vehicle.getIDList():
+                speed = conn.vehicle.getSpeed("0")
+                last = (conn.vehicle.getRoadID("0"), conn.vehicle.getLanePosition("0"), speed)
+                assert speed > 14.0  # never slows down for B's red light
+        arrival = conn.simulation.getTime()
+    finally:
+        sim.close()
+    assert last[0] == "A_B" and last[1] > L - 16.0  # within one step of the road's end
+    assert arrival - free_flow_time(net, route) in (1.0, 2.0)
+
+
+def crossings(net: RoadNet, phase: int, seconds: float = 90.0) -> set[tuple[str, str, str]]:
+    """Movements ``(intersection, from road, to road)`` vehicles crossed while every signal
+    was asked to show ``phase`` (after the first decision, which may still show yellow).
+    """
+    routes = all_routes(net)
+    departs = np.arange(0.0, seconds - 20.0, 1.0)
+    chosen = [routes[k % len(routes)] for k in range(len(departs))]
+    sim = system(net, trips(net, chosen, departs.tolist()), min_green=0.0, max_green=1000.0)
+    ends = {road.id: net.intersections[road.end].id for road in net.roads}
+    seen: set[tuple[str, str, str]] = set()
+    try:
+        sim.reset(np.random.default_rng(0))
+        conn = sim.conn
+        before: dict[str, str] = {}
+        for step in range(int(seconds / sim.config.delta_time)):
+            sim.step(np.full((1, sim.num_intersections), phase), np.random.default_rng(0))
+            now = {v: conn.vehicle.getRoadID(v) for v in conn.vehicle.getIDList()}
+            if step > 0:
+                for v, road in now.items():
+                    old = before.get(v)
+                    if old is not None and old != road:
+                        seen.add((ends[old], old, road))
+            before = now
+    finally:
+        sim.close()
+    return seen
+
+
+@pytest.mark.parametrize("phase", range(4))
+def test_a_phase_lets_exactly_its_movements_go(phase):
+    net = city()
+    layout = signal_layout(net)
+    green, fed = set(), set()
+    for a, i in enumerate(layout.intersections):
+        inter = net.intersections[i]
+        always = set.intersection(*(set(p.movements) for p in inter.light_phases))
+        for g, m in enumerate(inter.movements):
+            key = (inter.id, net.roads[m.inbound].id, net.roads[m.outbound].id)
+            if layout.phase_lanes[a, phase, g]:
+                green.add(key)
+                if g not in always and net.intersections[net.roads[m.inbound].start].virtual:
+                    fed.add(key)
+    crossed = {c for c in crossings(net, phase) if c[0] in layout.names}
+    assert crossed <= green  # only green movements cross
+    assert fed <= crossed  # and the phase's own movements fed from outside all do
+
+
+def test_layout_observations_and_signal_info():
+    net = city()
+    layout = signal_layout(net)
+    routes = [["NA_A", "A_SA"], ["NA_A", "A_W"], ["W_A", "A_B", "B_C", "C_E"]]
+    demand = trips(net, routes * 12, np.arange(36.0).tolist())  # each every 3 s
+    sim = system(net, demand)
+    try:
+        assert sim.agent_names == ["A", "B"] == layout.names
+        np.testing.assert_array_equal(sim.phase_lanes, layout.phase_lanes)
+        np.testing.assert_array_equal(sim.phase_counts, [4, 4])
+        assert sim.layout["outgoing"][1] == sim.layout["queue"][1] == 12
+        # the largest inbound road, C_B (335 m, 3 lanes), holds at most 3 * 45 vehicles
+        assert sim.high[0, sim.layout["queue"][0]] == pytest.approx(135.0)
+        assert sim.outgoing_per_group
+        np.testing.assert_array_equal(sim.plan_greens, [[30, 15, 30, 15]] * 2)
+        np.testing.assert_allclose(sim.approach_length[0, :3], L)
+        assert sim.lane_saturation()[0, 0] == 1800.0  # one lane per movement here
+        flows = sim.lane_flows()
+        assert flows.shape == (2, 12)
+        # 12 vehicles a movement over 36 s (35 s of departures and one headway)
+        assert flows[0, 1] == pytest.approx(1200.0)  # N through at A
+        assert flows[1, 3 * 3 + 1] == pytest.approx(1200.0)  # W through at B
+        assert flows[0, 0] == 0.0
+        rng = np.random.default_rng(0)
+        obs = sim.reset(rng)
+        assert obs.shape == (1, 2, sim.observation_size)
+        for _ in range(8):  # N-S red: a queue builds on the shared N lane at A
+            obs, rec_int, _ = sim.step(np.zeros((1, 2), dtype=np.int64), rng)
+            assert np.all(obs <= sim.high)
+        queue = obs[0, 0, sim.layout["queue"][0]]
+        # N through (group 1) and N right (group 2) share SUMO lane NA_A_0: both count it
+        assert queue[1] == queue[2] > 0
+        incoming = ("NA_A", "B_A", "SA_A", "W_A")
+        assert rec_int[0, 0, 0] == sum(map(sim.conn.edge.getLastStepHaltingNumber, incoming))
+        outgoing = obs[0, 0, sim.layout["outgoing"][0]]
+        assert outgoing[3 * 3 + 1] == sim.conn.edge.getLastStepVehicleNumber("A_B")
+        assert rec_int[0, 0, 6] == sum(
+            sim.conn.edge.getLastStepVehicleNumber(e) for e in ("A_NA", "A_B", "A_SA", "A_W")
+        )
+        assert sim.render(obs[0]).ndim == 3
+    finally:
+        sim.close()
+
+
+def test_netconvert_errors_and_bad_routes_are_data_errors(tmp_path):
+    net = city()
+    a = net.intersections[0]
+    bad_link = dataclasses.replace(a.movements[0], lane_links=((5, 0),))  # no lane 5
+    bad = dataclasses.replace(
+        net,
+        intersections=(
+            dataclasses.replace(a, movements=(bad_link, *a.movements[1:])),
+            *net.intersections[1:],
+        ),
+    )
+    demand = trips(net, [["W_A"]], [0.0])
+    with pytest.raises(DataError, match=r"roadnet\.json.*netconvert.*fromLane"):
+        convert(bad, demand, tmp_path, source="roadnet.json")
+    assert list(tmp_path.iterdir()) == []  # nothing half-written left
+    with pytest.raises(DataError, match="no road link"):
+        convert(net, trips(net, [["W_A", "A_W"]], [0.0]), tmp_path, source="flow.json")
+
+
+def test_libsumo_and_traci_run_the_city_alike():
+    net = city()
+    routes = all_routes(net)
+    demand = trips(net, [routes[k % len(routes)] for k in range(60)], np.arange(60.0).tolist())
+    runs = []
+    for interface in ("libsumo", "traci"):
+        sim = system(net, demand, sumo_interface=interface)
+        rng = np.random.default_rng(0)
+        try:
+            steps = [sim.reset(rng)]
+            for k in range(20):
+                steps += list(sim.step(np.full((1, 2), (k // 4) % 4), rng))
+                assert np.all(steps[-3] <= sim.high)
+        finally:
+            sim.close()
+        runs.append(steps)
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert runs[0][-1][0, 10] > 0  # vehicles left the network

@@ -76,6 +76,11 @@ class TrafficSignalEnv(gym.Env):
     :mod:`fieldgym.envs.traffic.dynamics`; ``backend="sumo"`` runs the same intersection,
     generated with netgenerate, in SUMO (:mod:`fieldgym.envs.traffic.sumo`).
 
+    With ``roadnet_file`` and ``flow_file`` (CityFlow files, :mod:`fieldgym.envs.traffic.city`)
+    the intersection is ``intersection``, one of a city's signals, on either backend:
+    its lane groups are its movements and its phases the file's green phases; vehicles
+    drive their own routes and the other signals run the file's fixed-time plan.
+
     ## Action Space
 
     ``Discrete(P)``: the green phase wanted for the next ``delta_time`` seconds, an index

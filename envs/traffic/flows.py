@@ -1,5 +1,10 @@
 """Demand from files: CityFlow flow JSON and SUMO route files, replayed on a matching grid.
 
+This module replays a flow file on the config's generated grid (its ``link_length``,
+turning by movement shares). To run a CityFlow city as it is (its own roads and lengths,
+every vehicle on its own route), give its road network too: ``roadnet_file``
+(:mod:`fieldgym.envs.traffic.city`).
+
 A flow file lists vehicles (or flows of vehicles) with departure times and routes. Its
 routes are read as paths through the ``rows × cols`` grid of the config: the entry link
 (intersection and side) and, at every intersection crossed, the movement (left, through,

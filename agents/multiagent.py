@@ -77,8 +77,16 @@ class ParallelTarget:
 
     @property
     def config(self) -> Any:
-        """The environment's config object (``None`` if it has none)."""
-        return getattr(self.make(), "config", None)
+        """The environment's config object (``None`` if it has none).
+
+        Made from a new env, which is closed again (it may hold a simulator: SUMO's
+        libsumo runs one simulation per process).
+        """
+        env = self.make()
+        try:
+            return getattr(env, "config", None)
+        finally:
+            env.close()
 
     @property
     def domain(self) -> str:

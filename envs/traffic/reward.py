@@ -66,9 +66,14 @@ REWARDS["combined"] = combined_reward
 
 
 def approach_queue(obs: np.ndarray, layout: dict[str, Any]) -> np.ndarray:
-    """Halted vehicles per approach N, E, S, W (or in total, on a user SUMO network)."""
+    """Halted vehicles per approach N, E, S, W on grids; in total on other networks.
+
+    Grids (built-in or generated for SUMO) have three lane groups per side and one
+    outgoing entry per side; a user SUMO network's lane groups are lanes and a CityFlow
+    network's are movements, in no fixed order of sides, so one total is given.
+    """
     queue = obs[..., layout["queue"][0]]
-    if queue.shape[-1] == 3 * len(SIDES):
+    if queue.shape[-1] == 3 * len(SIDES) and layout["outgoing"][1] == len(SIDES):
         return queue.reshape(*queue.shape[:-1], 4, 3).sum(axis=-1)
     return queue.sum(axis=-1, keepdims=True)
 

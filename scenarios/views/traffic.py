@@ -1,7 +1,8 @@
 """What traffic reports show: queue lengths per approach over time, and the delay metrics.
 
 The levels plot draws ``approach_queue``: halted vehicles per approach, 0 to 3 being the
-vehicles from the north, east, south and west (the sum over a user SUMO network).
+vehicles from the north, east, south and west on grids (the sum over a user SUMO or a
+CityFlow network, one series).
 """
 
 from __future__ import annotations

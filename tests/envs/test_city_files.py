@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 
@@ -9,12 +10,19 @@ import numpy as np
 import pytest
 
 from fieldgym.envs.core.errors import ConfigError, DataError
-from fieldgym.envs.traffic.city.files import read_flows, read_roadnet, write_flows, write_roadnet
-from fieldgym.envs.traffic.city.model import Trips
+from fieldgym.envs.traffic.city.files import (
+    make_trips,
+    read_flows,
+    read_roadnet,
+    write_flows,
+    write_roadnet,
+)
+from fieldgym.envs.traffic.city.model import RoadNet, Trips
 from fieldgym.envs.traffic.city.signals import signal_layout
 from fieldgym.envs.traffic.city.synthetic import (
     DATA,
     EXAMPLES,
+    SPEED,
     border_trips,
     config_trips,
     example,
@@ -28,10 +36,14 @@ from fieldgym.envs.traffic.config import FOUR_PHASES, TrafficConfig
 
 
 def same_trips(a: Trips, b: Trips) -> bool:
+    """Same departures and routes, and the same top speeds where both are finite (an inf is
+    written as the route's fastest lane, which caps nothing)."""
+    finite = np.isfinite(a.max_speed) & np.isfinite(b.max_speed)
     return (
         np.array_equal(a.depart, b.depart)
         and np.array_equal(a.route_start, b.route_start)
         and np.array_equal(a.roads, b.roads)
+        and np.array_equal(a.max_speed[finite], b.max_speed[finite])
     )
 
 
@@ -167,6 +179,63 @@ def test_trips_round_trip(tmp_path, grid, rng, group):
         assert len(flows) < trips.num_vehicles / 5
     else:
         assert len(flows) <= trips.num_vehicles
+
+
+@pytest.mark.parametrize("group", [True, False])
+def test_vehicle_max_speeds_round_trip(tmp_path, grid, group):
+    """Finite top speeds come back exactly; inf is written as the route's fastest lane."""
+    fast = grid.road_index()["road_0_1_0"]  # one entry road at 15 m/s, the others 11.111
+    roads = list(grid.roads)
+    roads[fast] = dataclasses.replace(roads[fast], lane_speeds=(15.0,) * 3)
+    net = RoadNet(grid.intersections, tuple(roads))
+    base = border_trips(net, 400.0, duration=600.0)
+    # by entry road (then grouping can keep its flows): 8.5, 16.67 or none; none on the fast
+    entries, entry = np.unique(base.roads[base.route_start[:-1]], return_inverse=True)
+    speeds = np.array([8.5, 16.67, np.inf])[entry % 3]
+    speeds[entries[entry] == fast] = np.inf
+    trips = Trips(base.depart, base.route_start, base.roads, max_speed=speeds)
+    path = write_flows(trips, net, tmp_path / "flow.json", group=group)
+    back = read_flows(path, net)
+    assert same_trips(trips, back)
+    lanes = np.array([15.0 if trips.route(v)[0] == fast else SPEED for v in range(len(speeds))])
+    assert np.array_equal(back.max_speed, np.where(np.isinf(speeds), lanes, speeds))
+    again = write_flows(back, net, tmp_path / "again.json", group=group)
+    assert again.read_bytes() == path.read_bytes()  # finite speeds: exact both ways
+    flows = json.loads(path.read_text())
+    assert {f["vehicle"]["maxSpeed"] for f in flows} == {8.5, 16.67, 15.0, SPEED}
+    assert all(f["vehicle"]["length"] == 5.0 for f in flows)  # CityFlow's other defaults
+    if group:  # one flow per route, speed and regular run: still far fewer than vehicles
+        assert len(flows) < trips.num_vehicles / 2
+
+
+def test_grouping_keeps_vehicles_of_different_speeds_apart(tmp_path, grid):
+    """One route every 5 s, speeds alternating: two flows of 10 s, not one of 5 s."""
+    route = [grid.road_index()["road_0_1_0"]]
+    trips = make_trips([route, route], [0.0, 5.0], [20.0, 25.0], [10.0, 10.0],
+                       max_speed=[9.0, 12.0])  # fmt: skip
+    path = write_flows(trips, grid, tmp_path / "flow.json")
+    flows = [(f["startTime"], f["interval"], f["vehicle"]["maxSpeed"])
+             for f in json.loads(path.read_text())]  # fmt: skip
+    assert flows == [(0.0, 10.0, 9.0), (5.0, 10.0, 12.0)]
+    back = read_flows(path, grid)
+    assert same_trips(back, trips) and back.max_speed.tolist() == [9.0, 12.0] * 3
+
+
+def test_flows_without_a_max_speed_give_inf(tmp_path, grid):
+    data = [
+        flow(["road_0_1_0"]),  # a vehicle object without maxSpeed
+        {"route": ["road_1_0_1"], "interval": 1.0, "startTime": 1.0, "endTime": 1.0},
+        dict(flow(["road_0_2_0"], 2.0, 4.0, 2.0), vehicle={"maxSpeed": 9}),
+    ]
+    trips = read_flows(dump(tmp_path, data, "flow.json"), grid)
+    assert trips.max_speed.tolist() == [np.inf, np.inf, 9.0, 9.0]
+    made = make_trips([[0], [1]], [0.0, 1.0], [0.0, 3.0], [1.0, 2.0], max_speed=[np.inf, 5.0])
+    assert made.max_speed.tolist() == [np.inf, 5.0, 5.0]
+    assert make_trips([[0]], [0.0], [2.0], [1.0]).max_speed.tolist() == [np.inf] * 3
+    with pytest.raises(ValueError, match="max_speed"):
+        make_trips([[0]], [0.0], [0.0], [1.0], max_speed=0.0)
+    with pytest.raises(ValueError, match="max_speed"):
+        Trips(np.zeros(2), np.arange(3), np.zeros(2, dtype=np.int64), max_speed=np.ones(3))
 
 
 def test_grouping_falls_back_when_ties_would_reorder(tmp_path, grid):
@@ -446,6 +515,22 @@ FLOW_ERRORS = {
     "missing interval": (
         [{"route": ["road_0_1_0"], "startTime": 0, "endTime": 0}],
         ["flow 0", "no 'interval' field"],
+    ),
+    "zero maxSpeed": (
+        [flow(["road_0_1_0"]), dict(flow(["road_0_1_0"]), vehicle={"maxSpeed": 0})],
+        ["flow 1 vehicle", "maxSpeed=0", "greater than 0"],
+    ),
+    "text maxSpeed": (
+        [dict(flow(["road_0_1_0"]), vehicle={"maxSpeed": "fast"})],
+        ["flow 0 vehicle", "maxSpeed='fast'", "finite number"],
+    ),
+    "infinite maxSpeed": (
+        [dict(flow(["road_0_1_0"]), vehicle={"maxSpeed": float("inf")})],
+        ["flow 0 vehicle", "maxSpeed=inf", "finite number"],
+    ),
+    "vehicle not an object": (
+        [dict(flow(["road_0_1_0"]), vehicle="car")],
+        ["flow 0", "vehicle='car'", "JSON object"],
     ),
     "no flows": ([], ["has no flows"]),
     "a road network": ({"intersections": [], "roads": []}, ["a road network", "roadnet_file"]),

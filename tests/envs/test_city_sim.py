@@ -78,13 +78,15 @@ def corridor(lengths, lanes=1, cross=100.0, third=False):
     return build(nodes, roads, signals)
 
 
-def trips(routes, depart):
-    """Trips of vehicles with ``routes`` (lists of roads) departing at ``depart``."""
+def trips(routes, depart, max_speed=None):
+    """Trips of vehicles with ``routes`` (lists of roads) departing at ``depart``, with top
+    speeds ``max_speed`` (m/s; ``None``: none of their own)."""
     starts = np.cumsum([0] + [len(r) for r in routes])
     return Trips(
         depart=np.asarray(depart, dtype=np.float64),
         route_start=starts.astype(np.int64),
         roads=np.asarray([r for route in routes for r in route], dtype=np.int64),
+        max_speed=None if max_speed is None else np.asarray(max_speed, dtype=np.float64),
     )
 
 
@@ -117,6 +119,44 @@ def test_single_vehicle_takes_its_free_flow_time(step_length):
     assert rec_int[:, 0, 0, INT["discharged"]].sum() == 1
     travel = rec_net[:, 0, NET["vehicle_seconds"]] + rec_net[:, 0, NET["waiting_seconds"]]
     assert travel.sum() / rec_net[:, 0, NET["generated"]].sum() == pytest.approx(25.0)
+
+
+@pytest.mark.parametrize(
+    ("max_speed", "step_length", "seconds"),
+    [
+        (5.0, 1.0, 20.0 + 30.0),  # below the road's 10 m/s: its own speed
+        (5.0, 0.5, 50.0),
+        (4.0, 1.0, 25.0 + 38.0),  # 150 m at 4 m/s = 37.5 s: rounded up to whole ticks
+        (4.0, 0.5, 25.0 + 37.5),
+        (20.0, 1.0, 10.0 + 15.0),  # above the road's: the road's
+        (np.inf, 1.0, 25.0),
+    ],
+)
+def test_free_flow_time_is_at_the_slower_of_road_and_vehicle(max_speed, step_length, seconds):
+    net = corridor([100.0, 150.0])
+    demand = trips([[0, 1]], [3.0], max_speed=[max_speed])
+    system = CitySystem(config(step_length=step_length), net, demand, 1)
+    _, _, rec_net = run(system, np.zeros((1, 1)), 16)
+    assert rec_net[-1, 0, NET["exited_total"]] == 1
+    assert rec_net[:, 0, NET["vehicle_seconds"]].sum() == pytest.approx(seconds)
+    assert rec_net[:, 0, NET["halted_seconds"]].sum() == 0
+
+
+def test_a_slower_vehicle_ahead_holds_back_a_faster_one():
+    """One road (FIFO): a vehicle cannot reach the end before the one that entered before
+    it; behind a faster one, a slow vehicle keeps its own pace."""
+    net = corridor([100.0, 150.0])
+    slow_first = CitySystem(config(), net, trips([[0], [0]], [0.0, 5.0], [2.5, np.inf]), 1)
+    _, _, rec_net = run(slow_first, lambda k: [[1]], 10)
+    exited = rec_net[:, 0, NET["exited"]]
+    assert exited[8] == 2 and exited.sum() == 2  # the slow one at 40 s, the fast one with it
+    assert rec_net[:, 0, NET["vehicle_seconds"]].sum() == pytest.approx(40.0 + 35.0)
+    assert rec_net[:, 0, NET["halted_seconds"]].sum() == 0  # held back, but moving
+    fast_first = CitySystem(config(), net, trips([[0], [0]], [0.0, 5.0], [np.inf, 2.5]), 1)
+    _, _, rec_net = run(fast_first, lambda k: [[1]], 10)
+    exited = rec_net[:, 0, NET["exited"]]
+    assert exited[2] == 1 and exited[9] == 1  # at 10 s, and at 45 s
+    assert rec_net[:, 0, NET["vehicle_seconds"]].sum() == pytest.approx(10.0 + 40.0)
 
 
 def test_route_ending_at_an_interior_intersection_leaves_there():

@@ -25,7 +25,7 @@ from fieldgym.envs.traffic.city.model import (
     Trips,
 )
 from fieldgym.envs.traffic.city.signals import signal_layout
-from fieldgym.envs.traffic.city.sumo import CitySumoSystem, convert
+from fieldgym.envs.traffic.city.sumo import CitySumoSystem, convert, trips_key
 from fieldgym.envs.traffic.config import TrafficConfig
 
 L = 300.0
@@ -272,6 +272,37 @@ def test_one_vehicle_drives_at_free_flow(step_length):
         speeds = {net.roads[net.road_index()[r]].speed for r in route}
         slack = 0.55 if len(speeds) > 1 else 0.0
         assert step_length - 1e-6 <= extra <= 2 * step_length + slack, (route, extra)
+
+
+def test_a_vehicle_drives_at_most_at_its_own_top_speed(tmp_path):
+    """Every light green, each vehicle alone: at the slower of its own top speed and the
+    road's, within [free flow + 1, free flow + 2] steps (no speed change along the route
+    when its own speed is below every road's)."""
+    net = city()
+    route = ["W_A", "A_B", "B_C", "C_E"]  # 15 m/s all along
+    speeds = [9.0, 20.0, np.inf]
+    demand = dataclasses.replace(
+        trips(net, [route] * 3, [0.0, 200.0, 400.0]), max_speed=np.array(speeds)
+    )
+    assert trips_key(demand) != trips_key(trips(net, [route] * 3, [0.0, 200.0, 400.0]))
+    text = convert(net, demand, tmp_path)[1].read_text()
+    assert text.count("<vType ") == 3
+    assert 'id="city_9.0" length="5" minGap="2.5" maxSpeed="9.0"' in text
+    assert 'id="city" length="5" minGap="2.5" maxSpeed="100"' in text
+    assert '<vehicle id="0" type="city_9.0"' in text and '<vehicle id="2" type="city"' in text
+    sim = system(net, demand, delta_time=5.0)
+    try:
+        sim.reset(np.random.default_rng(0))
+        for tls in sim.plan.tls:
+            links = len(sim.conn.trafficlight.getRedYellowGreenState(tls))
+            sim.conn.trafficlight.setRedYellowGreenState(tls, "G" * links)
+        arrived = run_until_empty(sim)
+    finally:
+        sim.close()
+    length = sum(net.roads[net.road_index()[r]].length for r in route)
+    for v, (speed, depart) in enumerate(zip(speeds, [0.0, 200.0, 400.0], strict=True)):
+        extra = arrived[str(v)] - depart - length / min(speed, 15.0)
+        assert 1.0 - 1e-6 <= extra <= 2.0, (speed, extra)
 
 
 def test_a_route_ends_at_the_end_of_its_last_road():

@@ -18,7 +18,14 @@ What the readers take from the files, and what they leave:
 * Not kept: intersection ``width`` (CityFlow cuts that much off each end of a road at a
   non-virtual intersection; the reader checks that roads are long enough for it, the
   writer chooses widths itself), lane-link ``points`` (shapes), roadLink ``direction``
-  and the flows' ``vehicle`` parameters (the writer writes CityFlow's defaults).
+  and the flows' ``vehicle`` parameters other than ``maxSpeed`` (the writer writes
+  CityFlow's defaults).
+* A flow's ``vehicle.maxSpeed`` (m/s) becomes its vehicles'
+  :attr:`~.model.Trips.max_speed`: both backends drive a vehicle at most at the smaller
+  of it and the road's speed, as CityFlow does. A flow without ``vehicle``, or whose
+  ``vehicle`` has no ``maxSpeed``, gives ``np.inf`` (the roads' limits govern); the
+  writer writes the trip's speed, or for ``np.inf`` the fastest lane of the route's
+  roads, which caps nothing.
 * A route must list every road it drives: consecutive roads must meet at an
   intersection with a roadLink from one to the other. CityFlow itself fills gaps in a
   route with a shortest path; fieldgym refuses them, so both backends drive the same
@@ -65,7 +72,7 @@ VEHICLE = {
     "maxSpeed": 11.111,
     "headwayTime": 1.5,
 }
-"""CityFlow's default vehicle (:func:`write_flows` sets ``maxSpeed`` to the fastest lane)."""
+"""CityFlow's default vehicle (:func:`write_flows` sets ``maxSpeed`` per flow)."""
 MAX_VEHICLES = 50_000_000
 """Most vehicles :func:`read_flows` expands (a guard against a tiny ``interval``)."""
 MIN_WIDTH = 10.0
@@ -423,11 +430,13 @@ def read_flows(path: str | Path, net: RoadNet, horizon: float = HORIZON) -> Trip
     ``endTime`` inclusive; ``endTime: -1`` is open-ended. Vehicles departing after
     ``horizon`` seconds are dropped (so an open-ended flow runs up to ``horizon``). The
     vehicles are sorted by departure time; ties keep the file's order (flow, then
-    vehicle).
+    vehicle). A vehicle's :attr:`~.model.Trips.max_speed` is its flow's
+    ``vehicle.maxSpeed`` (``np.inf`` if the flow gives none).
 
     Raises:
         DataError: If the file is not a flow file, a route names an unknown road or two
-            consecutive roads that no roadLink joins, or a time is bad.
+            consecutive roads that no roadLink joins, a time is bad, or a ``vehicle`` is
+            not an object or its ``maxSpeed`` not a positive finite number.
     """
     path = locate(path)
     data = _load(path, FLOWS)
@@ -448,6 +457,7 @@ def read_flows(path: str | Path, net: RoadNet, horizon: float = HORIZON) -> Trip
     routes: dict[tuple[str, ...], int] = {}
     checked: list[np.ndarray] = []
     times = np.empty((len(data), 3))
+    speeds = np.empty(len(data))
     flow_route = np.empty(len(data), dtype=np.int64)
     for f, flow in enumerate(data):
         where = f"flow {f}"
@@ -459,6 +469,7 @@ def read_flows(path: str | Path, net: RoadNet, horizon: float = HORIZON) -> Trip
             checked.append(_route(path, key, where, net, index, links))
         flow_route[f] = routes[key]
         times[f] = _times(path, flow, where)
+        speeds[f] = _max_speed(path, flow, where)
     open_ended = np.flatnonzero(times[:, 1] < 0)
     if len(open_ended) and not math.isfinite(horizon):
         raise _fail(
@@ -475,7 +486,23 @@ def read_flows(path: str | Path, net: RoadNet, horizon: float = HORIZON) -> Trip
             f"{f} alone {int(counts[f]):,}); check the intervals, or read with a shorter "
             "horizon.",
         )
-    return _expand(checked, flow_route, times, counts)
+    return _expand(checked, flow_route, times, counts, speeds)
+
+
+def _max_speed(path: Path, flow: dict, where: str) -> float:
+    """A flow's ``vehicle.maxSpeed``, m/s, checked; ``inf`` if it gives none."""
+    vehicle = flow.get("vehicle")
+    if vehicle is None:
+        return math.inf
+    if not isinstance(vehicle, dict):
+        raise _fail(
+            path,
+            f"{where} has vehicle={_short(vehicle)}; it must be a JSON object (CityFlow's "
+            "vehicle parameters, e.g. {'maxSpeed': 11.111}).",
+        )
+    if "maxSpeed" not in vehicle:
+        return math.inf
+    return _number(path, vehicle, "maxSpeed", f"{where} vehicle", low=0.0)
 
 
 def _route_key(path: Path, flow: dict, where: str) -> tuple[str, ...]:
@@ -561,18 +588,23 @@ def _counts(start: np.ndarray, end: np.ndarray, interval: np.ndarray, horizon: f
 
 
 def _expand(
-    routes: Sequence[np.ndarray], flow_route: np.ndarray, times: np.ndarray, counts: np.ndarray
+    routes: Sequence[np.ndarray],
+    flow_route: np.ndarray,
+    times: np.ndarray,
+    counts: np.ndarray,
+    speeds: np.ndarray,
 ) -> Trips:
     """The vehicles of flows, vectorized, sorted by departure (stable).
 
     Flow ``f`` sends ``counts[f]`` vehicles at ``startTime + n * interval`` on
-    ``routes[flow_route[f]]``.
+    ``routes[flow_route[f]]``, with top speed ``speeds[f]``.
     """
     flows = np.repeat(np.arange(len(counts)), counts)
     n = np.arange(len(flows)) - (np.cumsum(counts) - counts)[flows]
     depart = times[flows, 0] + n * times[flows, 2]
     order = np.argsort(depart, kind="stable")
-    depart, vehicle_route = depart[order], flow_route[flows[order]]
+    depart, vehicle_flow = depart[order], flows[order]
+    vehicle_route = flow_route[vehicle_flow]
     lengths = np.array([len(r) for r in routes], dtype=np.int64)
     offsets = np.cumsum(lengths) - lengths
     all_roads = np.concatenate(routes) if routes else np.zeros(0, dtype=np.int64)
@@ -590,6 +622,7 @@ def _expand(
         depart=np.asarray(depart, dtype=np.float64),
         route_start=route_start,
         roads=np.asarray(all_roads[position], dtype=np.int64),
+        max_speed=np.asarray(speeds, dtype=np.float64)[vehicle_flow],
     )
 
 
@@ -599,24 +632,36 @@ def make_trips(
     end: Sequence[float],
     interval: Sequence[float],
     horizon: float = math.inf,
+    max_speed: float | Sequence[float] = math.inf,
 ) -> Trips:
     """Trips of flows given as arrays, expanded as :func:`read_flows` expands a file.
 
     Flow ``f`` drives ``routes[f]`` (road indices, unchecked) from ``start[f]`` to
-    ``end[f]`` (``-1``: open-ended) every ``interval[f]`` seconds; vehicles after
-    ``horizon`` are dropped. For code that builds trips (:mod:`.synthetic`).
+    ``end[f]`` (``-1``: open-ended) every ``interval[f]`` seconds, its vehicles at most
+    at ``max_speed[f]`` m/s (one number: every flow's; ``inf``: the roads' limits
+    govern); vehicles after ``horizon`` are dropped. For code that builds trips
+    (:mod:`.synthetic`).
 
     Raises:
-        ValueError: If a flow is open-ended and ``horizon`` infinite.
+        ValueError: If a flow is open-ended and ``horizon`` infinite, or a ``max_speed``
+            is not positive or there is not one per flow.
     """
     times = np.column_stack(
         [np.asarray(start, float), np.asarray(end, float), np.asarray(interval, float)]
     ).reshape(-1, 3)
     if not math.isfinite(horizon) and (times[:, 1] < 0).any():
         raise ValueError("open-ended flows (end -1) need a finite horizon")
+    speeds = np.asarray(max_speed, dtype=np.float64)
+    if speeds.ndim == 0:
+        speeds = np.full(len(times), float(speeds))
+    if speeds.shape != (len(times),) or not (speeds > 0).all():
+        raise ValueError(
+            f"max_speed={_short(max_speed)}: give one positive speed (m/s, inf for none) or "
+            f"one per flow ({len(times)})"
+        )
     counts = _counts(times[:, 0], times[:, 1], times[:, 2], horizon)
     arrays = [np.asarray(r, dtype=np.int64) for r in routes]
-    return _expand(arrays, np.arange(len(arrays), dtype=np.int64), times, counts)
+    return _expand(arrays, np.arange(len(arrays), dtype=np.int64), times, counts, speeds)
 
 
 def write_roadnet(net: RoadNet, path: str | Path, width: float | None = None) -> Path:
@@ -772,12 +817,14 @@ def write_flows(
 ) -> Path:
     """Write ``trips`` as a CityFlow flow file on ``net`` (atomically); returns the path.
 
-    With ``group``, the vehicles of one route departing at a regular headway become one
-    flow (``interval`` the headway), as long as reading the file back gives the same
-    trips in the same order; otherwise (or without ``group``) every vehicle is a flow of
-    its own (``startTime == endTime``, ``interval`` 1). ``vehicle`` is CityFlow's vehicle
-    object of every flow (default :data:`VEHICLE`, ``maxSpeed`` the fastest lane of
-    ``net``).
+    With ``group``, the vehicles of one route and one top speed departing at a regular
+    headway become one flow (``interval`` the headway), as long as reading the file back
+    gives the same trips in the same order; otherwise (or without ``group``) every
+    vehicle is a flow of its own (``startTime == endTime``, ``interval`` 1). ``vehicle``
+    is CityFlow's vehicle object of every flow (default :data:`VEHICLE`), with
+    ``maxSpeed`` set per flow: the vehicles' :attr:`~.model.Trips.max_speed`, or where
+    that is ``inf`` the fastest lane of the route's roads (which caps nothing, so reading
+    the file back drives the trips the same).
 
     Raises:
         ValueError: If a route holds a road index ``net`` does not have.
@@ -785,16 +832,22 @@ def write_flows(
     if len(trips.roads) and (trips.roads.min() < 0 or trips.roads.max() >= len(net.roads)):
         raise ValueError("the trips use road indices that the road network does not have")
     if vehicle is None:
-        vehicle = dict(VEHICLE, maxSpeed=max(road.speed for road in net.roads))
+        vehicle = VEHICLE
+    road_speed = np.array([road.speed for road in net.roads])
     flows = _grouped(trips) if group else None
     if flows is None:
         flows = [
             (v, float(trips.depart[v]), float(trips.depart[v]), 1.0)
             for v in range(trips.num_vehicles)
         ]
+
+    def speed(v: int) -> float:
+        own = float(trips.max_speed[v])
+        return own if math.isfinite(own) else float(road_speed[trips.route(v)].max())
+
     items = [
         {
-            "vehicle": vehicle,
+            "vehicle": dict(vehicle, maxSpeed=speed(v)),
             "route": [net.roads[r].id for r in trips.route(v)],
             "interval": interval,
             "startTime": start,
@@ -808,11 +861,13 @@ def write_flows(
 def _grouped(trips: Trips) -> list[tuple[int, float, float, float]] | None:
     """Flows ``(first vehicle, start, end, interval)`` of the regular runs of each route.
 
-    None if reading them back would not reproduce ``trips`` exactly.
+    Vehicles of one route with different top speeds are in different flows. None if
+    reading them back would not reproduce ``trips`` exactly.
     """
-    by_route: dict[tuple[int, ...], list[int]] = {}
+    by_route: dict[tuple[float, tuple[int, ...]], list[int]] = {}
+    speeds = trips.max_speed.tolist()
     for v in range(trips.num_vehicles):
-        by_route.setdefault(tuple(trips.route(v).tolist()), []).append(v)
+        by_route.setdefault((speeds[v], tuple(trips.route(v).tolist())), []).append(v)
     flows = []
     for vehicles in by_route.values():
         times = trips.depart[vehicles].tolist()
@@ -831,10 +886,12 @@ def _grouped(trips: Trips) -> list[tuple[int, float, float, float]] | None:
         [f[1] for f in flows],
         [f[2] for f in flows],
         [f[3] for f in flows],
+        max_speed=[speeds[f[0]] for f in flows],
     )
     same = (
         np.array_equal(again.depart, trips.depart)
         and np.array_equal(again.route_start, trips.route_start)
         and np.array_equal(again.roads, trips.roads)
+        and np.array_equal(again.max_speed, trips.max_speed)
     )
     return flows if same else None

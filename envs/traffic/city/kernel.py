@@ -15,10 +15,15 @@ movement go at all times; virtual (border) intersections are where routes start 
 
 One tick ``t``, per copy, in this order:
 
-1. Road ends: moving vehicles whose free-flow time on their road is over reach its end
-   (a road is FIFO: every vehicle takes the same ``max(1, ceil(length / speed / dt))``
-   ticks). On its last road a vehicle leaves the network (wherever the road ends);
-   otherwise it joins the FIFO queue of the movement onto its next road.
+1. Road ends: moving vehicles whose free-flow time on their road is over reach its end.
+   A vehicle's free-flow time on a road is ``max(1, ceil(length / min(speed, max_speed)
+   / dt))`` ticks, its speed there the smaller of the road's and its own top speed
+   (:attr:`~.model.Trips.max_speed`), as in CityFlow. A road is FIFO: a vehicle reaches
+   the end no earlier than the one that entered before it, so a fast vehicle catches up
+   with a slow one and follows it (a single-lane queueing approximation; CityFlow's
+   car-following does not overtake within a lane either). On its last road a vehicle
+   leaves the network (wherever the road ends); otherwise it joins the FIFO queue of the
+   movement onto its next road.
 2. Discharge: a movement of ``n`` lanes holds a credit that grows by
    ``n * saturation_flow / 3600 * dt`` a tick, capped at ``n``; while green, while its
    outbound road has room (fewer vehicles than its storage ``max(1, floor(length * lanes
@@ -36,10 +41,10 @@ One tick ``t``, per copy, in this order:
 A vehicle that reaches a road's end at tick ``t`` and is sent on at ``t`` never halts; a
 vehicle entering at tick ``t`` is in the network at the end of ticks ``t`` to ``t' - 1``
 when it leaves at ``t'``: its time in the network is its free-flow time when nothing
-stops it. A queued vehicle's waiting at its intersection is ``(now - joined) * dt``; a
-movement's waiting account is the sum over its queue, and a discharged vehicle takes
-exactly its own away, so the records' ``delay`` (halted vehicle-seconds in the step) is
-``wait_end - wait_start + waits discharged`` without a per-tick sweep.
+stops it or holds it back. A queued vehicle's waiting at its intersection is ``(now -
+joined) * dt``; a movement's waiting account is the sum over its queue, and a discharged
+vehicle takes exactly its own away, so the records' ``delay`` (halted vehicle-seconds in
+the step) is ``wait_end - wait_start + waits discharged`` without a per-tick sweep.
 
 Vehicles live in preallocated ``(B, V)`` arrays and in singly linked lists (``next``)
 with head and tail per road (moving vehicles), per movement (queue) and per entry buffer
@@ -69,7 +74,7 @@ class CityNet(NamedTuple):
     groups, ``V`` vehicles.
 
     Attributes:
-        road_ticks: ``(R,)`` free-flow ticks of each road.
+        road_ticks: ``(R,)`` free-flow ticks of each road (at the road's speed).
         road_storage: ``(R,)`` vehicles a road holds.
         road_rate: ``(R,)`` entry credit gained a tick (lanes × saturation flow × dt).
         road_cap: ``(R,)`` entry credit cap (lanes).
@@ -82,6 +87,8 @@ class CityNet(NamedTuple):
         mv_group: ``(M,)`` its lane group at that agent.
         route_road: Road of each route position (all routes concatenated).
         route_move: Movement taken at the end of that road, ``-1`` on the last road.
+        route_ticks: Free-flow ticks of that road for that vehicle (at the smaller of the
+            road's speed and the vehicle's own).
         route_start: ``(V,)`` first route position of each vehicle.
         depart_tick: ``(V,)`` tick of each vehicle's departure, ascending.
         group_move: ``(I, G)`` movement of each lane group, ``-1`` for padding.
@@ -107,6 +114,7 @@ class CityNet(NamedTuple):
     mv_group: np.ndarray
     route_road: np.ndarray
     route_move: np.ndarray
+    route_ticks: np.ndarray
     route_start: np.ndarray
     depart_tick: np.ndarray
     group_move: np.ndarray
@@ -125,8 +133,8 @@ class CityState(NamedTuple):
         status: ``(B, V)`` int8, ``PENDING``, ``BUFFERED``, ``MOVING``, ``QUEUED`` or
             ``ARRIVED``.
         pos: ``(B, V)`` route position (index into ``route_road``) of each vehicle.
-        time: ``(B, V)`` moving: the tick it reaches its road's end; queued: the tick it
-            joined the queue.
+        time: ``(B, V)`` moving: the tick it reaches its road's end (never before the
+            vehicle ahead of it); queued: the tick it joined the queue.
         next: ``(B, V)`` the next vehicle in the vehicle's list, ``-1`` at the tail.
         road_head: ``(B, R)`` first moving vehicle on each road (``-1``: none).
         road_tail: ``(B, R)`` last moving vehicle on each road.
@@ -250,11 +258,18 @@ def _pop(nxt, head, tail, b, key):
 
 
 @njit(cache=True)
-def _enter_road(state, road_ticks, route_move, b, v, road, pos, t):
-    """Vehicle ``v`` of copy ``b`` starts road ``road`` (route position ``pos``) at tick ``t``."""
+def _enter_road(state, route_ticks, route_move, b, v, road, pos, t):
+    """Vehicle ``v`` of copy ``b`` starts road ``road`` (route position ``pos``) at tick ``t``.
+
+    It reaches the end after its free-flow ticks, but not before the vehicle ahead (FIFO).
+    """
     state.status[b, v] = MOVING
     state.pos[b, v] = pos
-    state.time[b, v] = t + road_ticks[road]
+    arrive = t + route_ticks[pos]
+    ahead = state.road_tail[b, road]
+    if ahead >= 0 and state.time[b, ahead] > arrive:
+        arrive = state.time[b, ahead]
+    state.time[b, v] = arrive
     _push(state.next, state.road_head, state.road_tail, b, road, v)
     state.road_count[b, road] += 1
     m = route_move[pos]
@@ -326,7 +341,7 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
                     rec_int[b, a, 5] += 1.0
                     discharged_wait[a] += (t - joined) * dt
                 _enter_road(
-                    state, net.road_ticks, net.route_move, b, v, out, state.pos[b, v] + 1, t
+                    state, net.route_ticks, net.route_move, b, v, out, state.pos[b, v] + 1, t
                 )
                 credit -= 1.0
         state.mv_credit[b, m] = credit
@@ -353,7 +368,7 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
             and state.road_count[b, road] < storage
         ):
             v = _pop(nxt, state.buf_head, state.buf_tail, b, road)
-            _enter_road(state, net.road_ticks, net.route_move, b, v, road, state.pos[b, v], t)
+            _enter_road(state, net.route_ticks, net.route_move, b, v, road, state.pos[b, v], t)
             totals[b, T_ENTERED] += 1
             rec_net[b, 1] += 1.0
             credit -= 1.0

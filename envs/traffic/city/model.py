@@ -8,7 +8,9 @@ CityFlow describes a city by two JSON files (documented in CityFlow's own docs):
   roads (directed, from one intersection to another, a polyline of points and a list of
   lanes with their widths and speed limits);
 * the **flows**: vehicles (or flows of vehicles repeated every ``interval`` seconds from
-  ``startTime`` to ``endTime``), each with a route, the list of roads it drives in order.
+  ``startTime`` to ``endTime``), each with a route, the list of roads it drives in order,
+  and a ``vehicle`` object whose ``maxSpeed`` caps its speed: CityFlow drives a vehicle
+  at most at the smaller of its own ``maxSpeed`` and the lane's speed limit.
 
 :class:`RoadNet` and :class:`Trips` hold them after reading and checking
 (:mod:`.files`); the built-in simulator (:mod:`.kernel`) and the SUMO converter
@@ -182,11 +184,35 @@ class Trips:
         route_start: ``(V + 1,)`` vehicle ``v`` drives ``roads[route_start[v]:
             route_start[v + 1]]`` (at least one road).
         roads: Road indices of all routes, concatenated.
+        max_speed: ``(V,)`` each vehicle's own top speed, m/s (its flow's
+            ``vehicle.maxSpeed``): on a road it drives at the smaller of this and the
+            road's speed (:attr:`Road.speed`). ``np.inf`` where the file gives none: the
+            roads' limits alone govern. Optional when constructing: ``None`` (the default)
+            means ``np.inf`` for every vehicle; after construction it is always a float
+            array.
+
+    Raises:
+        ValueError: If ``max_speed`` is not one positive value per vehicle.
     """
 
     depart: np.ndarray
     route_start: np.ndarray
     roads: np.ndarray
+    max_speed: np.ndarray = None  # type: ignore[assignment]  # None: inf (see above)
+
+    def __post_init__(self) -> None:
+        size = len(self.depart)
+        if self.max_speed is None:
+            speed = np.full(size, np.inf)
+        else:
+            speed = np.asarray(self.max_speed, dtype=np.float64)
+        if speed.shape != (size,):
+            raise ValueError(
+                f"max_speed has shape {speed.shape}; it needs one value per vehicle ({size},)"
+            )
+        if not (speed > 0).all():
+            raise ValueError("max_speed must be positive, m/s (np.inf for no limit of its own)")
+        object.__setattr__(self, "max_speed", speed)
 
     @property
     def num_vehicles(self) -> int:

@@ -37,9 +37,12 @@ The routes: one vehicle per trip with its roads, ``departLane="best"``, at full 
 from the start of its first road (``departSpeed="max"``, ``departPos="0"``) to the end
 of its last (``arrivalPos="max"``, also where that road ends at an intersection), of
 CityFlow's default size (5 m long, 2.5 m gap) and without SUMO's random dawdling or
-speed spread (``sigma="0"``, ``speedDev="0"``), with a top speed above every road's so
-that the roads' limits govern. A vehicle that finds no room on its first road waits to
-enter (SUMO's insertion queue), as in CityFlow. Alone on the network, a vehicle takes
+speed spread (``sigma="0"``, ``speedDev="0"``). Its top speed is its own
+(:attr:`~.model.Trips.max_speed`; one ``vType`` per distinct speed), so that it drives
+at the smaller of that and the road's limit, as in CityFlow; a vehicle without one
+(``inf``) gets :data:`TOP_SPEED`, above every road's, so that the roads' limits govern.
+A vehicle that finds no room on its first road waits to enter (SUMO's insertion queue),
+as in CityFlow. Alone on the network, a vehicle takes
 its free-flow time plus one to two ticks: SUMO inserts it at the end of its departure
 tick, so it first moves a tick later, and it arrives at the end of the tick in which
 it reaches its last road's end; a change of speed limit along the way adds
@@ -55,6 +58,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import os
 import re
 import shutil
@@ -85,7 +89,8 @@ from fieldgym.envs.traffic.sumo.system import PURPOSE, SumoSystem, sumo_home
 VERSION = "city-1"
 """Part of every cache key: change it when the files written change."""
 TOP_SPEED = 100.0
-"""Vehicles' top speed, m/s: above every road's limit, so that the roads' limits govern."""
+"""Top speed of vehicles without their own, m/s: above every road's limit, so that the
+roads' limits govern."""
 NETCONVERT_OPTIONS = (
     "--no-turnarounds", "true",
     "--tls.guess", "false",
@@ -107,12 +112,13 @@ def net_key(net: RoadNet) -> str:
 
 
 def trips_key(trips: Trips) -> str:
-    """A short hash of the trips' content."""
+    """A short hash of the trips' content (their top speeds included)."""
     digest = hashlib.sha1(VERSION.encode())
     for array, dtype in (
         (trips.depart, np.float64),
         (trips.route_start, np.int64),
         (trips.roads, np.int64),
+        (trips.max_speed, np.float64),
     ):
         digest.update(np.ascontiguousarray(array, dtype=dtype).tobytes())
     return digest.hexdigest()[:16]
@@ -247,20 +253,33 @@ def read_states(net_file: str | Path, layout: SignalLayout) -> list[list[str]]:
     return [programs[name] for name in layout.names]
 
 
+def vehicle_type(max_speed: float) -> str:
+    """The ``vType`` id of vehicles of top speed ``max_speed``: ``city`` for ``inf``."""
+    return "city" if math.isinf(max_speed) else f"city_{float(max_speed)!r}"
+
+
 def write_routes(net: RoadNet, trips: Trips, path: Path, source: str) -> None:
     """Write one vehicle per trip (module docstring).
+
+    One ``vType`` per distinct top speed (:func:`vehicle_type`; ``maxSpeed`` the speed, or
+    :data:`TOP_SPEED` for ``inf``), each vehicle of its own.
 
     Raises:
         DataError: If a route drives between two roads that no road link connects.
     """
     links = {(m.inbound, m.outbound) for inter in net.intersections for m in inter.movements}
     ids = [road.id for road in net.roads]
-    lines = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        "<routes>",
-        f'  <vType id="city" length="5" minGap="2.5" maxSpeed="{TOP_SPEED:g}" speedDev="0" '
-        'sigma="0"/>',
-    ]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<routes>"]
+    speeds = np.asarray(trips.max_speed, dtype=np.float64).tolist()
+    type_of = {}
+    for speed in sorted(set(speeds), key=lambda s: (not math.isinf(s), s)):  # inf first
+        type_of[speed] = vehicle_type(speed)
+        top = f"{TOP_SPEED:g}" if math.isinf(speed) else repr(speed)
+        lines.append(
+            f'  <vType id="{type_of[speed]}" length="5" minGap="2.5" maxSpeed="{top}" '
+            'speedDev="0" sigma="0"/>'
+        )
+    types = [type_of[speed] for speed in speeds]
     for v in np.argsort(trips.depart, kind="stable").tolist():  # SUMO reads them in order
         route = [int(r) for r in trips.route(v)]
         for a, b in itertools.pairwise(route):
@@ -271,7 +290,7 @@ def write_routes(net: RoadNet, trips: Trips, path: Path, source: str) -> None:
                 )
         edges = " ".join(ids[r] for r in route)
         lines.append(
-            f'  <vehicle id="{v}" type="city" depart="{float(trips.depart[v]):.3f}" '
+            f'  <vehicle id="{v}" type="{types[v]}" depart="{float(trips.depart[v]):.3f}" '
             'departLane="best" departPos="0" departSpeed="max" arrivalPos="max">'
             f"<route edges={quoteattr(edges)}/></vehicle>"
         )

@@ -435,6 +435,7 @@ def border_trips(
     profile_interval: float = 900.0,
     crossings: int | None = None,
     rng: np.random.Generator | None = None,
+    max_speed: float = math.inf,
 ) -> Trips:
     """Vehicles entering ``net`` on every entry road (from a virtual node) for ``duration`` s.
 
@@ -451,7 +452,8 @@ def border_trips(
     its rate (rounded to 1/8 s), as CityFlow's own generated flows, starting a fraction of
     a headway into the period that differs between entry roads (half a headway for the
     first, then staggered by :data:`STAGGER`); with ``rng`` departures are Poisson at the
-    same rates.
+    same rates. Every vehicle's own top speed is ``max_speed``, m/s (``inf``: the roads'
+    limits govern; :attr:`~.model.Trips.max_speed`).
     """
     entries = [
         k
@@ -486,7 +488,11 @@ def border_trips(
                     t += rng.exponential(3600.0 / per_hour)
     flows.sort(key=lambda f: (f[0], f[1]))
     return make_trips(
-        [f[2] for f in flows], [f[0] for f in flows], [f[3] for f in flows], [f[4] for f in flows]
+        [f[2] for f in flows],
+        [f[0] for f in flows],
+        [f[3] for f in flows],
+        [f[4] for f in flows],
+        max_speed=max_speed,
     )
 
 

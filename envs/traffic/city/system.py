@@ -47,8 +47,26 @@ def road_storage(length: float, lanes: int, jam_density: float) -> int:
 
 
 def free_flow_ticks(length: float, speed: float, dt: float) -> int:
-    """Ticks a vehicle takes along a road at free speed: ``max(1, ceil(length / speed / dt))``."""
+    """Ticks a vehicle takes along a road at free speed: ``max(1, ceil(length / speed / dt))``.
+
+    ``speed`` is the smaller of the road's speed and the vehicle's own top speed.
+    """
     return max(1, math.ceil(length / speed / dt - 1e-9))
+
+
+def route_ticks(
+    lengths: np.ndarray, speeds: np.ndarray, max_speed: np.ndarray, dt: float
+) -> np.ndarray:
+    """:func:`free_flow_ticks` of many (road, vehicle) pairs at once.
+
+    Args:
+        lengths: Length of each road driven, m.
+        speeds: Its speed, m/s.
+        max_speed: The top speed of the vehicle driving it, m/s (``inf``: none).
+        dt: The tick, s.
+    """
+    speed = np.minimum(speeds, max_speed)
+    return np.maximum(np.ceil(lengths / speed / dt - 1e-9), 1).astype(np.int64)
 
 
 class CitySystem(TrafficSystem):
@@ -148,6 +166,14 @@ class CitySystem(TrafficSystem):
         depart = np.asarray(trips.depart, dtype=np.float64)[order]
         depart_tick = np.maximum(np.ceil(depart / dt - 1e-9), 0).astype(np.int64)
         first = {route_road[s] for s in route_start}
+        road_length = np.array([road.length for road in net.roads])
+        road_speed = np.array([road.speed for road in net.roads])
+        roads_driven = np.asarray(route_road, dtype=np.int64)
+        sizes = np.diff(np.asarray(trips.route_start, dtype=np.int64))[order]
+        vehicle_speed = np.repeat(trips.max_speed[order], sizes)  # one per route position
+        position_ticks = route_ticks(
+            road_length[roads_driven], road_speed[roads_driven], vehicle_speed, dt
+        )
 
         def csr(roads_of: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
             ptr = np.cumsum([0] + [len(r) for r in roads_of]).astype(np.int64)
@@ -177,6 +203,7 @@ class CitySystem(TrafficSystem):
             mv_group=int_array([k for _, _, k in moves]),
             route_road=int_array(route_road),
             route_move=int_array(route_move),
+            route_ticks=position_ticks,
             route_start=int_array(route_start),
             depart_tick=depart_tick,
             group_move=group_move,

@@ -8,6 +8,7 @@ Every simulation is at most a few hundred simulated seconds.
 from __future__ import annotations
 
 import dataclasses
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ pytest.importorskip("sumo", reason="the SUMO backend needs the 'sumo' extra (ecl
 pytest.importorskip("libsumo", reason="the SUMO backend needs the 'sumo' extra (libsumo)")
 
 from fieldgym.envs.core.errors import DataError
+from fieldgym.envs.traffic.city.files import read_roadnet
 from fieldgym.envs.traffic.city.model import (
     Intersection,
     LightPhase,
@@ -25,8 +27,10 @@ from fieldgym.envs.traffic.city.model import (
     Trips,
 )
 from fieldgym.envs.traffic.city.signals import signal_layout
-from fieldgym.envs.traffic.city.sumo import CitySumoSystem, convert, trips_key
+from fieldgym.envs.traffic.city.sumo import TURN_RANK, CitySumoSystem, convert, trips_key
+from fieldgym.envs.traffic.city.synthetic import example
 from fieldgym.envs.traffic.config import TrafficConfig
+from fieldgym.envs.traffic.sumo.plan import transition_state
 
 L = 300.0
 EW = {"speeds": (15.0, 15.0, 15.0), "widths": (3.0, 3.5, 4.0)}  # CityFlow lane 0 first
@@ -458,3 +462,225 @@ def test_libsumo_and_traci_run_the_city_alike():
     for a, b in zip(*runs, strict=True):
         np.testing.assert_array_equal(a, b)
     assert runs[0][-1][0, 10] > 0  # vehicles left the network
+
+
+# --- right of way --------------------------------------------------------------------------
+
+
+def unsignalized_a() -> RoadNet:
+    """:func:`city` with A a junction without signal (a ``priority`` node)."""
+    net = city()
+    a = dataclasses.replace(net.intersections[0], light_phases=())
+    return dataclasses.replace(net, intersections=(a, *net.intersections[1:]))
+
+
+NETWORKS = {
+    "city": city,
+    "city, A unsignalized": unsignalized_a,
+    **{name: lambda name=name: read_roadnet(example(name)[0]) for name in ("grid2x2", "nongrid")},
+    "grid2x2_unequal": lambda: read_roadnet(example("grid2x2_unequal")[0]),
+}
+
+
+def junction_logic(net_file) -> dict[str, dict]:
+    """Per junction of a converted network: its ``links`` ``(from road, to road, tl link
+    index or -1)`` in junction link order (incoming lanes in ``incLanes`` order, each
+    lane's connections in file order), per link the links it must give way to
+    (``response``) and those it conflicts with (``foes``), and its program's ``states``.
+    """
+    root = ET.parse(net_file).getroot()
+    by_lane: dict[str, list] = {}
+    for c in root.iter("connection"):
+        link = (c.get("from"), c.get("to"), int(c.get("linkIndex", -1)))
+        by_lane.setdefault(f"{c.get('from')}_{c.get('fromLane')}", []).append(link)
+    programs = {
+        t.get("id"): [p.get("state") for p in t.iter("phase")] for t in root.iter("tlLogic")
+    }
+    logic = {}
+    for junction in root.iter("junction"):
+        if junction.get("type") == "internal":
+            continue
+        links = [
+            link for lane in junction.get("incLanes").split() for link in by_lane.get(lane, [])
+        ]
+        bits = {"response": {}, "foes": {}}
+        for request in junction.iter("request"):
+            for name, rows in bits.items():
+                rows[int(request.get("index"))] = {
+                    j for j, bit in enumerate(reversed(request.get(name))) if bit == "1"
+                }
+        logic[junction.get("id")] = {
+            "links": links,
+            **bits,
+            "states": programs.get(junction.get("id"), []),
+        }
+    return logic
+
+
+def turn_of(net: RoadNet) -> dict[tuple[str, str, str], str]:
+    """``(intersection, from road, to road)`` -> the movement's CityFlow type."""
+    return {
+        (inter.id, net.roads[m.inbound].id, net.roads[m.outbound].id): m.turn
+        for inter in net.intersections
+        for m in inter.movements
+    }
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_right_of_way_follows_the_movement_types(tmp_path, name):
+    """Where two movements from different roads cross or merge, the one of the lower type
+    gives way to the other (go_straight over turn_left over turn_right, as CityFlow), at
+    signals and at junctions without, whatever the roads."""
+    net = NETWORKS[name]()
+    net_file, _ = convert(net, trips(net, [[net.roads[0].id]], [0.0]), tmp_path)
+    turns = turn_of(net)
+    checked = 0
+    for junction, logic in junction_logic(net_file).items():
+        links = logic["links"]
+        for i, foes in logic["foes"].items():
+            for j in foes:
+                (a, b, _), (c, d, _) = links[i], links[j]
+                one, other = turns[junction, a, b], turns[junction, c, d]
+                if a == c or one == other:
+                    continue
+                checked += 1
+                yields = TURN_RANK[one] < TURN_RANK[other]
+                assert (j in logic["response"][i]) == yields, (junction, links[i], links[j])
+    assert checked > 0 or name == "city"
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_green_links_in_conflict_never_both_have_priority(tmp_path, name):
+    """In every phase, of two green links in conflict one is ``g`` and gives way to the
+    other (SUMO's junction logic says so): two ``G`` foes would both go at full speed."""
+    net = NETWORKS[name]()
+    net_file, _ = convert(net, trips(net, [[net.roads[0].id]], [0.0]), tmp_path)
+    pairs = 0
+    for logic in junction_logic(net_file).values():
+        tl = [k for *_, k in logic["links"]]
+        for state in logic["states"]:
+            for i, foes in logic["foes"].items():
+                for j in foes:
+                    if i < j and state[tl[i]] in "Gg" and state[tl[j]] in "Gg":
+                        pairs += 1
+                        assert (state[tl[i]] == "g" and j in logic["response"][i]) or (
+                            state[tl[j]] == "g" and i in logic["response"][j]
+                        ), (state, logic["links"][i], logic["links"][j])
+            for i, gives_way in logic["response"].items():  # g only where it gives way
+                if state[tl[i]] == "g":
+                    assert any(state[tl[j]] in "Gg" for j in gives_way), state
+    assert pairs > 0
+
+
+@pytest.mark.parametrize("name", ["grid2x2", "grid2x2_unequal"])
+def test_through_phases_give_both_approaches_right_of_way(tmp_path, name):
+    """In each through phase of the grid's 4-arm intersections, the through links of both
+    approaches are ``G`` and the green turns that cross or merge with them ``g`` (the right
+    turns into the roads they enter); the other green turns ``G``. The same, east-west and
+    north-south, whichever roads netconvert would take for the major ones."""
+    net = NETWORKS[name]()
+    net_file, _ = convert(net, trips(net, [[net.roads[0].id]], [0.0]), tmp_path)
+    turns = turn_of(net)
+    signals = {inter.id: inter for inter in net.intersections if inter.signalized}
+    seen = 0
+    for junction, logic in junction_logic(net_file).items():
+        if junction not in signals:
+            continue
+        inter = signals[junction]
+        links = logic["links"]
+        tl = {k: i for i, (*_, k) in enumerate(links)}  # tl link index -> junction order
+        kinds = [turns[junction, a, b] for a, b, _ in links]
+        patterns = []
+        for state in logic["states"]:
+            through = [
+                k for k, char in enumerate(state) if char in "Gg" and kinds[tl[k]] == "go_straight"
+            ]
+            roads = {links[tl[k]][0] for k in through}
+            if len(roads) != 2:
+                continue
+            seen += 1
+            assert all(state[k] == "G" for k in through), state
+            crossing = {
+                k
+                for k in range(len(state))
+                if tl[k] in set().union(*(logic["foes"][tl[t]] for t in through))
+            }
+            for k, char in enumerate(state):
+                if char in "Gg" and kinds[tl[k]] != "go_straight":
+                    assert char == ("g" if k in crossing else "G"), (state, links[tl[k]])
+            patterns.append(
+                sorted((kinds[tl[k]], char) for k, char in enumerate(state) if char in "Gg")
+            )
+        assert len(patterns) == 2 and patterns[0] == patterns[1]  # east-west, north-south
+        assert any(char == "g" for _, char in patterns[0])  # the right turns merging
+        assert len(inter.green_phases) == len(logic["states"])
+    assert seen == 2 * len(signals)
+
+
+def test_a_link_that_gives_way_next_gives_way_during_the_change(monkeypatch):
+    """While a phase changes, a link green in both phases that gives way in the next (an
+    always-green right turn merging with the through movement the next phase lets go)
+    shows ``g`` already: its vehicles slow down in time to stop for the foes starting from
+    the stop line. The other links show the change as on generated grids."""
+    net = read_roadnet(example("grid2x2")[0])
+    demand = trips(net, [["road_0_1_0", "road_1_1_0"]], [0.0])
+    sim = system(net, demand, min_green=0.0, max_green=1000.0)  # 3 s yellow, 1 s ticks
+    try:
+        rng = np.random.default_rng(0)
+        sim.reset(rng)
+        a = sim.agent_names.index("intersection_1_1")
+        old, new = sim.plan.green_states[a][1], sim.plan.green_states[a][0]  # N-S, E-W through
+        actions = np.full((1, sim.num_intersections), 1)
+        sim.step(actions, rng)
+        shown = []
+        step = sim.conn.simulationStep
+
+        def record() -> None:
+            shown.append(sim.conn.trafficlight.getRedYellowGreenState("intersection_1_1"))
+            step()
+
+        monkeypatch.setattr(sim.conn, "simulationStep", record)
+        actions[0, a] = 0
+        sim.step(actions, rng)
+    finally:
+        monkeypatch.undo()
+        sim.close()
+    plain = transition_state(old, new, yellow=True)
+    early = [k for k, (x, y) in enumerate(zip(old, new, strict=True)) if x == "G" and y == "g"]
+    assert early  # the right turns of the north-south roads
+    change = "".join("g" if k in early else char for k, char in enumerate(plain))
+    assert change != plain
+    assert shown == [change] * 3 + [new] * 2
+
+
+def test_right_turns_and_through_vehicles_starting_do_not_collide(monkeypatch):
+    """A stream of right turns, green in every phase, merges with through vehicles that
+    queue at red and start when their phase begins (the right turns then give way): none
+    collide. (Showing the right turns ``G`` until the through movement's green, a right
+    turn at its stop line in that tick cannot stop, and the through vehicle starting does
+    not look: two collisions in these 300 s.)"""
+    net = read_roadnet(example("grid2x2")[0])
+    right = ["road_1_0_1", "road_1_1_0", "road_2_1_0"]  # at intersection_1_1
+    through = ["road_0_1_0", "road_1_1_0", "road_2_1_0"]
+    chosen = [(t, right) for t in np.arange(0.0, 240.0, 2.5)]
+    chosen += [(t, through) for t in np.arange(0.5, 240.0, 2.0)]
+    chosen.sort(key=lambda c: c[0])
+    demand = trips(net, [route for _, route in chosen], [t for t, _ in chosen])
+    sim = system(net, demand, min_green=0.0, max_green=1000.0)
+    colliding = []
+    try:
+        rng = np.random.default_rng(0)
+        sim.reset(rng)
+        step = sim.conn.simulationStep
+
+        def counted() -> None:
+            step()
+            colliding.append(sim.conn.simulation.getCollidingVehiclesNumber())
+
+        monkeypatch.setattr(sim.conn, "simulationStep", counted)
+        for k in range(60):  # north-south and east-west through, 15 s each
+            sim.step(np.full((1, sim.num_intersections), (k // 3) % 2), rng)
+    finally:
+        monkeypatch.undo()
+        sim.close()
+    assert len(colliding) == 300 and sum(colliding) == 0

@@ -6,11 +6,10 @@ network with ``netconvert``, guessing nothing:
 * **nodes**: one per intersection at its point. A signalized intersection
   (:attr:`~.model.Intersection.signalized`) is a ``traffic_light`` node with its own
   program; another non-virtual one is a ``priority`` node: every movement may go at all
-  times, as the model says, and where two cross or merge the one on the lesser road
-  gives way (the closest SUMO has to CityFlow, whose vehicles also give way at conflict
-  points; ``right_before_left`` and ``allway_stop`` would stop vehicles CityFlow does not
-  stop). A virtual intersection is a ``dead_end`` (``priority`` if the file gives it
-  movements).
+  times, as the model says, and where two cross or merge one gives way (the closest SUMO
+  has to CityFlow, whose vehicles also give way at conflict points; ``right_before_left``
+  and ``allway_stop`` would stop vehicles CityFlow does not stop). A virtual
+  intersection is a ``dead_end`` (``priority`` if the file gives it movements).
 * **edges**: one per road, with its id, ends, polyline (lanes lie to the right of it, as
   in CityFlow), lanes with their widths and speed limits (SUMO's lane order, see below),
   and its length set explicitly: ``netconvert`` draws lanes only up to the junction's
@@ -21,10 +20,26 @@ network with ``netconvert``, guessing nothing:
   declared a dead end so that ``netconvert`` adds none. At a signalized node the
   connections carry ``linkIndex`` in :func:`~fieldgym.envs.traffic.sumo.plan.city_links`
   order, and the node's program has one phase per green phase (the file's duration),
-  ``G`` for the links of its movements and ``r`` for the others. A green link that must
-  give way to another link green in the same phase (by ``netconvert``'s right of way,
-  e.g. a right turn that is always green merging with the through movement from the
-  left) becomes ``g`` in the network written, as SUMO's own programs have it.
+  ``G`` for the links of its movements and ``r`` for the others.
+* **right of way**, at every node, by movement type as in CityFlow (whose
+  ``RoadLinkType`` orders them): where two movements from different roads cross or
+  merge, ``go_straight`` goes before ``turn_left`` before ``turn_right``
+  (:data:`TURN_RANK`), the same on every approach, whichever roads ``netconvert`` would
+  take for the major ones (on a grid of equal roads it picks one direction, and the
+  through movements of the other would give way to the right turns merging into their
+  roads). ``netconvert`` runs once to find which movements conflict (its junction
+  ``foes``), and again with a ``prohibition`` per conflict of two types
+  (:func:`right_of_way`); between movements of the same type its own right of way
+  stays. A green link that must give way to another link green in the same phase (by
+  the junction's ``response``, e.g. a right turn that is always green merging with a
+  through movement) becomes ``g`` in the network written, as SUMO's own programs have
+  it (:func:`give_way`), so that no two green links in conflict both go without
+  looking. While a phase changes (yellow, all red), a link green in both phases that
+  gives way in the next shows ``g`` already (:class:`CitySumoSystem`): with
+  ``G`` to the last tick its vehicles would reach the stop line at full speed, unable
+  to stop for the through vehicles that start there as the next phase begins, and
+  those, with priority, do not look (without internal links two vehicles entering a
+  lane in the same tick collide).
 * **no internal links** (``--no-internal-links``): a vehicle passes from the end of one
   road to the start of the next, so its free-flow time is the sum of its roads'
   lengths over their speeds, the model's definition: its roads meet at the
@@ -64,6 +79,7 @@ import re
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
@@ -86,7 +102,7 @@ from fieldgym.envs.traffic.sumo.netgen import cache_root, run_tool
 from fieldgym.envs.traffic.sumo.plan import city_links, city_plan, city_states
 from fieldgym.envs.traffic.sumo.system import PURPOSE, SumoSystem, sumo_home
 
-VERSION = "city-1"
+VERSION = "city-2"
 """Part of every cache key: change it when the files written change."""
 TOP_SPEED = 100.0
 """Top speed of vehicles without their own, m/s: above every road's limit, so that the
@@ -100,6 +116,9 @@ NETCONVERT_OPTIONS = (
     "--no-warnings", "true",
 )  # fmt: skip
 """Build exactly what the plain files say (module docstring)."""
+TURN_RANK = {"go_straight": 3, "turn_left": 2, "turn_right": 1}
+"""CityFlow's right of way between movements that cross or merge (its ``RoadLinkType``):
+the higher goes first."""
 
 
 def _xy(points) -> str:
@@ -124,8 +143,14 @@ def trips_key(trips: Trips) -> str:
     return digest.hexdigest()[:16]
 
 
-def plain_files(net: RoadNet, folder: Path) -> list[str]:
-    """Write the plain XML of ``net`` into ``folder``; the ``netconvert`` arguments to read it."""
+def plain_files(
+    net: RoadNet, folder: Path, rules: Sequence[tuple[int, int, int, int]] = ()
+) -> list[str]:
+    """Write the plain XML of ``net`` into ``folder``; the ``netconvert`` arguments to read it.
+
+    ``rules`` (:func:`right_of_way`) become ``prohibition`` elements: the movement
+    ``rule[2] -> rule[3]`` gives way to ``rule[0] -> rule[1]`` (road indices).
+    """
     nodes = ["<nodes>"]
     for inter in net.intersections:
         x, y = inter.point
@@ -182,6 +207,12 @@ def plain_files(net: RoadNet, folder: Path) -> list[str]:
     for k, road in enumerate(net.roads):
         if k not in leaving:  # a dead end: netconvert would otherwise add connections
             connections.append(f"  <connection from={quoteattr(road.id)}/>")
+    ids = [road.id for road in net.roads]
+    for a, b, c, d in rules:
+        connections.append(
+            f"  <prohibition prohibitor={quoteattr(f'{ids[a]}->{ids[b]}')} "
+            f"prohibited={quoteattr(f'{ids[c]}->{ids[d]}')}/>"
+        )
     connections.append("</connections>")
     programs.append("</tlLogics>")
     files = {"plain.nod.xml": nodes, "plain.edg.xml": edges, "plain.con.xml": connections}
@@ -196,41 +227,101 @@ def plain_files(net: RoadNet, folder: Path) -> list[str]:
     ]  # fmt: skip
 
 
+def junction_links(root: ET.Element) -> dict[str, list[tuple[str, str, int]]]:
+    """Per junction of a ``.net.xml``, its links in junction link order.
+
+    The order of the ``request`` rows and of the ``response`` and ``foes`` bits (reversed):
+    the incoming lanes in ``incLanes`` order, each lane's connections in file order.
+
+    Returns:
+        Junction id -> ``(from road, to road, tl link index or -1)`` per link.
+    """
+    by_lane: dict[str, list[ET.Element]] = {}
+    for conn in root.iter("connection"):
+        by_lane.setdefault(f"{conn.get('from')}_{conn.get('fromLane')}", []).append(conn)
+    return {
+        junction.get("id"): [
+            (c.get("from"), c.get("to"), int(c.get("linkIndex", -1)))
+            for lane in junction.get("incLanes", "").split()
+            for c in by_lane.get(lane, [])
+        ]
+        for junction in root.iter("junction")
+    }
+
+
+def _bits(request: ET.Element, name: str) -> list[int]:
+    """The links (junction link order) whose bit is set in a ``request``'s ``name``."""
+    return [j for j, bit in enumerate(reversed(request.get(name, ""))) if bit == "1"]
+
+
+def right_of_way(net: RoadNet, net_file: Path) -> list[tuple[int, int, int, int]]:
+    """CityFlow's right of way between the movements that ``netconvert`` found in conflict.
+
+    Two movements of an intersection cross or merge where ``netconvert`` made a link of
+    one a foe of a link of the other (its ``foes`` bits). CityFlow lets the movement of
+    the higher type go first: ``go_straight`` over ``turn_left`` over ``turn_right``
+    (:data:`TURN_RANK`, its ``RoadLinkType``), whatever the roads; between movements of
+    the same type, and between two movements from the same road, ``netconvert``'s right
+    of way stays.
+
+    Returns:
+        ``(prohibitor inbound, prohibitor outbound, prohibited inbound, prohibited
+        outbound)`` road indices: the second movement gives way to the first.
+    """
+    root = ET.parse(net_file).getroot()
+    links = junction_links(root)
+    index = net.road_index()
+    inter_of = {inter.id: inter for inter in net.intersections}
+    rules = set()
+    for junction in root.iter("junction"):
+        inter = inter_of.get(junction.get("id"))
+        if inter is None or not inter.movements:
+            continue
+        rank = {}
+        for m in inter.movements:
+            rank.setdefault((m.inbound, m.outbound), TURN_RANK.get(m.turn, 0))
+        mine = [(index[a], index[b]) for a, b, _ in links[junction.get("id")]]
+        for request in junction.iter("request"):
+            one = mine[int(request.get("index"))]
+            for j in _bits(request, "foes"):
+                other = mine[j]
+                if one[0] != other[0] and rank[one] > rank[other]:
+                    rules.add((*one, *other))
+    # SUMO reads "from->to": an id with "->" in it would be read wrongly (left to netconvert)
+    rules = {r for r in rules if not any("->" in net.roads[k].id for k in r)}
+    return sorted(rules)
+
+
 def give_way(net_file: Path) -> set[tuple[str, str, int, int]]:
     """Make the green links that must give way to a link green with them ``g``, in place.
 
     ``netconvert`` writes, per junction, which of its links each link must give way to
-    (``response``, by junction link order: the incoming lanes in ``incLanes`` order, each
-    lane's connections in file order). A link that is green together with one it must
-    give way to becomes ``g`` (green without priority) in that phase; SUMO's own programs
-    are built that way.
+    (``response``, in :func:`junction_links` order). A link that is green together with
+    one it must give way to becomes ``g`` (green without priority) in that phase; SUMO's
+    own programs are built that way.
 
     Returns:
         The network's connections ``(from road, to road, from lane, to lane)``.
     """
     tree = ET.parse(net_file)
     root = tree.getroot()
-    by_lane: dict[str, list[ET.Element]] = {}
-    found = set()
-    for conn in root.iter("connection"):
-        by_lane.setdefault(f"{conn.get('from')}_{conn.get('fromLane')}", []).append(conn)
-        link = (conn.get("from"), conn.get("to"), conn.get("fromLane"), conn.get("toLane"))
-        found.add((link[0], link[1], int(link[2]), int(link[3])))
+    found = {
+        (c.get("from"), c.get("to"), int(c.get("fromLane")), int(c.get("toLane")))
+        for c in root.iter("connection")
+    }
+    links = junction_links(root)
     changed = False
     programs = {tl.get("id"): tl for tl in root.iter("tlLogic")}
     for junction in root.iter("junction"):
         program = programs.get(junction.get("id"))
         if junction.get("type") != "traffic_light" or program is None:
             continue
-        link_of = []  # junction link order -> tl link index
-        for lane in junction.get("incLanes", "").split():
-            link_of.extend(int(c.get("linkIndex", -1)) for c in by_lane.get(lane, []))
+        link_of = [k for *_, k in links[junction.get("id")]]  # junction order -> tl index
         yields: dict[int, list[int]] = {}
         for request in junction.iter("request"):
-            response = request.get("response", "")[::-1]
             mine = link_of[int(request.get("index"))]
             if mine >= 0:
-                yields[mine] = [link_of[j] for j, bit in enumerate(response) if bit == "1"]
+                yields[mine] = [link_of[j] for j in _bits(request, "response")]
         for phase in program.iter("phase"):
             state = list(phase.get("state"))
             for k, foes in yields.items():
@@ -298,6 +389,17 @@ def write_routes(net: RoadNet, trips: Trips, path: Path, source: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def _netconvert(args: list[str], output: Path, source: str, home: Path | None) -> None:
+    try:
+        run_tool(
+            home or sumo_home(),
+            "netconvert",
+            [*args, *NETCONVERT_OPTIONS, "--output-file", str(output)],
+        )
+    except FieldgymError as exc:
+        raise DataError(f"{source} could not be converted for SUMO: {exc}") from None
+
+
 def convert(
     net: RoadNet,
     trips: Trips,
@@ -333,16 +435,13 @@ def convert(
         root.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix="city-", dir=root))
         try:
+            built = work / "net.net.xml"
             args = plain_files(net, work)
-            try:
-                run_tool(
-                    home or sumo_home(),
-                    "netconvert",
-                    [*args, *NETCONVERT_OPTIONS, "--output-file", str(work / "net.net.xml")],
-                )
-            except FieldgymError as exc:
-                raise DataError(f"{source} could not be converted for SUMO: {exc}") from None
-            found = give_way(work / "net.net.xml")
+            _netconvert(args, built, source, home)
+            rules = right_of_way(net, built)
+            if rules:  # again, with CityFlow's right of way
+                _netconvert(plain_files(net, work, rules), built, source, home)
+            found = give_way(built)
             expected = {
                 (net.roads[a].id, net.roads[b].id, from_lane, to_lane)
                 for i in range(len(net.intersections))
@@ -430,6 +529,28 @@ class CitySumoSystem(SumoSystem):
 
     def render(self, obs: np.ndarray) -> np.ndarray:
         return render_lanes(obs[:, self.layout["queue"][0]], self.signal_states())
+
+    def _state_of(self, i: int) -> str:
+        """The link states shown: :class:`SumoSystem`'s, but ``g`` early (module docstring).
+
+        While a phase changes, a link green in both phases that gives way in the next
+        (``g``) gives way already (``g``, not ``G``).
+        """
+        if self.clear[0, i] == 0:
+            return super()._state_of(i)
+        key = (
+            i,
+            int(self.phase[0, i]),
+            int(self.next_phase[0, i]),
+            bool(self.clear[0, i] > self.all_red_ticks),
+        )
+        if key not in self._transitions:
+            shown = super()._state_of(i)
+            new = self.plan.green_states[i][key[2]]
+            self._transitions[key] = "".join(
+                "g" if a == "G" and b == "g" else a for a, b in zip(shown, new, strict=True)
+            )
+        return self._transitions[key]
 
 
 __all__ = ["CitySumoSystem", "convert"]

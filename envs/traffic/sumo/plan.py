@@ -191,7 +191,9 @@ def city_states(net: RoadNet, layout: SignalLayout) -> list[list[str]]:
     ``G`` where the phase lets the link's movement go, ``r`` elsewhere (movements every
     phase lets go are ``G`` in every phase).
     :func:`fieldgym.envs.traffic.city.sumo.convert` makes the links that must give way to
-    another green link in the same phase ``g`` in the network it writes.
+    another green link in the same phase ``g`` in the network it writes (right of way by
+    movement type, as CityFlow gives it: through movements before left turns before
+    right turns), and :func:`city_plan` takes the states from there.
     """
     states = []
     for a, i in enumerate(layout.intersections):

@@ -38,7 +38,6 @@ class SignalLayout:
         inbound: ``(I, G)`` road index the lane group's vehicles come from, ``-1``.
         outbound: ``(I, G)`` road index the lane group's vehicles go onto, ``-1``.
         lanes: ``(I, G)`` lanes serving the lane group (0 for padding).
-        outbound_lanes: ``(I, G)`` lanes of the road the lane group feeds (0 for padding).
         phase_lanes: ``(I, P, G)`` uint8, 1 where a lane group is green in a phase.
         phase_counts: ``(I,)`` green phases of each agent.
         light_phase: ``(I, P)`` index into the intersection's ``light_phases`` of each
@@ -52,7 +51,6 @@ class SignalLayout:
     inbound: np.ndarray
     outbound: np.ndarray
     lanes: np.ndarray
-    outbound_lanes: np.ndarray
     phase_lanes: np.ndarray
     phase_counts: np.ndarray
     light_phase: np.ndarray
@@ -86,7 +84,6 @@ def signal_layout(net: RoadNet) -> SignalLayout:
     inbound = np.full((n, groups), -1, dtype=np.int64)
     outbound = np.full((n, groups), -1, dtype=np.int64)
     lanes = np.zeros((n, groups), dtype=np.int64)
-    outbound_lanes = np.zeros((n, groups), dtype=np.int64)
     phase_lanes = np.zeros((n, phases, groups), dtype=np.uint8)
     light_phase = np.full((n, phases), -1, dtype=np.int64)
     plan_greens = np.zeros((n, phases))
@@ -98,7 +95,6 @@ def signal_layout(net: RoadNet) -> SignalLayout:
             inbound[a, g] = movement.inbound
             outbound[a, g] = movement.outbound
             lanes[a, g] = movement.lanes
-            outbound_lanes[a, g] = net.roads[movement.outbound].lanes
         greens = inter.green_phases
         counts[a] = len(greens)
         for p, k in enumerate(greens):
@@ -112,7 +108,6 @@ def signal_layout(net: RoadNet) -> SignalLayout:
         inbound=inbound,
         outbound=outbound,
         lanes=lanes,
-        outbound_lanes=outbound_lanes,
         phase_lanes=phase_lanes,
         phase_counts=counts,
         light_phase=light_phase,

@@ -50,6 +50,23 @@ def observation_layout(
     return layout
 
 
+def signal_scalars(config: TrafficConfig) -> np.ndarray:
+    """The packed parameters :func:`~fieldgym.envs.traffic.dynamics.decide` reads.
+
+    The first five ``S_*`` constants: tick, ticks per decision, lost ticks, min and max
+    green; the built-in grid fills the rest of the row with its link and arrival models.
+    """
+    scalars = np.zeros(9)
+    scalars[:5] = (
+        config.step_length,
+        round(config.delta_time / config.step_length),
+        round(config.lost_time / config.step_length),
+        config.min_green,
+        config.max_green,
+    )
+    return scalars
+
+
 def upper_bound(value: np.ndarray | float) -> np.ndarray:
     """``value`` as float32, rounded up so that float32 observations never exceed it."""
     high = np.asarray(value, dtype=np.float32)
@@ -163,18 +180,12 @@ class BuiltinSystem(TrafficSystem):
             arrival = ARRIVAL_REPLAY
         else:
             arrival = ARRIVAL_POISSON if config.arrivals == "poisson" else ARRIVAL_CONSTANT
-        self.scalars = np.array(
-            [
-                config.step_length,
-                round(config.delta_time / config.step_length),
-                round(config.lost_time / config.step_length),
-                config.min_green,
-                config.max_green,
-                network.wave_ratio,
-                MODEL_CTM if config.link_model == "ctm" else MODEL_POINT,
-                arrival,
-                config.profile_interval,
-            ]
+        self.scalars = signal_scalars(config)
+        self.scalars[5:] = (
+            network.wave_ratio,
+            MODEL_CTM if config.link_model == "ctm" else MODEL_POINT,
+            arrival,
+            config.profile_interval,
         )
         self.high = self._bounds()
         self.ticks = int(self.scalars[1])

@@ -38,7 +38,7 @@ from fieldgym.envs.traffic.city.signals import (
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.dynamics import INT_KPIS, NET_KPIS
 from fieldgym.envs.traffic.render import render_lanes
-from fieldgym.envs.traffic.system import TrafficSystem, observation_layout
+from fieldgym.envs.traffic.system import TrafficSystem, observation_layout, signal_scalars
 
 
 def road_storage(length: float, lanes: int, jam_density: float) -> int:
@@ -111,14 +111,7 @@ class CitySystem(TrafficSystem):
         self.layout = observation_layout(p, g, outgoing=g)
         self.approach_length = approach_length(net, layout)
         self.arrays = self._arrays()
-        self.scalars = np.zeros(9)
-        self.scalars[:5] = (
-            config.step_length,
-            round(config.delta_time / config.step_length),
-            round(config.lost_time / config.step_length),
-            config.min_green,
-            config.max_green,
-        )
+        self.scalars = signal_scalars(config)
         self.all_red_ticks = round(config.all_red_time / config.step_length)
         self.high = observation_high(net, layout, self.layout, config)
         self.state = new_state(self.arrays, num_copies)

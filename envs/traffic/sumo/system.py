@@ -47,7 +47,12 @@ from fieldgym.envs.traffic.sumo.plan import (
     user_plan,
 )
 from fieldgym.envs.traffic.sumo.reads import HALTING, NUMBER, SPEED, reader
-from fieldgym.envs.traffic.system import TrafficSystem, observation_layout, upper_bound
+from fieldgym.envs.traffic.system import (
+    TrafficSystem,
+    observation_layout,
+    signal_scalars,
+    upper_bound,
+)
 
 PURPOSE = "The SUMO backend of the traffic environments (backend='sumo')"
 _LIBSUMO: dict[str, Any] = {"owner": None}
@@ -105,14 +110,7 @@ class SumoSystem(TrafficSystem):
         high[:, : self.num_phases] = 1.0
         high[:, self.num_phases] = config.max_green
         self.high = upper_bound(high)
-        self.scalars = np.zeros(9)
-        self.scalars[:5] = (
-            config.step_length,
-            round(config.delta_time / config.step_length),
-            round(config.lost_time / config.step_length),
-            config.min_green,
-            config.max_green,
-        )
+        self.scalars = signal_scalars(config)
         self.ticks = int(self.scalars[1])
         self.all_red_ticks = round(config.all_red_time / config.step_length)
         self.conn: Any = None

@@ -59,3 +59,26 @@ def _fsync(path: Path, flags: int) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """A temporary folder to build ``path`` in; when the block ends, it becomes ``path``.
+
+    For caches built once and read by many processes (SUMO networks): the folder is
+    renamed into place whole, so a reader sees no folder or a complete one. If another
+    process put ``path`` in place first, this build is dropped and theirs kept; if the
+    block raises, nothing is left behind.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX))
+    try:
+        yield work
+        try:
+            work.rename(path)
+        except OSError:  # another process finished first
+            shutil.rmtree(work, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise

@@ -59,6 +59,9 @@ class FocusedSystem(TrafficSystem):
         self.outgoing_per_group = getattr(system, "outgoing_per_group", False)
         self.approach_length = system.approach_length[index : index + 1]
         self.plan_greens = system.plan_greens[index : index + 1]
+        # the plan of every intersection of every copy, one row each (rows of _obs)
+        self._greens = np.tile(system.plan_greens, (system.num_copies, 1))
+        self._counts = np.tile(system.phase_counts, system.num_copies)
         self._obs: np.ndarray | None = None
 
     def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
@@ -80,11 +83,7 @@ class FocusedSystem(TrafficSystem):
         current = np.argmax(flat[:, layout["phase"][0]], axis=1)
         elapsed = flat[:, layout["elapsed"][0]][:, 0]
         planned = fixed_cycle(
-            current,
-            elapsed,
-            np.tile(system.plan_greens, (copies, 1)),
-            np.tile(system.phase_counts, copies),
-            self.config.delta_time,
+            current, elapsed, self._greens, self._counts, self.config.delta_time
         ).reshape(copies, n)
         planned[:, self.index] = np.asarray(actions).reshape(copies)
         obs, rec_int, rec_net = system.step(planned, rng)

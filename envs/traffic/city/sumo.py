@@ -74,10 +74,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
-import os
 import re
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -86,6 +83,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from fieldgym.envs.core.errors import DataError, FieldgymError
+from fieldgym.envs.core.files import atomic_folder, atomic_path
 from fieldgym.envs.core.optional import require
 from fieldgym.envs.traffic.city.model import RoadNet, Trips
 from fieldgym.envs.traffic.city.signals import (
@@ -432,9 +430,7 @@ def convert(
     target = root / f"city-{net_key(net)}"
     net_file = target / "net.net.xml"
     if not net_file.is_file():
-        root.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix="city-", dir=root))
-        try:
+        with atomic_folder(target) as work:
             built = work / "net.net.xml"
             args = plain_files(net, work)
             _netconvert(args, built, source, home)
@@ -456,21 +452,10 @@ def convert(
                 )
             for name in ("plain.nod.xml", "plain.edg.xml", "plain.con.xml", "plain.tll.xml"):
                 (work / name).unlink(missing_ok=True)
-            try:
-                work.rename(target)
-            except OSError:  # another process finished first
-                shutil.rmtree(work, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
     routes = target / f"trips-{trips_key(trips)}.rou.xml"
     if not routes.is_file():
-        draft = routes.with_suffix(f".{os.getpid()}.tmp")
-        try:
+        with atomic_path(routes, durable=False) as draft:
             write_routes(net, trips, draft, source)
-            draft.replace(routes)
-        finally:
-            draft.unlink(missing_ok=True)
     return net_file, routes
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldgym.envs.core.errors import FieldgymError
+from fieldgym.envs.core.files import atomic_folder
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.sumo.routes import write_routes
 
@@ -128,9 +128,7 @@ def generate(config: TrafficConfig, home: Path) -> Path:
     folder = root / cache_key(config)
     if (folder / "layout.json").is_file():
         return folder
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="gen-", dir=root))
-    try:
+    with atomic_folder(folder) as work:
         total = sum(config.lanes)
         run_tool(
             home,
@@ -190,13 +188,6 @@ def generate(config: TrafficConfig, home: Path) -> Path:
         for name in ("plain.nod.xml", "plain.edg.xml", "plain.con.xml", "plain.tll.xml"):
             (work / name).unlink(missing_ok=True)
         (work / "draft.net.xml").unlink(missing_ok=True)
-        try:
-            work.rename(folder)
-        except OSError:  # another process finished first
-            shutil.rmtree(work, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return folder
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import weakref
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.files import atomic_path
 from fieldgym.envs.core.optional import require
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.dynamics import INT_KPIS, NET_KPIS, decide
@@ -141,9 +141,8 @@ class SumoSystem(TrafficSystem):
             routes = folder / f"cityflow-{digest}.rou.xml"
             if not routes.is_file():
                 demand = read_flow_file(flow_file, self.config)
-                draft = routes.with_suffix(f".{os.getpid()}.tmp")
-                write_sumo_vehicles(demand, self.config, draft)
-                draft.replace(routes)
+                with atomic_path(routes, durable=False) as draft:
+                    write_sumo_vehicles(demand, self.config, draft)
         elif flow_file is not None:
             routes = Path(flow_file)
         return str(folder / "net.net.xml"), str(routes)

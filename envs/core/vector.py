@@ -1,12 +1,23 @@
 """The base of the suite's natively vectorized environments.
 
 Every domain's vector env advances ``num_envs`` copies as one batch through the same
-kernel as its single env, and ends episodes the same way: a copy that terminates or is
-truncated is reset within the step (``AutoresetMode.SAME_STEP``); the returned
-observation is the new episode's first and ``infos["final_obs"]`` holds the finished
-episode's last (rows of copies that did not finish are zeros, see ``infos["_final_obs"]``).
-``infos["final_info"]`` holds the finished episodes' last-step infos (masked per key as
-SyncVectorEnv masks them) and the step's infos carry the reset copies' reset infos.
+kernel as its single env, and ends episodes as Gymnasium's ``SyncVectorEnv`` does:
+
+* Seeding: ``reset(seed=s)`` seeds copy ``i`` as a single env reset with ``seed=s + i``
+  (a list gives each copy its own seed), and every copy draws from its own stream
+  (:class:`~fieldgym.envs.core.streams.CopyStreams`), so copy ``i`` retraces that single
+  env step for step, auto-resets included, whatever ``num_envs`` is.
+* Same-step autoreset (``AutoresetMode.SAME_STEP``, the default): a copy that terminates
+  or is truncated is reset within the step; the returned observation is the new
+  episode's first and ``infos["final_obs"]`` holds the finished episode's last (rows of
+  copies that did not finish are zeros, see ``infos["_final_obs"]``).
+  ``infos["final_info"]`` holds the finished episodes' last-step infos (masked per key as
+  SyncVectorEnv masks them) and the step's infos carry the reset copies' reset infos.
+* Next-step autoreset (``gymnasium.make_vec(..., autoreset_mode=AutoresetMode.NEXT_STEP)``,
+  what RLlib and other clients written for it expect): the step that ends an episode
+  returns its last observation; the next step ignores that copy's action and returns the
+  new episode's first observation and reset info, with reward 0 and neither flag set.
+
 ``gymnasium.make_vec(..., max_episode_steps=T)`` truncates every copy after ``T`` steps.
 :class:`BatchVectorEnv` does that bookkeeping once; a domain writes only how to start
 copies, observe them and advance the batch.
@@ -22,19 +33,20 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from fieldgym.envs.core.actions import check_action
+from fieldgym.envs.core.streams import CopyStreams
+
+AUTORESET_MODES = (AutoresetMode.SAME_STEP, AutoresetMode.NEXT_STEP)
 
 
 class BatchVectorEnv(VectorEnv):
-    """A vector env over a batch simulator, with same-step autoreset.
+    """A vector env over a batch simulator, with same-step or next-step autoreset.
 
     Subclasses call :meth:`_set_spaces` in ``__init__`` and implement :meth:`_reset_copies`,
-    :meth:`_observe_all` and :meth:`_advance`. Randomness must come from ``self.np_random``,
-    drawn as the single env draws it, so that with ``num_envs=1`` the vector env retraces a
-    single env seeded alike (step for step, auto-resets included).
-
-    Seeding differs from ``SyncVectorEnv``: the copies share one random stream, so with
-    several copies copy ``i`` does *not* retrace a single env seeded ``s + i``. Traces are
-    still fixed by the seed and the number of copies.
+    :meth:`_observe_all` and :meth:`_advance`. Randomness must come from ``self.streams``
+    (``self.streams.rows(mask)`` for the copies a reset starts), drawn with the copies as
+    the first axis wherever the single env draws from its ``np_random``: copy ``i`` then
+    retraces a single env seeded alike. A subclass's ``__init__`` takes
+    ``autoreset_mode`` and hands it to :meth:`_set_spaces`.
     """
 
     metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
@@ -56,12 +68,22 @@ class BatchVectorEnv(VectorEnv):
         observation_space: spaces.Space,
         action_space: spaces.Space,
         action_policy: str,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
     ) -> None:
-        """Set ``num_envs``, the batched spaces and the action policy.
+        """Set ``num_envs``, the batched spaces, the action policy and the autoreset mode.
 
         The batched spaces come from one copy's; ``action_policy`` is how :meth:`step`
-        treats actions outside the space (see :mod:`fieldgym.envs.core.actions`).
+        treats actions outside the space (see :mod:`fieldgym.envs.core.actions`). The
+        copies' streams start from fresh entropy until ``reset(seed=...)`` seeds them.
+
+        Raises:
+            ValueError: If ``autoreset_mode`` is not same-step or next-step.
         """
+        self.autoreset_mode = autoreset_mode_of(autoreset_mode)
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
+        self.streams = CopyStreams.seeded(None, num_envs)
+        self._pending: np.ndarray | None = None
+        self._pending_states: dict[int, dict[str, Any]] = {}
         self.num_envs = num_envs
         self.single_observation_space = observation_space
         self.single_action_space = action_space
@@ -105,20 +127,20 @@ class BatchVectorEnv(VectorEnv):
         return {}
 
     def reset(
-        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset every copy, seeding the batch's one stream with ``seed``.
+        """Reset every copy; ``seed=s`` seeds copy ``i`` with ``s + i``, as SyncVectorEnv does.
 
-        A list of seeds (gymnasium's per-copy form) needs one seed per copy. The list
-        ``[s, s + 1, ...]`` that ``SyncVectorEnv`` derives from ``seed=s`` seeds as ``s``;
-        any other list seeds the stream from all of its entries.
+        A list of seeds (gymnasium's per-copy form) needs one seed per copy; ``None``
+        keeps the copies' streams where they are (fresh entropy before the first seed).
 
         Raises:
             ValueError: If a list of seeds has not ``num_envs`` non-negative integers.
         """
-        if isinstance(seed, list | tuple):
-            seed = batch_seed(list(seed), self.num_envs)
-        super().reset(seed=seed)
+        if seed is not None:
+            self.streams = CopyStreams.seeded(seed, self.num_envs)
+            super().reset(seed=seed if isinstance(seed, int) else None)
+        self._pending, self._pending_states = None, {}
         self._reset_copies(None)
         return self._observe(), self._reset_info()
 
@@ -127,6 +149,8 @@ class BatchVectorEnv(VectorEnv):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         actions = check_action(self.action_space, actions, self.action_policy, "actions")
         observations, rewards, terminated, truncated, infos = self._advance(actions)
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            return self._end_next_step(observations, rewards, terminated, truncated, infos)
         finished = terminated | truncated
         if finished.any():
             final = np.zeros_like(observations)
@@ -139,18 +163,57 @@ class BatchVectorEnv(VectorEnv):
             infos["final_info"], infos["_final_info"] = final_info, finished.copy()
         return observations, rewards, terminated, truncated, infos
 
+    def _end_next_step(
+        self,
+        observations: np.ndarray,
+        rewards: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+        infos: dict[str, Any],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Next-step autoreset on top of the batch, which advances every copy.
 
-def batch_seed(seeds: list[Any], num_envs: int) -> int:
-    """The one seed of a batch's stream, from gymnasium's list of per-copy seeds."""
-    valid = all(isinstance(s, int | np.integer) and not isinstance(s, bool) for s in seeds)
-    if len(seeds) != num_envs or not valid or min(seeds, default=0) < 0:
-        raise ValueError(
-            f"seed={seeds!r}: give one non-negative integer per copy ({num_envs}), "
-            "or a single integer."
-        )
-    if [int(s) for s in seeds] == list(range(int(seeds[0]), int(seeds[0]) + num_envs)):
-        return int(seeds[0])
-    return int(np.random.SeedSequence([int(s) for s in seeds]).generate_state(1)[0])
+        A copy that ends is reset at once so that the batch can advance it (its result
+        is discarded), with its stream's state kept from before that reset. In the next
+        step its stream goes back to that state and the copy is reset again: it draws
+        what a single env's ``reset()`` after the episode draws.
+        """
+        rewards, terminated, truncated = rewards.copy(), terminated.copy(), truncated.copy()
+        pending = self._pending
+        if pending is not None:
+            for copy, state in self._pending_states.items():
+                self.streams.stream(copy).bit_generator.state = state
+            self._reset_copies(pending)
+            self._observe(observations, np.flatnonzero(pending))
+            rewards[pending], terminated[pending], truncated[pending] = 0, False, False
+            clear_rows(infos, pending)
+            put_rows(infos, self._reset_info(), pending)
+        finished = terminated | truncated
+        self._pending, self._pending_states = None, {}
+        if finished.any():
+            self._pending = finished
+            self._pending_states = {
+                int(c): self.streams.stream(int(c)).bit_generator.state
+                for c in np.flatnonzero(finished)
+            }
+            self._reset_copies(finished)
+        return observations, rewards, terminated, truncated, infos
+
+
+def autoreset_mode_of(mode: AutoresetMode | str) -> AutoresetMode:
+    """The :class:`AutoresetMode` named by ``mode`` (the enum or its value, as in YAML).
+
+    Raises:
+        ValueError: If ``mode`` names neither same-step nor next-step autoreset.
+    """
+    for known in AUTORESET_MODES:
+        if mode == known or mode == known.value:
+            return known
+    names = ", ".join(f"AutoresetMode.{m.name} ({m.value!r})" for m in AUTORESET_MODES)
+    raise ValueError(
+        f"autoreset_mode={mode!r} is not supported by fieldgym's native vector envs; "
+        f"use one of {names}, or gymnasium.make_vec(..., vectorization_mode='sync') for others."
+    )
 
 
 def rows_of(infos: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
@@ -189,6 +252,21 @@ def put_rows(infos: dict[str, Any], source: dict[str, Any], rows: np.ndarray) ->
             infos[f"_{key}"] = rows.copy()
             current = np.zeros_like(value)
         infos[key] = _rows(value, rows, np.array(current, copy=True))
+
+
+def clear_rows(infos: dict[str, Any], rows: np.ndarray) -> None:
+    """Empty the ``rows`` of batched ``infos`` in place (zeros, and a false ``_key`` mask).
+
+    That is how SyncVectorEnv leaves a copy's rows for the keys its info lacks.
+    """
+    for key in [k for k in infos if not k.startswith("_")]:
+        value = infos[key]
+        if isinstance(value, dict):
+            clear_rows(value, rows)
+        else:
+            infos[key] = _rows(np.zeros_like(value), rows, np.array(value, copy=True))
+        mask = np.asarray(infos.get(f"_{key}", np.ones(len(rows), dtype=bool)), dtype=bool)
+        infos[f"_{key}"] = mask & ~rows
 
 
 def _rows(value: np.ndarray, rows: np.ndarray, into: np.ndarray) -> np.ndarray:

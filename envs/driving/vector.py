@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
@@ -21,7 +22,7 @@ class DrivingVectorEnv(BatchVectorEnv):
     Made by ``gymnasium.make_vec("fieldgym/Driving-v1", num_envs=n)``. Every copy runs the
     same compiled simulator, controller, observation and reward code as the single env
     (with ``num_envs=1`` it retraces a single env seeded alike). Copies end and restart
-    within the step (``AutoresetMode.SAME_STEP``, see
+    within the step (by default; ``AutoresetMode.SAME_STEP``, see
     :class:`~fieldgym.envs.core.vector.BatchVectorEnv`); ``infos["kpi"]`` and
     ``infos["reward_parts"]`` hold one value per copy.
     :meth:`set_level` changes the traffic level of the episodes that start afterwards.
@@ -34,6 +35,7 @@ class DrivingVectorEnv(BatchVectorEnv):
         preset: str | None = None,
         max_episode_steps: int | None = 40,
         render_mode: str | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
         self.config = cfg = DrivingConfig.make(config, preset, fields)
@@ -43,7 +45,11 @@ class DrivingVectorEnv(BatchVectorEnv):
                 "or backend='builtin'."
             )
         self._set_spaces(
-            num_envs, observation_space(cfg), action_space(cfg), self.config.action_policy
+            num_envs,
+            observation_space(cfg),
+            action_space(cfg),
+            self.config.action_policy,
+            autoreset_mode,
         )
         self.max_episode_steps = max_episode_steps
         self.render_mode = render_mode
@@ -74,11 +80,15 @@ class DrivingVectorEnv(BatchVectorEnv):
         """Use traffic level ``level`` for every copy reset from now on."""
         self.level = int(level)
 
+    def _reset_info(self) -> dict[str, Any]:
+        """Each copy's traffic level, as the single env's reset info gives it."""
+        return {"level": self._levels_of.copy()}
+
     def _reset_copies(self, mask: np.ndarray | None) -> None:
         b = self.num_envs
         mask = np.ones(b, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
-        for c in np.flatnonzero(mask):  # in copy order, as single envs draw them
-            self._seeds[c] = int(self.np_random.integers(2**31 - 1))
+        for c in np.flatnonzero(mask):  # each from its copy's stream
+            self._seeds[c] = int(self.streams.stream(c).integers(2**31 - 1))
         self._levels_of[mask] = self.level
         sim.reset(
             self.veh,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv, truncation
@@ -19,7 +20,7 @@ class MultiEchelonInventoryVectorEnv(BatchVectorEnv):
 
     Made by ``gymnasium.make_vec("fieldgym/MultiEchelonInventory-v1", num_envs=n)``. Each
     copy is truncated after ``max_episode_steps`` periods and reset in the same step
-    (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first,
+    (by default; ``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first,
     and ``infos["final_obs"]`` holds the last one of the finished episode.
     ``infos["kpi"]`` and ``infos["reward_parts"]`` hold arrays with one row per copy.
     """
@@ -30,6 +31,7 @@ class MultiEchelonInventoryVectorEnv(BatchVectorEnv):
         config: InventoryConfig | dict[str, Any] | None = None,
         preset: str | None = None,
         max_episode_steps: int | None = 100,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
         self.config = InventoryConfig.make(config, preset, fields)
@@ -41,6 +43,7 @@ class MultiEchelonInventoryVectorEnv(BatchVectorEnv):
             observation_space(self.system),
             action_space(self.config),
             self.config.action_policy,
+            autoreset_mode,
         )
         self._reward = resolve_reward(self.config.reward, REWARDS)
 
@@ -54,7 +57,7 @@ class MultiEchelonInventoryVectorEnv(BatchVectorEnv):
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         system = self.system
-        observations, record = system.step(system.orders_from_action(actions), self.np_random)
+        observations, record = system.step(system.orders_from_action(actions), self.streams)
         parts = reward_parts(record, system.columns)
         rewards = np.asarray(self._reward(parts, self.config.reward_weights, self.config))
         infos: dict[str, Any] = {"reward_parts": parts, "kpi": step_kpis(record, system.columns)}

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.rewards import resolve_reward
-from fieldgym.envs.core.vector import BatchVectorEnv
+from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 from fieldgym.envs.quantum.config import QuantumConfig
 from fieldgym.envs.quantum.dynamics import CircuitSystem
 from fieldgym.envs.quantum.env import check_ready, choose_patterns, observation_space
@@ -20,12 +21,13 @@ class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
 
     Made by ``gymnasium.make_vec("fieldgym/QuantumArchitectureSearch-v1", num_envs=n)``.
     A copy ends when it reaches the success threshold (terminated) or after
-    ``min(max_gates, max_episode_steps)`` gates (truncated) and is reset in the same step
-    (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first,
-    and ``infos["final_obs"]`` holds the last one of the finished episode. Noise patterns
-    drawn per episode come from this env's ``np_random``, one per reset copy in copy
-    order, as the single env draws them. ``infos["kpi"]`` and ``infos["reward_parts"]``
-    hold arrays with one row per copy.
+    ``min(max_gates, max_episode_steps)`` gates (truncated; at ``max_episode_steps`` even
+    if it terminated too, as ``TimeLimit`` does) and is reset in the same step (by
+    default; ``AutoresetMode.SAME_STEP``): the returned observation is the new episode's
+    first, and ``infos["final_obs"]`` holds the last one of the finished episode. Copy
+    ``i``'s noise patterns come from its own stream, so it retraces a single env seeded
+    ``s + i`` (see :class:`~fieldgym.envs.core.vector.BatchVectorEnv`). ``infos["kpi"]``
+    and ``infos["reward_parts"]`` hold arrays with one row per copy.
     """
 
     def __init__(
@@ -34,19 +36,20 @@ class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
         config: QuantumConfig | dict[str, Any] | None = None,
         preset: str | None = None,
         max_episode_steps: int | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
         self.config = QuantumConfig.make(config, preset, fields)
         self.system = CircuitSystem(self.config, num_copies=num_envs)
         check_ready(self.system)
         self.actions = self.system.actions
-        limit = self.config.max_gates
-        self.horizon = limit if max_episode_steps is None else min(limit, max_episode_steps)
+        self.max_episode_steps = max_episode_steps
         self._set_spaces(
             num_envs,
             observation_space(self.system),
             spaces.Discrete(len(self.actions)),
             self.config.action_policy,
+            autoreset_mode,
         )
         self._options: dict[str, Any] | None = None
         self._reward = resolve_reward(self.config.reward, REWARDS)
@@ -62,7 +65,7 @@ class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
 
     def _reset_copies(self, mask: np.ndarray | None) -> None:
         count = self.num_envs if mask is None else int(mask.sum())
-        patterns = choose_patterns(self.config, self.np_random, count, self._options)
+        patterns = choose_patterns(self.config, self.streams.rows(mask), count, self._options)
         if mask is None:
             self.system.reset(patterns=patterns)
         else:
@@ -85,5 +88,7 @@ class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
         rewards = np.asarray(self._reward(parts, self.config.reward_weights, self.config))
         infos: dict[str, Any] = {"reward_parts": parts, "kpi": step_kpis(columns, threshold)}
         terminated = record[:, 0] >= threshold
-        truncated = ~terminated & (system.t >= self.horizon)
+        # the single env's own truncation, then TimeLimit's (which holds even if terminated)
+        truncated = ~terminated & (system.t >= self.config.max_gates)
+        truncated |= truncation(system.t, self.max_episode_steps)
         return observations, rewards, terminated, truncated, infos

@@ -205,18 +205,19 @@ def differential_sharpe(
 
 
 def record_step(
-    env: Any, actions: np.ndarray, parts_of: Any, names: tuple[str, ...]
+    env: Any, actions: np.ndarray, rng: Any, parts_of: Any, names: tuple[str, ...]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """One step of the batch of an execution or market-making env (single or vector).
 
-    Reads the env's ``system``, ``np_random``, ``_reward``, ``_weights`` and ``config``.
+    Reads the env's ``system``, ``_reward``, ``_weights`` and ``config``; ``rng`` is the
+    single env's ``np_random`` or the vector env's ``streams``.
 
     Returns:
         Observations, rewards ``(B,)``, the system's end flags, and the infos
         (``reward_parts`` from ``parts_of(record)``; ``kpi``: the record's columns by
         ``names``), one row per copy; the single env reads row 0 (:func:`first_copy`).
     """
-    observations, record, done = env.system.step(actions, env.np_random)
+    observations, record, done = env.system.step(actions, rng)
     parts = parts_of(record)
     rewards = np.asarray(env._reward(parts, env._weights, env.config))
     kpis = {name: record[:, k] for k, name in enumerate(names)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.streams import stream_of
 from fieldgym.envs.traffic.config import MOVEMENTS, TrafficConfig
 from fieldgym.envs.traffic.dynamics import (
     ARRIVAL_CONSTANT,
@@ -332,8 +333,8 @@ class BuiltinSystem(TrafficSystem):
 class SystemBatch(TrafficSystem):
     """Several one-copy systems (SUMO simulations) presented as one batch of copies.
 
-    Copies are stepped one after the other and draw from the shared generator in copy
-    order, as the built-in batch does.
+    Copies are stepped one after the other, each drawing from its own stream (``rng`` is
+    a :class:`~fieldgym.envs.core.streams.CopyStreams` in a vector env).
     """
 
     def __init__(self, systems: list[TrafficSystem]) -> None:
@@ -351,7 +352,7 @@ class SystemBatch(TrafficSystem):
         rows = []
         for k, system in enumerate(self.systems):
             if mask is None or mask[k] or self._obs is None:
-                rows.append(system.reset(rng))
+                rows.append(system.reset(stream_of(rng, k)))
             else:
                 rows.append(self._obs[k : k + 1])
         self._obs = np.concatenate(rows)
@@ -361,7 +362,7 @@ class SystemBatch(TrafficSystem):
         self, actions: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         actions = np.asarray(actions).reshape(self.num_copies, -1)
-        parts = [s.step(actions[k : k + 1], rng) for k, s in enumerate(self.systems)]
+        parts = [s.step(actions[k : k + 1], stream_of(rng, k)) for k, s in enumerate(self.systems)]
         obs, rec_int, rec_net = (np.concatenate(p) for p in zip(*parts, strict=True))
         self._obs = obs.copy()
         return obs, rec_int, rec_net

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv, truncation
@@ -20,9 +21,9 @@ class TrafficSignalVectorEnv(BatchVectorEnv):
     Made by ``gymnasium.make_vec("fieldgym/TrafficSignal-v1", num_envs=n)``. The built-in
     simulator advances all copies in one compiled call; with ``backend="sumo"`` the copies
     are separate SUMO simulations stepped in turn (``sumo_interface="traci"`` for more
-    than one). Each copy is truncated
-    after ``max_episode_steps`` decisions and reset in the same step
-    (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first, and
+    than one; each draws from its own stream). Each copy is truncated after
+    ``max_episode_steps`` decisions and reset in the same step (by default;
+    ``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first, and
     ``infos["final_obs"]`` holds the last one of the finished episode. ``infos["kpi"]`` and
     ``infos["reward_parts"]`` hold arrays with one row per copy.
     """
@@ -33,6 +34,7 @@ class TrafficSignalVectorEnv(BatchVectorEnv):
         config: TrafficConfig | dict[str, Any] | None = None,
         preset: str | None = None,
         max_episode_steps: int | None = 720,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
         self.config = TrafficConfig.make(config, preset, fields)
@@ -45,13 +47,14 @@ class TrafficSignalVectorEnv(BatchVectorEnv):
             spaces.Box(np.zeros_like(high), high, dtype=np.float32),
             spaces.Discrete(self.system.num_phases),
             self.config.action_policy,
+            autoreset_mode,
         )
         self._reward = resolve_reward(self.config.reward, REWARDS)
         self._steps = np.zeros(num_envs, dtype=np.int64)
         self._observations = np.zeros((num_envs, *high.shape), dtype=np.float32)
 
     def _reset_copies(self, mask: np.ndarray | None) -> None:
-        fresh = self.system.reset(self.np_random, mask)[:, 0]  # the system observes on reset
+        fresh = self.system.reset(self.streams, mask)[:, 0]  # the system observes on reset
         rows = slice(None) if mask is None else mask
         self._steps[rows] = 0
         self._observations[rows] = fresh[rows]
@@ -62,7 +65,7 @@ class TrafficSignalVectorEnv(BatchVectorEnv):
     def _advance(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        obs, rec_int, rec_net = self.system.step(np.asarray(actions), self.np_random)
+        obs, rec_int, rec_net = self.system.step(np.asarray(actions), self.streams)
         parts = reward_parts(int_columns(rec_int))
         rewards = np.asarray(self._reward(parts, self.config.reward_weights, self.config))[:, 0]
         kpis = step_kpis(rec_int[:, 0], rec_net, obs[:, 0], self.layout)

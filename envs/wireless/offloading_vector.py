@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv, truncation
@@ -26,7 +27,7 @@ class EdgeOffloadingVectorEnv(BatchVectorEnv):
 
     Made by ``gymnasium.make_vec("fieldgym/EdgeOffloading-v1", num_envs=n)``. Each copy
     is truncated after ``max_episode_steps`` tasks and reset in the same step
-    (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first,
+    (by default; ``AutoresetMode.SAME_STEP``): the returned observation is the new episode's first,
     ``infos["final_obs"]`` the finished episode's last. ``infos["kpi"]``,
     ``infos["reward_parts"]`` and ``infos["vector_reward"]`` (``(n, 2)``) have one row
     per copy.
@@ -37,6 +38,7 @@ class EdgeOffloadingVectorEnv(BatchVectorEnv):
         num_envs: int = 1,
         config: OffloadingConfig | dict[str, Any] | None = None,
         max_episode_steps: int | None = 200,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
         self.config = make_config(config, fields)
@@ -48,12 +50,13 @@ class EdgeOffloadingVectorEnv(BatchVectorEnv):
             observation_space(self.config),
             spaces.Discrete(self.config.num_actions),
             self.config.action_policy,
+            autoreset_mode,
         )
         self.reward_space = REWARD_SPACE
         self._reward = resolve_reward(self.config.reward, REWARDS)
 
     def _reset_copies(self, mask: np.ndarray | None) -> None:
-        self.system.reset(self.np_random, mask)
+        self.system.reset(self.streams.rows(mask), mask)
 
     def _observe_all(self) -> np.ndarray:
         return self.system.observe()
@@ -65,7 +68,7 @@ class EdgeOffloadingVectorEnv(BatchVectorEnv):
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         system = self.system
-        observations, record = system.step(actions, self.np_random)
+        observations, record = system.step(actions, self.streams)
         parts = reward_parts(record, self.config)
         rewards = np.asarray(self._reward(parts, reward_weights(record), self.config))
         infos: dict[str, Any] = {

@@ -8,6 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
@@ -133,7 +134,7 @@ class OptimalExecutionEnv(gym.Env):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         action = check_action(self.action_space, action, self.config.action_policy)
         observation, rewards, done, infos = record_step(
-            self, np.asarray(action)[None], reward_parts, RECORD
+            self, np.asarray(action)[None], self.np_random, reward_parts, RECORD
         )
         reward, info = float(rewards[0]), first_copy(infos)
         return observation[0], reward, bool(done[0, 0]), False, info
@@ -142,8 +143,9 @@ class OptimalExecutionEnv(gym.Env):
 class OptimalExecutionVectorEnv(BatchVectorEnv):
     """``num_envs`` copies of :class:`OptimalExecutionEnv` advanced as one batch.
 
-    Finished copies reset in the same step (``AutoresetMode.SAME_STEP``); shocks are drawn
-    from the vector env's ``np_random`` in copy order, as the single env draws them.
+    Finished copies reset in the same step (by default; ``AutoresetMode.SAME_STEP``); copy ``i``
+    draws its shocks from its own stream, so it retraces a single env seeded ``s + i``
+    (see :class:`~fieldgym.envs.core.vector.BatchVectorEnv`).
     """
 
     def __init__(
@@ -151,19 +153,24 @@ class OptimalExecutionVectorEnv(BatchVectorEnv):
         num_envs: int = 1,
         config: ExecutionConfig | dict[str, Any] | None = None,
         max_episode_steps: int | None = 1000,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
         self.max_episode_steps = max_episode_steps
         self.config = ExecutionConfig.build(config, **fields)
         self.system = ExecutionSystem(self.config, num_envs)
         self._set_spaces(
-            num_envs, OBSERVATION_SPACE, action_space(self.config), self.config.action_policy
+            num_envs,
+            OBSERVATION_SPACE,
+            action_space(self.config),
+            self.config.action_policy,
+            autoreset_mode,
         )
         self._reward = resolve_reward("cost", REWARDS)
         self._weights = {"shortfall": 1.0, "risk": 1.0}
 
     def _reset_copies(self, mask: np.ndarray | None) -> None:
-        self.system.reset(self.np_random, mask)
+        self.system.reset(self.streams.rows(mask), mask)
 
     def _observe_all(self) -> np.ndarray:
         return self.system.observe()
@@ -171,8 +178,12 @@ class OptimalExecutionVectorEnv(BatchVectorEnv):
     def _advance(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        observations, rewards, done, infos = record_step(self, actions, reward_parts, RECORD)
+        observations, rewards, done, infos = record_step(
+            self, actions, self.streams, reward_parts, RECORD
+        )
         terminated = done[:, 0].copy()
         steps_taken = self.system.state[:, PERIOD]
-        truncated = truncation(steps_taken, self.max_episode_steps) & ~terminated
+        truncated = truncation(
+            steps_taken, self.max_episode_steps
+        )  # as TimeLimit: even if terminated
         return observations, rewards, terminated, truncated, infos

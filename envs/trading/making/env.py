@@ -8,6 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
@@ -116,7 +117,7 @@ class MarketMakingEnv(gym.Env):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         action = check_action(self.action_space, action, self.config.action_policy)
         observation, rewards, done, infos = record_step(
-            self, np.asarray(action)[None], reward_parts, RECORD
+            self, np.asarray(action)[None], self.np_random, reward_parts, RECORD
         )
         reward, info = float(rewards[0]), first_copy(infos)
         return observation[0], reward, bool(done[0]), False, info
@@ -130,13 +131,18 @@ class MarketMakingVectorEnv(BatchVectorEnv):
         num_envs: int = 1,
         config: MarketMakingConfig | dict[str, Any] | None = None,
         max_episode_steps: int | None = 10_000,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
         self.max_episode_steps = max_episode_steps
         self.config = MarketMakingConfig.build(config, **fields)
         self.system = MakingSystem(self.config, num_envs)
         self._set_spaces(
-            num_envs, OBSERVATION_SPACE, action_space(self.config), self.config.action_policy
+            num_envs,
+            OBSERVATION_SPACE,
+            action_space(self.config),
+            self.config.action_policy,
+            autoreset_mode,
         )
         self._reward = resolve_reward("pnl", REWARDS)
         self._weights: dict[str, float] = {}
@@ -150,8 +156,12 @@ class MarketMakingVectorEnv(BatchVectorEnv):
     def _advance(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        observations, rewards, done, infos = record_step(self, actions, reward_parts, RECORD)
+        observations, rewards, done, infos = record_step(
+            self, actions, self.streams, reward_parts, RECORD
+        )
         terminated = done.copy()
         steps_taken = self.system.state[:, STEP]
-        truncated = truncation(steps_taken, self.max_episode_steps) & ~terminated
+        truncated = truncation(
+            steps_taken, self.max_episode_steps
+        )  # as TimeLimit: even if terminated
         return observations, rewards, terminated, truncated, infos

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv
@@ -20,11 +21,10 @@ class PortfolioAllocationVectorEnv(BatchVectorEnv):
     Made by ``gymnasium.make_vec("fieldgym/PortfolioAllocation-v1", num_envs=n)``. The
     copies share one read-only price history. A copy is truncated after
     ``max_episode_steps`` days or when its price history is exhausted, and reset in the
-    same step (``AutoresetMode.SAME_STEP``): the returned observation is the new episode's
-    first, ``infos["final_obs"]`` holds the finished episode's last. New start dates are
-    drawn from the vector env's own ``np_random`` in copy order, as the single env draws
-    them, so with ``num_envs=1`` it retraces a single env seeded alike (copies share one
-    stream: see :class:`~fieldgym.envs.core.vector.BatchVectorEnv`).
+    same step (by default; ``AutoresetMode.SAME_STEP``): the returned observation is the
+    new episode's first, ``infos["final_obs"]`` holds the finished episode's last. Copy
+    ``i`` draws its start dates from its own stream, so it retraces a single env seeded
+    ``s + i`` (see :class:`~fieldgym.envs.core.vector.BatchVectorEnv`).
     """
 
     def __init__(
@@ -32,6 +32,7 @@ class PortfolioAllocationVectorEnv(BatchVectorEnv):
         num_envs: int = 1,
         config: PortfolioConfig | dict[str, Any] | None = None,
         max_episode_steps: int | None = 252,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
         self.config = PortfolioConfig.build(config, **fields)
@@ -44,11 +45,12 @@ class PortfolioAllocationVectorEnv(BatchVectorEnv):
             observation_space(self.system),
             action_space(self.system),
             self.config.action_policy,
+            autoreset_mode,
         )
         self._reward = resolve_reward(self.config.reward, REWARDS)
 
     def _reset_copies(self, mask: np.ndarray | None) -> None:
-        self.system.reset(self.np_random, mask)
+        self.system.reset(self.streams.rows(mask), mask)
 
     def _observe_all(self) -> np.ndarray:
         return self.system.observe()

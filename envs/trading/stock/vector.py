@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.vector import BatchVectorEnv
@@ -20,9 +21,10 @@ class StockTradingVectorEnv(BatchVectorEnv):
 
     Made by ``gymnasium.make_vec("fieldgym/StockTrading-v1", num_envs=n)``. A copy ends on
     ruin (terminated), at the range's last bar or after ``max_episode_steps`` (truncated),
-    and is reset in the same step (``AutoresetMode.SAME_STEP``; ``infos["final_obs"]``
-    holds the finished episode's last observation). Start bars are drawn from the vector
-    env's own ``np_random`` in copy order, as the single env draws them.
+    and is reset in the same step (by default; ``AutoresetMode.SAME_STEP``; ``infos["final_obs"]``
+    holds the finished episode's last observation). Copy ``i`` draws its start
+    bars from its own stream, so it retraces a single env seeded ``s + i`` (see
+    :class:`~fieldgym.envs.core.vector.BatchVectorEnv`).
     """
 
     def __init__(
@@ -30,6 +32,7 @@ class StockTradingVectorEnv(BatchVectorEnv):
         num_envs: int = 1,
         config: StockConfig | dict[str, Any] | None = None,
         max_episode_steps: int | None = 252,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
         self.config = StockConfig.build(config, **fields)
@@ -40,11 +43,12 @@ class StockTradingVectorEnv(BatchVectorEnv):
             observation_space(self.system),
             spaces.Discrete(len(self.config.positions)),
             self.config.action_policy,
+            autoreset_mode,
         )
         self._reward = resolve_reward(self.config.reward, REWARDS)
 
     def _reset_copies(self, mask: np.ndarray | None) -> None:
-        self.system.reset(self.np_random, mask)
+        self.system.reset(self.streams.rows(mask), mask)
 
     def _observe_all(self) -> np.ndarray:
         return self.system.observe()
@@ -56,5 +60,5 @@ class StockTradingVectorEnv(BatchVectorEnv):
         parts = reward_parts(record)
         rewards = np.asarray(self._reward(parts, self.config.reward_weights, self.config))
         infos: dict[str, Any] = {"reward_parts": parts, "kpi": step_kpis(record)}
-        terminated, truncated = done[:, 0].copy(), done[:, 1] & ~done[:, 0]
+        terminated, truncated = done[:, 0].copy(), done[:, 1].copy()  # as the single env
         return observations, rewards, terminated, truncated, infos

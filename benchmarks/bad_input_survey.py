@@ -390,6 +390,17 @@ def api_cases(tmp: Path) -> list[Case]:
                 envs.close()
 
         add(f"{name}: vector step with 3 actions for 2 copies", vector_wrong_batch)
+        add(
+            f"{name}: make_vec(autoreset_mode=DISABLED)",
+            lambda i=env_id: gym.make_vec(
+                i, num_envs=2, autoreset_mode=gym.vector.AutoresetMode.DISABLED
+            ),
+        )
+        for seeds in ([0], [0, -1]):
+            add(
+                f"{name}: vector reset(seed={seeds!r}) for 2 copies",
+                lambda i=env_id, s=seeds: gym.make_vec(i, num_envs=2).reset(seed=s),
+            )
 
     # Multi-agent ids.
     for env_id in PARALLEL_ENVS:

@@ -1,8 +1,9 @@
 """RLlib as a client: PPO (new API stack) trains one iteration on fieldgym envs.
 
 A single-agent id is given to RLlib as the string ``"fieldgym:<id>"``, so the env runner
-that makes it (a remote Ray actor) imports fieldgym itself; TrafficGrid goes through
-RLlib's ``ParallelPettingZooEnv`` with one policy shared by every intersection.
+that makes it (a remote Ray actor) imports fieldgym itself; fieldgym's native vector env
+works there in next-step autoreset; TrafficGrid goes through RLlib's
+``ParallelPettingZooEnv`` with one policy shared by every intersection.
 
 Runs only where the ``rllib`` extra is installed. RLlib pins its gymnasium, so that is a
 venv of its own: ``pip install -c constraints-rllib.txt -e ".[dev,rllib]"``. Ray runs
@@ -93,6 +94,32 @@ def test_ppo_trains_on_a_single_agent_id_given_as_a_string(local_ray):
         .env_runners(num_env_runners=1, num_envs_per_env_runner=1, rollout_fragment_length=BATCH)
     )
     check_learned(train_once(config), "default_policy")
+
+
+def test_ppo_trains_on_a_native_vector_env_in_next_step_autoreset(local_ray):
+    """RLlib expects next-step autoreset: with it, episodes keep their every step.
+
+    Native vector envs used to reset a copy in the step that ended its episode only, so
+    RLlib on them lost a transition per episode. The kwargs in ``env_config`` reach
+    ``gymnasium.make_vec`` and so the native env's constructor.
+    """
+    limit = 7
+    config = (
+        tiny_ppo()
+        .environment(
+            f"fieldgym:{SINGLE_ID}",
+            env_config={"autoreset_mode": "NextStep", "max_episode_steps": limit},
+        )
+        .env_runners(
+            num_env_runners=0,
+            num_envs_per_env_runner=4,
+            rollout_fragment_length=BATCH // 4,
+            gym_env_vectorize_mode="vector_entry_point",
+        )
+    )
+    result = train_once(config)
+    check_learned(result, "default_policy")
+    assert result["env_runners"]["episode_len_mean"] == limit
 
 
 def test_ppo_trains_one_shared_policy_on_traffic_grid(local_ray):

@@ -349,7 +349,7 @@ def _validation_range(env: EnvTarget, given: str | None, tested: bool) -> tuple[
     """
     import pandas as pd
 
-    from fieldgym.envs.trading.common import DatedConfig
+    from fieldgym.envs.trading.dated import DatedConfig
 
     if not isinstance(env.config, DatedConfig):
         return None

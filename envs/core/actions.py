@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from numba import njit
 
 from fieldgym.envs.core.errors import ActionError
 
@@ -80,7 +79,7 @@ def _check_integers(
 ) -> np.ndarray:
     array = _numeric_array(action, name, integer=True)
     _check_shape(array, low.shape, name)
-    if _within(array, low, high):
+    if within(array, low, high):
         return action
     return _check_bounds(array, action, low, high, policy, name)
 
@@ -88,7 +87,7 @@ def _check_integers(
 def _check_box(space: spaces.Box, action: Any, policy: str, name: str) -> Any:
     array = _numeric_array(action, name, integer=False)
     _check_shape(array, space.shape, name)
-    if _within(array, space.low, space.high):
+    if within(array, space.low, space.high):
         return action  # the common case; NaN is never within, so it goes on to the errors
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         where = _first(~np.isfinite(array))
@@ -122,7 +121,6 @@ def _check_bounds(
     )
 
 
-@njit(cache=True)
 def _within(array: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:
     """Whether every element lies in its ``[low, high]`` (false for NaN).
 
@@ -134,6 +132,19 @@ def _within(array: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:
         if not (value >= low.flat[i] and value <= high.flat[i]):
             return False
     return True
+
+
+_compiled_within: Any = None
+
+
+def within(array: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:
+    """:func:`_within`, compiled at the first call (importing fieldgym needs no numba)."""
+    global _compiled_within
+    if _compiled_within is None:
+        from numba import njit
+
+        _compiled_within = njit(cache=True)(_within)
+    return _compiled_within(array, low, high)
 
 
 def _numeric_array(action: Any, name: str, integer: bool) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fieldgym.envs.core.config import check_choice, check_number, check_weights, doc
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.envs.trading.common import DatedConfig
+from fieldgym.envs.trading.dated import DatedConfig
 
 REWARD_PARTS = ("log_return", "differential_sharpe", "return", "risk")
 REWARD_NAMES = ("log_return", "differential_sharpe", "mean_variance")

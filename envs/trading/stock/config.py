@@ -9,7 +9,7 @@ from typing import Any
 
 from fieldgym.envs.core.config import check_choice, check_number, check_weights, doc
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.envs.trading.common import DatedConfig
+from fieldgym.envs.trading.dated import DatedConfig
 
 FILLS = ("next_open", "next_close", "next_open_or_close")
 REWARD_PARTS = ("log_return", "pnl", "differential_sharpe")

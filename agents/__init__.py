@@ -3,8 +3,10 @@
 Each domain's baselines live in a subpackage (``agents/<domain>/``) that registers them
 when imported; every subpackage is imported below, so a new domain needs no edit here.
 
-``make_agent(name, EnvTarget(id, kwargs))`` creates any registered agent; every agent is a
-:class:`Policy` with ``act(observation)``; :func:`evaluate` runs one over fixed seeds.
+``make_agent(name, EnvTarget(id, kwargs))`` creates any registered agent (a
+``ParallelTarget`` for a multi-agent id; ``make_target(id)`` picks the kind); every agent
+is a :class:`Policy` with ``act(observation)``; :func:`evaluate` (``evaluate_parallel``)
+runs one over fixed seeds. None of this imports torch; the learners do when made.
 """
 
 from __future__ import annotations
@@ -12,19 +14,23 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from fieldgym.agents.base import Policy, RandomPolicy
-from fieldgym.agents.evaluation import evaluate, run_episode
+from fieldgym.agents.base import ParallelPolicy, Policy, RandomPolicy
+from fieldgym.agents.evaluation import evaluate, evaluate_parallel, run_episode
 from fieldgym.agents.registry import AGENTS, agents_for, make_agent
-from fieldgym.agents.target import EnvTarget
+from fieldgym.agents.target import EnvTarget, ParallelTarget, make_target
 
 __all__ = [
     "AGENTS",
     "EnvTarget",
+    "ParallelPolicy",
+    "ParallelTarget",
     "Policy",
     "RandomPolicy",
     "agents_for",
     "evaluate",
+    "evaluate_parallel",
     "make_agent",
+    "make_target",
     "run_episode",
 ]
 

@@ -1,4 +1,4 @@
-"""The one interface shared by learned and classical policies."""
+"""The one interface shared by learned and classical policies, single- and multi-agent."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 
-from fieldgym.agents.target import EnvTarget
+from fieldgym.agents.target import EnvTarget, ParallelTarget, Target
 from fieldgym.envs.core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class Policy:
     """The kinds of environment the policy acts in: ``"single"`` (Gymnasium ids) and/or
     ``"parallel"`` (PettingZoo multi-agent ids, one dict of observations per step)."""
 
-    def __init__(self, target: EnvTarget) -> None:
+    def __init__(self, target: Target) -> None:
         self.target = target
         self.learning_curve: list[dict[str, float]] = []
         """Rows ``{"step", "episode_return"}`` recorded while fitting (empty for baselines)."""
@@ -88,6 +88,40 @@ class RandomPolicy(Policy):
 
     def act(self, observation: np.ndarray) -> Any:
         return self.action_space.sample()
+
+
+class ParallelPolicy(Policy):
+    """A policy for every agent of a parallel env at once.
+
+    Subclasses implement :meth:`act` on the dict of observations; ``state`` is the
+    env's ``state()`` (global information a centralized planner may use).
+    """
+
+    acts_on: ClassVar[frozenset[str]] = frozenset({"parallel"})
+
+    def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
+        raise NotImplementedError
+
+
+class RandomParallelPolicy(ParallelPolicy):
+    """Uniformly random actions for every agent."""
+
+    name = "random"
+
+    def __init__(self, target: ParallelTarget) -> None:
+        super().__init__(target)
+        env = target.make()
+        try:
+            self.spaces = {a: env.action_space(a) for a in env.possible_agents}
+        finally:
+            env.close()
+
+    def reset(self, seed: int | None = None) -> None:
+        for k, space in enumerate(self.spaces.values()):
+            space.seed(None if seed is None else seed + 7919 * k)
+
+    def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
+        return {agent: self.spaces[agent].sample() for agent in observations}
 
 
 def with_defaults(

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from gymnasium.envs.registration import load_env_creator
 
-from fieldgym.agents.base import Policy
-from fieldgym.envs import ENVS
+from fieldgym.agents.base import ParallelPolicy, Policy
+from fieldgym.agents.target import catalogue_entry
 from fieldgym.envs.core.config import check_count
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.wrappers import RecordKPIs
@@ -28,8 +28,8 @@ class Episode:
 
 
 def metrics_function(env_id: str) -> Callable[[dict[str, np.ndarray], Any], dict[str, float]]:
-    """The domain's ``episode_metrics(kpis, config)`` for a fieldgym id."""
-    entry = ENVS.get(env_id)
+    """The domain's ``episode_metrics(kpis, config)`` for a single- or multi-agent id."""
+    entry = catalogue_entry(env_id)
     if entry is None or not entry.metrics:
         return lambda kpis, config: {}
     return load_env_creator(entry.metrics)
@@ -134,6 +134,52 @@ def evaluate(
     return (table, episodes) if keep_episodes else table
 
 
+def run_parallel_episode(policy: ParallelPolicy, seed: int) -> tuple[float, int, dict]:
+    """One episode: the team return (mean over agents, summed over steps), length, KPIs."""
+    env = policy.target.make()
+    observations, _ = env.reset(seed=seed)
+    policy.reset(seed)
+    kpis: dict[str, list] = {}
+    team_return, length = 0.0, 0
+    while env.agents:
+        actions = policy.act(observations, env.state())
+        observations, rewards, _, _, infos = env.step(actions)
+        team_return += float(np.mean(list(rewards.values())))
+        length += 1
+        first = next(iter(infos.values()), {})
+        for name, value in first.get("kpi", {}).items():
+            kpis.setdefault(name, []).append(np.copy(value))
+    env.close()
+    return team_return, length, {name: np.asarray(v) for name, v in kpis.items()}
+
+
+def evaluate_parallel(policy: ParallelPolicy, seeds: Iterable[int]) -> pd.DataFrame:
+    """Evaluate a multi-agent policy on one episode per seed.
+
+    Returns:
+        One row per episode: ``agent``, ``env_id``, ``seed``, ``episode_return`` (the
+        team's mean reward per agent, summed over the episode), ``length`` and the
+        domain's metrics, like :func:`fieldgym.agents.evaluate`.
+    """
+    seeds = check_seeds(seeds)
+    metrics = metrics_function(policy.target.id)
+    config = policy.target.config
+    rows = []
+    for seed in seeds:
+        team_return, length, kpis = run_parallel_episode(policy, int(seed))
+        rows.append(
+            {
+                "agent": policy.name,
+                "env_id": policy.target.id,
+                "seed": int(seed),
+                "episode_return": team_return,
+                "length": length,
+                **metrics(kpis, config),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def evaluate_any(
     policy: Policy, seeds: Iterable[int], max_steps: int | None = None
 ) -> tuple[pd.DataFrame, list[Episode]]:
@@ -142,10 +188,6 @@ def evaluate_any(
     Returns the table and the episodes (none for a multi-agent id, whose episodes are not
     kept; ``max_steps`` applies to single-agent ids only, as their registered limit).
     """
-    from fieldgym.agents.target import is_parallel
-
-    if is_parallel(policy.target.id):
-        from fieldgym.agents.multiagent import evaluate_parallel
-
+    if policy.target.kind == "parallel":
         return evaluate_parallel(policy, seeds), []
     return evaluate(policy, seeds, max_steps=max_steps, keep_episodes=True)

@@ -27,13 +27,9 @@ from gymnasium import spaces
 from torch import nn
 
 from fieldgym.agents import model_files
-from fieldgym.agents.base import with_defaults
-from fieldgym.agents.multiagent import (
-    ParallelPolicy,
-    ParallelTarget,
-    SharedAgentsVecEnv,
-    require_parallel,
-)
+from fieldgym.agents.base import ParallelPolicy, with_defaults
+from fieldgym.agents.multiagent import SharedAgentsVecEnv, require_parallel
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.agents.training import Budget, TrainingBar, episode_row
 from fieldgym.envs.core.errors import ConfigError
 

@@ -1,10 +1,10 @@
 """Multi-agent learning on PettingZoo parallel environments, with parameter sharing.
 
-* :class:`ParallelTarget`: a multi-agent id (``fieldgym.make_parallel``) and its kwargs.
-* :class:`ParallelPolicy`: ``act(observations, state) -> actions``, one dict per step;
-  planners (baselines) may read the global ``state``, learners ignore it.
-* :func:`evaluate_parallel`: runs a policy over fixed seeds, one row per episode with the
-  domain's metrics, as :func:`fieldgym.agents.evaluate` does for single-agent ids.
+What a multi-agent policy acts on (:class:`~fieldgym.agents.target.ParallelTarget`), the
+policy interface (:class:`~fieldgym.agents.base.ParallelPolicy`) and its evaluation
+(:func:`~fieldgym.agents.evaluation.evaluate_parallel`) import no torch; they live beside
+their single-agent twins. Here are the learners:
+
 * :class:`SharedAgentsVecEnv`: a ``ParallelEnv`` -> stable-baselines3 ``VecEnv`` bridge in
   which every agent of every copy is one row, so one network acts for all agents
   (parameter sharing). A copy resets as a whole when its episode ends.
@@ -22,29 +22,25 @@ agents to share one observation and one action space, as parameter sharing requi
 from __future__ import annotations
 
 import copy
-import dataclasses
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import gymnasium as gym
 import numpy as np
-import pandas as pd
 import torch
-from gymnasium.envs.registration import load_env_creator
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
 from fieldgym.agents import model_files
-from fieldgym.agents.base import Policy
-from fieldgym.agents.evaluation import check_seeds
+from fieldgym.agents.base import ParallelPolicy
 from fieldgym.agents.hyperparams import json_params, live_params
 from fieldgym.agents.sb3 import check_hyperparams, learn
-from fieldgym.agents.target import is_parallel
+from fieldgym.agents.target import ParallelTarget, is_parallel
 from fieldgym.agents.training import Budget
-from fieldgym.envs import PARALLEL_ENVS, make_parallel
+from fieldgym.envs import PARALLEL_ENVS
 from fieldgym.envs.core.errors import ConfigError
 
 
@@ -56,129 +52,6 @@ def require_parallel(target: Any, learner: str) -> None:
             f"give a ParallelTarget of one of: {', '.join(PARALLEL_ENVS) or 'none'}, "
             f"or of a foreign env as 'module:function'."
         )
-
-
-@dataclasses.dataclass(frozen=True)
-class ParallelTarget:
-    """A multi-agent environment id and the keyword arguments it is made with.
-
-    ``id`` is a fieldgym multi-agent id, or ``"module:function"`` for a foreign PettingZoo
-    parallel env (``"mpe2.simple_spread_v3:parallel_env"``), whose domain is ``""``.
-    """
-
-    id: str
-    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    def make(self, **extra: Any) -> Any:
-        """A new PettingZoo ``ParallelEnv``."""
-        if self.id not in PARALLEL_ENVS and ":" in self.id:
-            return load_env_creator(self.id)(**{**self.kwargs, **extra})
-        return make_parallel(self.id, **{**self.kwargs, **extra})
-
-    @property
-    def config(self) -> Any:
-        """The environment's config object (``None`` if it has none).
-
-        Made from a new env, which is closed again (it may hold a simulator: SUMO's
-        libsumo runs one simulation per process).
-        """
-        env = self.make()
-        try:
-            return getattr(env, "config", None)
-        finally:
-            env.close()
-
-    @property
-    def domain(self) -> str:
-        """The domain the id belongs to, ``""`` for a foreign id."""
-        entry = PARALLEL_ENVS.get(self.id)
-        return entry.domain if entry else ""
-
-
-class ParallelPolicy(Policy):
-    """A policy for every agent of a parallel env at once.
-
-    Subclasses implement :meth:`act` on the dict of observations; ``state`` is the
-    env's ``state()`` (global information a centralized planner may use).
-    """
-
-    acts_on: ClassVar[frozenset[str]] = frozenset({"parallel"})
-
-    def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
-        raise NotImplementedError
-
-
-class RandomParallelPolicy(ParallelPolicy):
-    """Uniformly random actions for every agent."""
-
-    name = "random"
-
-    def __init__(self, target: ParallelTarget) -> None:
-        super().__init__(target)
-        self.rng = np.random.default_rng()
-        env = target.make()
-        self.spaces = {a: env.action_space(a) for a in env.possible_agents}
-
-    def reset(self, seed: int | None = None) -> None:
-        for k, space in enumerate(self.spaces.values()):
-            space.seed(None if seed is None else seed + 7919 * k)
-
-    def act(self, observations: dict[str, np.ndarray], state: np.ndarray | None = None) -> dict:
-        return {agent: self.spaces[agent].sample() for agent in observations}
-
-
-def metrics_function(env_id: str) -> Callable[[dict[str, np.ndarray], Any], dict[str, float]]:
-    """The domain's ``episode_metrics(kpis, config)`` for a multi-agent id."""
-    entry = PARALLEL_ENVS.get(env_id)
-    if entry is None or not entry.metrics:
-        return lambda kpis, config: {}
-    return load_env_creator(entry.metrics)
-
-
-def run_parallel_episode(policy: ParallelPolicy, seed: int) -> tuple[float, int, dict]:
-    """One episode: the team return (mean over agents, summed over steps), length, KPIs."""
-    env = policy.target.make()
-    observations, _ = env.reset(seed=seed)
-    policy.reset(seed)
-    kpis: dict[str, list] = {}
-    team_return, length = 0.0, 0
-    while env.agents:
-        actions = policy.act(observations, env.state())
-        observations, rewards, _, _, infos = env.step(actions)
-        team_return += float(np.mean(list(rewards.values())))
-        length += 1
-        first = next(iter(infos.values()), {})
-        for name, value in first.get("kpi", {}).items():
-            kpis.setdefault(name, []).append(np.copy(value))
-    env.close()
-    return team_return, length, {name: np.asarray(v) for name, v in kpis.items()}
-
-
-def evaluate_parallel(policy: ParallelPolicy, seeds: Iterable[int]) -> pd.DataFrame:
-    """Evaluate a multi-agent policy on one episode per seed.
-
-    Returns:
-        One row per episode: ``agent``, ``env_id``, ``seed``, ``episode_return`` (the
-        team's mean reward per agent, summed over the episode), ``length`` and the
-        domain's metrics, like :func:`fieldgym.agents.evaluate`.
-    """
-    seeds = check_seeds(seeds)
-    metrics = metrics_function(policy.target.id)
-    config = policy.target.config
-    rows = []
-    for seed in seeds:
-        team_return, length, kpis = run_parallel_episode(policy, int(seed))
-        rows.append(
-            {
-                "agent": policy.name,
-                "env_id": policy.target.id,
-                "seed": int(seed),
-                "episode_return": team_return,
-                "length": length,
-                **metrics(kpis, config),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 class SharedAgentsVecEnv(VecEnv):

@@ -198,7 +198,7 @@ add(
         "fieldgym.agents.base:RandomPolicy",
         "baseline",
         "Uniformly random actions",
-        parallel_factory="fieldgym.agents.multiagent:RandomParallelPolicy",
+        parallel_factory="fieldgym.agents.base:RandomParallelPolicy",
     )
 )
 for _name, _factory, _text in (

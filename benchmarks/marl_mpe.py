@@ -31,13 +31,10 @@ import pandas as pd
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from fieldgym.agents.base import ParallelPolicy, RandomParallelPolicy
 from fieldgym.agents.mappo import MAPPO
-from fieldgym.agents.multiagent import (
-    ParallelPolicy,
-    ParallelTarget,
-    RandomParallelPolicy,
-    SharedPPO,
-)
+from fieldgym.agents.multiagent import SharedPPO
+from fieldgym.agents.target import ParallelTarget
 
 ENV_ID = "mpe2.simple_spread_v3:parallel_env"
 ROOT = Path(__file__).resolve().parents[1]

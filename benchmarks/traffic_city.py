@@ -37,7 +37,8 @@ import pandas as pd
 import torch
 
 from fieldgym.agents import make_agent
-from fieldgym.agents.multiagent import ParallelTarget, evaluate_parallel
+from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.system import make_system
 from fieldgym.scenarios.plots import save_figure

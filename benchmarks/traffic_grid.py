@@ -11,7 +11,7 @@ folder is now the scenario's report; this script writes ``reports/traffic_grid_s
 ``shared_ppo`` (the agent layer's PettingZoo-to-VecEnv bridge, one policy for all sixteen
 intersections) for
 ``--steps`` agent-steps per seed, evaluates it and the baselines with
-``fieldgym.agents.multiagent.evaluate_parallel`` on the same evaluation seeds, and writes
+``fieldgym.agents.evaluation.evaluate_parallel`` on the same evaluation seeds, and writes
 ``results.md`` and ``results.json`` into ``--out``.
 
 PPO's reward is the ``wait`` part scaled by 0.01 (the bridge does not normalize rewards);
@@ -33,7 +33,9 @@ import pandas as pd
 import torch
 
 from fieldgym.agents import make_agent
-from fieldgym.agents.multiagent import ParallelTarget, RandomParallelPolicy, evaluate_parallel
+from fieldgym.agents.base import RandomParallelPolicy
+from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.target import ParallelTarget
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = "fieldgym/TrafficGrid-v1"

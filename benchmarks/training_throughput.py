@@ -74,10 +74,10 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper, VecMonitor, 
 import fieldgym  # noqa: F401  (registers the ids)
 from fieldgym.agents import hyperparams as tuned_files
 from fieldgym.agents.mappo import MAPPO
-from fieldgym.agents.multiagent import ParallelTarget, SharedAgentsVecEnv, SharedPPO
+from fieldgym.agents.multiagent import SharedAgentsVecEnv, SharedPPO
 from fieldgym.agents.registry import resolved_params
 from fieldgym.agents.sb3 import ALGORITHMS, SB3Agent
-from fieldgym.agents.target import EnvTarget
+from fieldgym.agents.target import EnvTarget, ParallelTarget
 from fieldgym.agents.training import Budget
 from fieldgym.agents.vec import GymnasiumVecEnv
 from fieldgym.envs import ENVS, PARALLEL_ENVS

@@ -6,7 +6,7 @@ Run from the repository root::
 
 Trains ``shared_ppo`` (one policy for every UAV, every UAV of every copy one row of the
 vector env) once per training seed, then evaluates it and the baselines (``kmeans_hover``,
-``pso_placement``, ``random_walk``) with :func:`fieldgym.agents.multiagent.evaluate_parallel`
+``pso_placement``, ``random_walk``) with :func:`fieldgym.agents.evaluation.evaluate_parallel`
 on the same evaluation seeds. It wrote ``reports/wireless_uav/`` (now the scenario's report;
 this script writes ``reports/wireless_uav_script/``) before the scenario
 runner took multi-agent ids; ``fieldgym compare scenarios/wireless_uav.yaml`` now runs
@@ -30,7 +30,9 @@ import pandas as pd
 import torch
 
 from fieldgym.agents import make_agent
-from fieldgym.agents.multiagent import ParallelPolicy, ParallelTarget, evaluate_parallel
+from fieldgym.agents.base import ParallelPolicy
+from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.target import ParallelTarget
 
 ENV_ID = "fieldgym/UAVOffloading-v1"
 BASELINES = ("kmeans_hover", "pso_placement", "random_walk")

@@ -20,8 +20,8 @@ from typing import Any
 from gymnasium.envs.registration import load_env_creator
 
 from fieldgym.agents import hyperparams
-from fieldgym.agents.base import RandomPolicy
-from fieldgym.agents.evaluation import metrics_function, run_episode
+from fieldgym.agents.base import RandomParallelPolicy, RandomPolicy
+from fieldgym.agents.evaluation import metrics_function, run_episode, run_parallel_episode
 from fieldgym.agents.registry import (
     AGENTS,
     check_acts_on,
@@ -30,7 +30,7 @@ from fieldgym.agents.registry import (
     make_agent,
     resolved_params,
 )
-from fieldgym.agents.target import is_parallel, make_target
+from fieldgym.agents.target import make_target
 from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios import walk_forward
@@ -388,15 +388,11 @@ def _metric_names(target: Any) -> list[str]:
     Learned from two steps of a random policy, or from a whole episode of a multi-agent
     id (its episodes cannot be cut short).
     """
-    if is_parallel(target.id):
-        from fieldgym.agents.multiagent import RandomParallelPolicy, run_parallel_episode
-        from fieldgym.agents.multiagent import metrics_function as parallel_metrics
-
+    if target.kind == "parallel":
         kpis = run_parallel_episode(RandomParallelPolicy(target), seed=0)[2]
-        metrics = parallel_metrics(target.id)(kpis, target.config)
     else:
-        episode = run_episode(RandomPolicy(target), seed=0, max_steps=2)
-        metrics = metrics_function(target.id)(episode.kpis, target.config)
+        kpis = run_episode(RandomPolicy(target), seed=0, max_steps=2).kpis
+    metrics = metrics_function(target.id)(kpis, target.config)
     return ["episode_return", "length", *metrics]
 
 

@@ -23,9 +23,9 @@ class SignalPolicy(Policy):
 
     With an :class:`~fieldgym.agents.target.EnvTarget` (``TrafficSignal-v1``), :meth:`act`
     takes one observation and returns a phase. With a multi-agent target
-    (``fieldgym.agents.multiagent.ParallelTarget`` of ``TrafficGrid-v1``), it takes the dict
+    (``fieldgym.agents.target.ParallelTarget`` of ``TrafficGrid-v1``), it takes the dict
     of the agents' observations and returns a dict of phases, as
-    ``fieldgym.agents.multiagent.evaluate_parallel`` expects.
+    ``fieldgym.agents.evaluation.evaluate_parallel`` expects.
 
     Args:
         target: The environment.

@@ -19,7 +19,8 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.optimize import linear_sum_assignment
 
-from fieldgym.agents.multiagent import ParallelPolicy, ParallelTarget
+from fieldgym.agents.base import ParallelPolicy
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.wireless.uav_channel import associate, pairwise
 from fieldgym.envs.wireless.uav_config import UAVConfig

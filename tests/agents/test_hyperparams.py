@@ -102,7 +102,7 @@ def test_writing_an_entry_uses_a_temporary_no_other_writer_uses(folder):
 
 def test_an_entry_with_a_key_the_class_cannot_take_is_refused(folder):
     (folder / "shared_ppo.yml").write_text("fieldgym/UAVOffloading-v1:\n  normalize: true\n")
-    from fieldgym.agents.multiagent import ParallelTarget
+    from fieldgym.agents.target import ParallelTarget
 
     with pytest.raises(ConfigError, match="normalize"):
         make_agent("shared_ppo", ParallelTarget("fieldgym/UAVOffloading-v1"))

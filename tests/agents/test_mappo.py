@@ -13,7 +13,8 @@ from pettingzoo import ParallelEnv
 from stable_baselines3.common.buffers import RolloutBuffer
 
 from fieldgym.agents.mappo import MAPPO, CentralCritic, _mlp, gae
-from fieldgym.agents.multiagent import ParallelTarget, SharedAgentsVecEnv
+from fieldgym.agents.multiagent import SharedAgentsVecEnv
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError
 

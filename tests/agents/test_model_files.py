@@ -13,8 +13,9 @@ from torch import nn
 
 from fieldgym.agents import EnvTarget, make_agent, model_files
 from fieldgym.agents.model_files import UnpicklingWarning
-from fieldgym.agents.multiagent import ParallelTarget, SharedPPO
+from fieldgym.agents.multiagent import SharedPPO
 from fieldgym.agents.sb3 import SB3Agent
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.agents.trading.learner import TradingLearner
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios.cli import main

@@ -9,13 +9,10 @@ from pettingzoo import ParallelEnv
 
 import fieldgym
 from fieldgym.agents import make_agent
-from fieldgym.agents.multiagent import (
-    ParallelTarget,
-    RandomParallelPolicy,
-    SharedAgentsVecEnv,
-    SharedPPO,
-    evaluate_parallel,
-)
+from fieldgym.agents.base import RandomParallelPolicy
+from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.multiagent import SharedAgentsVecEnv, SharedPPO
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.envs.core.errors import ConfigError
 
 ENV_ID = "fieldgym/UAVOffloading-v1"

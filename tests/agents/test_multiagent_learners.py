@@ -10,14 +10,10 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from fieldgym.agents import make_agent
+from fieldgym.agents.evaluation import evaluate_parallel
 from fieldgym.agents.mappo import MAPPO
-from fieldgym.agents.multiagent import (
-    ParallelTarget,
-    SharedAgentsVecEnv,
-    SharedDQN,
-    SharedPPO,
-    evaluate_parallel,
-)
+from fieldgym.agents.multiagent import SharedAgentsVecEnv, SharedDQN, SharedPPO
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.envs import PARALLEL_ENVS
 
 SMALL = {

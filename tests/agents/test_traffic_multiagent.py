@@ -6,12 +6,10 @@ import numpy as np
 import pytest
 
 from fieldgym.agents import make_agent
-from fieldgym.agents.multiagent import (
-    ParallelTarget,
-    RandomParallelPolicy,
-    SharedAgentsVecEnv,
-    evaluate_parallel,
-)
+from fieldgym.agents.base import RandomParallelPolicy
+from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.multiagent import SharedAgentsVecEnv
+from fieldgym.agents.target import ParallelTarget
 
 GRID = "fieldgym/TrafficGrid-v1"
 

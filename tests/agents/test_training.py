@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from fieldgym.agents import EnvTarget, make_agent, training
-from fieldgym.agents.multiagent import ParallelTarget
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from fieldgym.agents import make_agent
-from fieldgym.agents.multiagent import ParallelTarget, evaluate_parallel
+from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.agents.wireless.uav_policies import decode_state, steer
 from fieldgym.envs.wireless.uav_channel import associate
 

@@ -25,7 +25,8 @@ from pettingzoo.test import parallel_api_test
 
 import fieldgym
 from fieldgym.agents import make_agent
-from fieldgym.agents.multiagent import ParallelTarget, evaluate_parallel
+from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.target import ParallelTarget
 from fieldgym.envs.core.errors import ConfigError, DataError
 from fieldgym.envs.traffic.city.files import read_roadnet, write_flows, write_roadnet
 from fieldgym.envs.traffic.city.model import RoadNet, Trips

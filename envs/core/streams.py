@@ -51,20 +51,19 @@ def _bit_generator(typingctx, state, next_uint64, next_uint32, next_double_fn):
     return signature, codegen
 
 
-@njit(cache=True)
-def _uniform(handles, out):
-    for i in range(out.shape[0]):
-        bits = _bit_generator(handles[i, 0], handles[i, 1], handles[i, 2], handles[i, 3])
-        for j in range(out.shape[1]):
-            out[i, j] = next_double(bits)
+UNIFORM, STANDARD_NORMAL = 0, 1
+"""The parameter-free draws of :func:`_fill`."""
 
 
 @njit(cache=True)
-def _standard_normal(handles, out):
+def _fill(handles, draw, out):
     for i in range(out.shape[0]):
         bits = _bit_generator(handles[i, 0], handles[i, 1], handles[i, 2], handles[i, 3])
         for j in range(out.shape[1]):
-            out[i, j] = random_standard_normal(bits)
+            if draw == UNIFORM:
+                out[i, j] = next_double(bits)
+            else:
+                out[i, j] = random_standard_normal(bits)
 
 
 @njit(cache=True)
@@ -155,12 +154,12 @@ class CopyStreams:
 
     def random(self, size: int | tuple[int, ...]) -> np.ndarray:
         out, shape = self._out(size, np.float64)
-        _uniform(self._handles, out)
+        _fill(self._handles, UNIFORM, out)
         return out.reshape(shape)
 
     def standard_normal(self, size: int | tuple[int, ...]) -> np.ndarray:
         out, shape = self._out(size, np.float64)
-        _standard_normal(self._handles, out)
+        _fill(self._handles, STANDARD_NORMAL, out)
         return out.reshape(shape)
 
     def normal(self, loc: Any, scale: Any, size: int | tuple[int, ...]) -> np.ndarray:

@@ -106,11 +106,29 @@ def dqn_space(trial: Any, rows: int = 1) -> dict[str, Any]:
     return {"n_envs": n, "hyperparams": hp}
 
 
-def sac_space(trial: Any, rows: int = 1) -> dict[str, Any]:
-    """SAC (and TD3): the off-policy knobs plus the Polyak coefficient ``tau``."""
+def td3_space(trial: Any, rows: int = 1) -> dict[str, Any]:
+    """TD3: the off-policy knobs plus the Polyak coefficient ``tau``."""
     n, hp = _off_policy(trial)
     hp["tau"] = trial.suggest_float("tau", 1e-3, 0.08, log=True)
     return {"n_envs": n, "hyperparams": hp}
+
+
+def sac_space(trial: Any, rows: int = 1) -> dict[str, Any]:
+    """SAC: TD3's knobs plus the entropy bonus: its coefficient's start and its target.
+
+    SAC learns its entropy coefficient, by default from 1.0 towards an entropy of
+    ``-dim(A)``. Starting it at 1.0 can drown a sparse or deceptive reward in entropy
+    bonus (on the Bell preparation, where one Hadamard earns half the fidelity at once,
+    SAC stayed at 0.5 until the start was lowered); a higher target (0) keeps it
+    exploring longer.
+    """
+    spec = td3_space(trial, rows)
+    start = trial.suggest_categorical("ent_coef_start", [0.01, 0.1, 1.0])
+    spec["hyperparams"]["ent_coef"] = "auto" if start == 1.0 else f"auto_{start}"
+    spec["hyperparams"]["target_entropy"] = trial.suggest_categorical(
+        "target_entropy", ["auto", 0.0]
+    )
+    return spec
 
 
 def shared_ppo_space(trial: Any, rows: int = 1) -> dict[str, Any]:
@@ -143,7 +161,7 @@ SPACES: dict[str, Callable[[Any, int], dict[str, Any]]] = {
     "a2c": a2c_space,
     "dqn": dqn_space,
     "sac": sac_space,
-    "td3": sac_space,
+    "td3": td3_space,
     "shared_ppo": shared_ppo_space,
     "mappo": mappo_space,
 }
@@ -211,13 +229,16 @@ def default_point(agent: str, rows: int = 1) -> dict[str, Any]:
             "target_update_vector_steps": round(10_000 / 256),
         }
     if agent in ("sac", "td3"):  # 128 copies, two updates per vector step
-        return {
+        point = {
             **_OFF_POLICY,
             "n_envs": 128,
             "utd": 2 / 128,
             "learning_rate": 3e-4 if agent == "sac" else 1e-3,
             "tau": 0.005,
         }
+        if agent == "sac":  # ent_coef="auto": learned from 1.0 towards -dim(A)
+            point.update({"ent_coef_start": 1.0, "target_entropy": "auto"})
+        return point
     if agent == "mappo":
         from fieldgym.agents.mappo import DEFAULTS
 

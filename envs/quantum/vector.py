@@ -77,9 +77,7 @@ class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
     def _advance(
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
-        if actions.min() < 0 or actions.max() >= self.single_action_space.n:
-            raise ValueError(f"actions must lie in Discrete({self.single_action_space.n}).")
+        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)  # checked in step
         system = self.system
         observations, record = system.step(actions)
         threshold = self.config.success_threshold

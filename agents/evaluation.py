@@ -114,70 +114,66 @@ def evaluate(
     """
     seeds = check_seeds(seeds)
     max_steps = check_max_steps(max_steps)
+    episodes = [run_episode(policy, seed, max_steps) for seed in seeds]
+    table = episode_table(policy, episodes)
+    return (table, episodes) if keep_episodes else table
+
+
+def episode_table(policy: Policy, episodes: list[Episode]) -> pd.DataFrame:
+    """The table of ``policy``'s episodes, single- or multi-agent.
+
+    One row per episode: ``agent``, ``env_id``, ``seed``, ``episode_return``, ``length``
+    and the domain's metrics of its KPIs.
+    """
     metrics = metrics_function(policy.target.id)
     config = policy.target.config
-    rows, episodes = [], []
-    for seed in seeds:
-        episode = run_episode(policy, int(seed), max_steps)
-        rows.append(
+    return pd.DataFrame(
+        [
             {
                 "agent": policy.name,
                 "env_id": policy.target.id,
-                "seed": int(seed),
+                "seed": episode.seed,
                 "episode_return": episode.episode_return,
                 "length": episode.length,
                 **metrics(episode.kpis, config),
             }
-        )
-        episodes.append(episode)
-    table = pd.DataFrame(rows)
-    return (table, episodes) if keep_episodes else table
+            for episode in episodes
+        ]
+    )
 
 
-def run_parallel_episode(policy: ParallelPolicy, seed: int) -> tuple[float, int, dict]:
-    """One episode: the team return (mean over agents, summed over steps), length, KPIs."""
+def run_parallel_episode(policy: ParallelPolicy, seed: int) -> Episode:
+    """One episode of a multi-agent policy, in a new env reset with ``seed``.
+
+    Its return is the team's: the mean reward over agents, summed over steps.
+    """
     env = policy.target.make()
-    observations, _ = env.reset(seed=seed)
-    policy.reset(seed)
-    kpis: dict[str, list] = {}
-    team_return, length = 0.0, 0
-    while env.agents:
-        actions = policy.act(observations, env.state())
-        observations, rewards, _, _, infos = env.step(actions)
-        team_return += float(np.mean(list(rewards.values())))
-        length += 1
-        first = next(iter(infos.values()), {})
-        for name, value in first.get("kpi", {}).items():
-            kpis.setdefault(name, []).append(np.copy(value))
-    env.close()
-    return team_return, length, {name: np.asarray(v) for name, v in kpis.items()}
+    try:
+        observations, _ = env.reset(seed=seed)
+        policy.reset(seed)
+        kpis: dict[str, list] = {}
+        team_return, length = 0.0, 0
+        while env.agents:
+            actions = policy.act(observations, env.state())
+            observations, rewards, _, _, infos = env.step(actions)
+            team_return += float(np.mean(list(rewards.values())))
+            length += 1
+            first = next(iter(infos.values()), {})
+            for name, value in first.get("kpi", {}).items():
+                kpis.setdefault(name, []).append(np.copy(value))
+    finally:
+        env.close()
+    return Episode(seed, team_return, length, {name: np.asarray(v) for name, v in kpis.items()})
 
 
 def evaluate_parallel(policy: ParallelPolicy, seeds: Iterable[int]) -> pd.DataFrame:
     """Evaluate a multi-agent policy on one episode per seed.
 
     Returns:
-        One row per episode: ``agent``, ``env_id``, ``seed``, ``episode_return`` (the
-        team's mean reward per agent, summed over the episode), ``length`` and the
-        domain's metrics, like :func:`fieldgym.agents.evaluate`.
+        One row per episode, as :func:`evaluate` gives them; ``episode_return`` is the
+        team's mean reward per agent, summed over the episode.
     """
-    seeds = check_seeds(seeds)
-    metrics = metrics_function(policy.target.id)
-    config = policy.target.config
-    rows = []
-    for seed in seeds:
-        team_return, length, kpis = run_parallel_episode(policy, int(seed))
-        rows.append(
-            {
-                "agent": policy.name,
-                "env_id": policy.target.id,
-                "seed": int(seed),
-                "episode_return": team_return,
-                "length": length,
-                **metrics(kpis, config),
-            }
-        )
-    return pd.DataFrame(rows)
+    return episode_table(policy, [run_parallel_episode(policy, s) for s in check_seeds(seeds)])
 
 
 def evaluate_any(

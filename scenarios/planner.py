@@ -389,7 +389,7 @@ def _metric_names(target: Any) -> list[str]:
     id (its episodes cannot be cut short).
     """
     if target.kind == "parallel":
-        kpis = run_parallel_episode(RandomParallelPolicy(target), seed=0)[2]
+        kpis = run_parallel_episode(RandomParallelPolicy(target), seed=0).kpis
     else:
         kpis = run_episode(RandomPolicy(target), seed=0, max_steps=2).kpis
     metrics = metrics_function(target.id)(kpis, target.config)

@@ -179,10 +179,7 @@ class CopyStreams:
         if high <= low:
             raise ValueError(f"integers: high ({high}) must be greater than low ({low}).")
         out, shape = self._out(size, np.int64)
-        if high - low == 1:  # numpy draws nothing for a one-value range
-            out[:] = low
-        else:
-            _integers(self._handles, low, high - 1 - low, out)
+        _integers(self._handles, low, high - 1 - low, out)  # a span of 0 draws nothing
         return out.reshape(shape)
 
     def _out(self, size: Any, dtype: type) -> tuple[np.ndarray, tuple[int, ...]]:

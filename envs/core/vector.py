@@ -82,8 +82,8 @@ class BatchVectorEnv(VectorEnv):
         self.autoreset_mode = autoreset_mode_of(autoreset_mode)
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         self.streams = CopyStreams.seeded(None, num_envs)
-        self._pending: np.ndarray | None = None
         self._pending_states: dict[int, dict[str, Any]] = {}
+        """Next-step mode: each copy to reset in the next step, its stream's state before."""
         self.num_envs = num_envs
         self.single_observation_space = observation_space
         self.single_action_space = action_space
@@ -140,7 +140,7 @@ class BatchVectorEnv(VectorEnv):
         if seed is not None:
             self.streams = CopyStreams.seeded(seed, self.num_envs)
             super().reset(seed=seed if isinstance(seed, int) else None)
-        self._pending, self._pending_states = None, {}
+        self._pending_states = {}
         self._reset_copies(None)
         return self._observe(), self._reset_info()
 
@@ -178,24 +178,23 @@ class BatchVectorEnv(VectorEnv):
         step its stream goes back to that state and the copy is reset again: it draws
         what a single env's ``reset()`` after the episode draws.
         """
-        rewards, terminated, truncated = rewards.copy(), terminated.copy(), truncated.copy()
-        pending = self._pending
-        if pending is not None:
+        if self._pending_states:
+            pending = np.zeros(self.num_envs, dtype=bool)
+            pending[list(self._pending_states)] = True
             for copy, state in self._pending_states.items():
                 self.streams.stream(copy).bit_generator.state = state
             self._reset_copies(pending)
             self._observe(observations, np.flatnonzero(pending))
+            rewards, terminated, truncated = rewards.copy(), terminated.copy(), truncated.copy()
             rewards[pending], terminated[pending], truncated[pending] = 0, False, False
             clear_rows(infos, pending)
             put_rows(infos, self._reset_info(), pending)
         finished = terminated | truncated
-        self._pending, self._pending_states = None, {}
-        if finished.any():
-            self._pending = finished
-            self._pending_states = {
-                int(c): self.streams.stream(int(c)).bit_generator.state
-                for c in np.flatnonzero(finished)
-            }
+        self._pending_states = {
+            int(c): self.streams.stream(int(c)).bit_generator.state
+            for c in np.flatnonzero(finished)
+        }
+        if self._pending_states:
             self._reset_copies(finished)
         return observations, rewards, terminated, truncated, infos
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from fieldgym.agents.base import ParallelPolicy, Policy
 from fieldgym.agents.target import catalogue_entry
 from fieldgym.envs.core.config import check_count
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.metrics import GENERIC, MetricTable
 from fieldgym.envs.core.wrappers import RecordKPIs
 
 
@@ -33,6 +35,18 @@ def metrics_function(env_id: str) -> Callable[[dict[str, np.ndarray], Any], dict
     if entry is None or not entry.metrics:
         return lambda kpis, config: {}
     return load_env_creator(entry.metrics)
+
+
+def declared_metrics(env_id: str) -> MetricTable:
+    """The declared metrics of a single- or multi-agent id: its domain's ``METRICS``.
+
+    An id whose domain declares none (or a foreign id) gets :data:`GENERIC`, return and
+    length, the return being the headline.
+    """
+    entry = catalogue_entry(env_id)
+    if entry is None or not entry.metrics:
+        return GENERIC
+    return importlib.import_module(entry.metrics.split(":")[0]).METRICS
 
 
 def check_seeds(seeds: Any) -> list[int]:

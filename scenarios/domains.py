@@ -1,11 +1,12 @@
 """What runs keep and reports show of each domain, as data.
 
 A new domain adds a module ``scenarios/views/<domain>.py`` defining ``VIEW``, a
-:class:`DomainView`, which :data:`DOMAINS` collects: which per-step KPIs
-to keep from one evaluation episode, which of them to plot as levels, which metric
-columns stack into a breakdown bar, and which metrics the tables show by default. The
-headline metric and its direction come from the domain's metrics module
-(``HEADLINE``, ``LOWER_IS_BETTER``), see :func:`fieldgym.scenarios.planner.headline_of`.
+:class:`DomainView`, which :data:`DOMAINS` collects: which per-step KPIs to keep from one
+evaluation episode, which of them to plot as levels, which metric columns stack into a
+breakdown bar, and which metrics the tables show by default. Views are presentation
+only: which metrics exist, their units, which direction is better and the headline are
+declared by the domain's metrics module (``METRICS``, see
+:mod:`fieldgym.envs.core.metrics`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ class DomainView:
         time_label: The x-axis label of per-step plots (what one step is).
         stack: Metric columns whose means stack into one bar per agent.
         stack_label: The y-axis label of the stacked bars.
-        higher_is_better: Metrics where more is better; every other metric is a cost.
         section: Builds a report section of the domain's own from a whole run:
             ``section(run)`` gets a :class:`SectionInput` and returns a
             :class:`~fieldgym.scenarios.tables.Section`, or ``None`` when the run has
@@ -48,12 +48,7 @@ class DomainView:
     time_label: str = "step"
     stack: tuple[str, ...] = ()
     stack_label: str = ""
-    higher_is_better: tuple[str, ...] = ("episode_return",)
     section: Callable[..., Any] | None = None
-
-    def lower_is_better(self, metric: str) -> bool:
-        """Whether a smaller value of ``metric`` is better."""
-        return metric not in self.higher_is_better
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
-import types
 from typing import Any
 
 from gymnasium.envs.registration import load_env_creator
 
 from fieldgym.agents import hyperparams
 from fieldgym.agents.base import RandomParallelPolicy, RandomPolicy
-from fieldgym.agents.evaluation import metrics_function, run_episode, run_parallel_episode
+from fieldgym.agents.evaluation import (
+    declared_metrics,
+    metrics_function,
+    run_episode,
+    run_parallel_episode,
+)
 from fieldgym.agents.registry import (
     AGENTS,
     check_acts_on,
@@ -354,8 +357,8 @@ def _check_env(
             f"its agents: {', '.join(agents)}."
         )
     view = domain_view(target.domain)
-    default_headline, lower_is_better = headline_of(spec.id)
-    headline = report.headline or default_headline
+    declared = declared_metrics(spec.id)
+    headline = report.headline or declared.headline
     for name in [headline, *(report.metrics or [])]:
         if name not in metric_names:
             hint = difflib.get_close_matches(name, metric_names, n=1)
@@ -364,8 +367,6 @@ def _check_env(
                 f"report: unknown metric {name!r} for {spec.id}.{suggestion} "
                 f"Metrics: {', '.join(metric_names)}."
             )
-    if report.headline and report.headline != default_headline:
-        lower_is_better = view.lower_is_better(report.headline)
     chosen = report.metrics or [m for m in view.metrics if m in metric_names]
     metrics = tuple(dict.fromkeys([headline, *chosen]))
     return EnvPlan(
@@ -376,7 +377,7 @@ def _check_env(
         agents=agents,
         reference=reference,
         headline=headline,
-        lower_is_better=lower_is_better,
+        lower_is_better=declared.lower_is_better(headline),
         metrics=metrics,
         group=group,
     )
@@ -394,18 +395,3 @@ def _metric_names(target: Any) -> list[str]:
         kpis = run_episode(RandomPolicy(target), seed=0, max_steps=2).kpis
     metrics = metrics_function(target.id)(kpis, target.config)
     return ["episode_return", "length", *metrics]
-
-
-def headline_of(env_id: str) -> tuple[str, bool]:
-    """The domain's headline metric and whether lower is better, from its metrics module.
-
-    A domain's metrics module declares ``HEADLINE`` and ``LOWER_IS_BETTER``; without them
-    (or for a foreign id) the headline is the episode return, higher being better.
-    """
-    entry = ENVS.get(env_id) or PARALLEL_ENVS.get(env_id)
-    if entry is None or not entry.metrics:
-        return "episode_return", False
-    module: types.ModuleType = importlib.import_module(entry.metrics.split(":")[0])
-    return getattr(module, "HEADLINE", "episode_return"), bool(
-        getattr(module, "LOWER_IS_BETTER", False)
-    )

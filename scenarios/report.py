@@ -44,6 +44,7 @@ from fieldgym.scenarios.tables import (
     EnvSection,
     Section,
     budget_table,
+    definitions_table,
     headline_table,
     metric_table,
     time_to_reference,
@@ -221,7 +222,11 @@ def _env_section(
     ):
         figures.append((f"{env.headline} per evaluation episode (triangle: mean)", path.name))
 
-    tables = [headline_table(plan, env, summary, gap, agents), metric_table(env, summary, agents)]
+    tables = [
+        headline_table(plan, env, summary, gap, agents),
+        metric_table(env, summary, agents),
+        definitions_table(env),
+    ]
     if reach := time_to_reference_table(env, time_to_reference(env_records, env)):
         tables.append(reach)
     return EnvSection(env, tables, figures), summary

@@ -490,9 +490,9 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
     evaluates it. The caller stores the record (:func:`store_record`), which marks the
     trial finished.
     """
+    from fieldgym.agents.evaluation import declared_metrics
     from fieldgym.agents.target import make_target
     from fieldgym.agents.training import Budget
-    from fieldgym.scenarios.planner import headline_of
 
     run_dir = Path(run_dir)
     start = time.perf_counter()
@@ -519,8 +519,11 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
         save_model(policy, model, card=model_card(trial))
     checkpoint_metric = None
     if policy.learns and trial.checkpoints:
-        metric, lower_is_better = headline_of(trial.env_id)
-        checkpoint_metric = {"name": metric, "lower_is_better": lower_is_better}
+        declared = declared_metrics(trial.env_id)
+        checkpoint_metric = {
+            "name": declared.headline,
+            "lower_is_better": declared.headline_lower_is_better,
+        }
     evaluated = time.perf_counter()
     table, episodes = evaluate_trial(policy, trial)
     validation = validate_trial(policy, trial)
@@ -562,10 +565,10 @@ def evaluate_trial(
 
 def checkpoint_score(policy: Any, trial: Trial) -> float:
     """A checkpoint's value: the domain's headline metric, its mean on the checkpoint seeds."""
-    from fieldgym.scenarios.planner import headline_of
+    from fieldgym.agents.evaluation import declared_metrics
 
     table, _ = evaluate_trial(policy, trial, trial.checkpoint_seeds)
-    return float(table[headline_of(trial.env_id)[0]].mean())
+    return float(table[declared_metrics(trial.env_id).headline].mean())
 
 
 def write_progress(path: Path, steps: int, seconds: float) -> None:

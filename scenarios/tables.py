@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fieldgym.agents.evaluation import declared_metrics
 from fieldgym.scenarios import walk_forward
 from fieldgym.scenarios.spec import EnvPlan, Plan
 
@@ -152,6 +153,23 @@ def metric_table(env: EnvPlan, summary: pd.DataFrame, agents: list[str]) -> Tabl
                 cells.append("–")
         rows.append(cells)
     return Table("Metrics (mean ± 95% CI half-width)", ["agent", *env.metrics], rows)
+
+
+def definitions_table(env: EnvPlan) -> Table:
+    """What each metric the environment shows measures: unit, better direction, meaning.
+
+    Read from the domain's declaration (its metrics module's ``METRICS``).
+    """
+    declared = declared_metrics(env.id)
+    rows = []
+    for name in env.metrics:
+        metric = declared.get(name)
+        if metric is None:
+            rows.append([name, "–", "–", "not declared by the domain"])
+            continue
+        better = {True: "higher", False: "lower", None: "–"}[metric.higher_is_better]
+        rows.append([name, metric.unit, better, metric.description])
+    return Table("Metric definitions", ["metric", "unit", "better", "meaning"], rows)
 
 
 TOLERANCE = 0.05

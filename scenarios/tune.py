@@ -53,7 +53,7 @@ from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
 from fieldgym.agents import EnvTarget, hyperparams, make_agent
-from fieldgym.agents.evaluation import evaluate_any
+from fieldgym.agents.evaluation import declared_metrics, evaluate_any
 from fieldgym.agents.target import is_parallel
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError, FieldgymError
@@ -191,7 +191,7 @@ def prepare(
             training seeds, validation dates missing, malformed or reaching into the test
             dates, or a storage URL that does not open.
     """
-    from fieldgym.scenarios import cli, planner
+    from fieldgym.scenarios import cli
 
     if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
         raise ConfigError(f"--trials {trials} is not allowed; give 1 or more trials.")
@@ -214,7 +214,8 @@ def prepare(
         if env_label is not None:
             raise ConfigError(f"--env {env_label} picks an environment of a scenario file only.")
         env = cli.make_target(target, preset, sets, multi_agent=True)
-        headline, lower_is_better = planner.headline_of(env.id)
+        declared = declared_metrics(env.id)
+        headline, lower_is_better = declared.headline, declared.headline_lower_is_better
         evaluation_seeds = set(cli.parse_seeds([cli.DEFAULT_EVAL_SEEDS]))
         where = f"`fieldgym backtest`'s default evaluation seeds {cli.DEFAULT_EVAL_SEEDS}"
     if set(seeds) & evaluation_seeds:

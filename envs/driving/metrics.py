@@ -6,11 +6,38 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from fieldgym.envs.core.metrics import Metric, MetricTable
 from fieldgym.envs.driving.config import DrivingConfig
 
-HEADLINE = "driving_score"
-"""The metric a comparison ranks by."""
-LOWER_IS_BETTER = False
+METRICS = MetricTable(
+    headline="driving_score",
+    metrics=(
+        Metric("length", "steps", True, "Steps the episode lasted (it ends early on a collision)."),
+        Metric(
+            "success", "share", True, "1 if the episode reached its horizon without a collision."
+        ),
+        Metric("collision", "share", False, "1 if the ego hit a vehicle or the road edge."),
+        Metric("avg_speed", "m/s", True, "Mean speed of the ego vehicle."),
+        Metric("distance", "m", True, "Distance driven along the road."),
+        Metric("lane_changes", "count", False, "Lane changes of the ego vehicle."),
+        Metric("red_lights", "count", False, "Red lights run."),
+        Metric(
+            "headway_violations",
+            "share",
+            False,
+            "Share of steps with a time headway below min_headway.",
+        ),
+        Metric("mean_abs_jerk", "m/s³", False, "Mean absolute jerk (comfort)."),
+        Metric("route_completion", "share", True, "Distance over the route length, at most 1."),
+        Metric(
+            "driving_score",
+            "score",
+            True,
+            "Route completion times the CARLA leaderboard's infraction penalty.",
+        ),
+    ),
+)
+"""The metrics :func:`episode_metrics` returns, and the headline a comparison ranks by."""
 
 PENALTY_VEHICLE = 0.60
 """CARLA leaderboard infraction coefficient of a collision with a vehicle."""

@@ -6,11 +6,40 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from fieldgym.envs.core.metrics import Metric, MetricTable
 from fieldgym.envs.inventory.config import InventoryConfig
 
-HEADLINE = "avg_cost"
-"""The metric a comparison ranks by."""
-LOWER_IS_BETTER = True
+METRICS = MetricTable(
+    headline="avg_cost",
+    metrics=(
+        Metric(
+            "avg_cost",
+            "$/period",
+            False,
+            "Total cost per period: holding, pipeline, shortage and ordering.",
+        ),
+        Metric("avg_holding_cost", "$/period", False, "Cost of stock on hand per period."),
+        Metric("avg_pipeline_cost", "$/period", False, "Cost of stock in transit per period."),
+        Metric(
+            "avg_shortage_cost", "$/period", False, "Cost of backorders or lost sales per period."
+        ),
+        Metric("avg_ordering_cost", "$/period", False, "Fixed ordering costs per period."),
+        Metric(
+            "fill_rate", "share", True, "Share of demand met from stock in the period it arrived."
+        ),
+        Metric(
+            "cycle_service_level", "share", True, "Share of periods with all demand met from stock."
+        ),
+        Metric("avg_on_hand_{i}", "units", False, "Mean stock on hand at stage i."),
+        Metric(
+            "bullwhip_{i}",
+            "ratio",
+            False,
+            "Variance of stage i's orders over that of the demand it serves.",
+        ),
+    ),
+)
+"""The metrics :func:`episode_metrics` returns, and the headline a comparison ranks by."""
 
 
 def subtree_demand(kpis: Mapping[str, np.ndarray], config: InventoryConfig) -> np.ndarray:

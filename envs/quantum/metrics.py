@@ -6,11 +6,37 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from fieldgym.envs.core.metrics import Metric, MetricTable
 from fieldgym.envs.quantum.config import QuantumConfig
 
-HEADLINE = "final_fidelity"
-"""The metric a comparison ranks by."""
-LOWER_IS_BETTER = False
+METRICS = MetricTable(
+    headline="final_fidelity",
+    metrics=(
+        Metric(
+            "success",
+            "share",
+            True,
+            "1 if the fidelity reached the success threshold (mean: success rate).",
+        ),
+        Metric(
+            "final_fidelity",
+            "fidelity",
+            True,
+            "Fidelity of the final circuit's state to the target.",
+        ),
+        Metric("max_fidelity", "fidelity", True, "Highest fidelity reached during the episode."),
+        Metric("gates", "count", False, "Gates in the final circuit."),
+        Metric("cnots", "count", False, "Two-qubit gates in the final circuit."),
+        Metric("depth", "layers", False, "Depth of the final circuit."),
+        Metric(
+            "steps_to_solution",
+            "gates",
+            False,
+            "Gates applied when the threshold was first reached (NaN if never).",
+        ),
+    ),
+)
+"""The metrics :func:`episode_metrics` returns, and the headline a comparison ranks by."""
 
 
 def episode_metrics(kpis: Mapping[str, np.ndarray], config: QuantumConfig) -> dict[str, float]:

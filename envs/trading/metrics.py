@@ -14,23 +14,34 @@ from typing import Any
 import empyrical
 import numpy as np
 
-HEADLINE = "sharpe"
-"""The metric a comparison ranks by."""
-LOWER_IS_BETTER = False
+from fieldgym.envs.core.metrics import Metric, MetricTable
 
-METRICS = (
-    "cumulative_return",
-    "annual_return",
-    "annual_volatility",
-    "sharpe",
-    "sortino",
-    "calmar",
-    "max_drawdown",
-    "turnover",
-    "hit_rate",
-    "final_value",
+METRICS = MetricTable(
+    headline="sharpe",
+    metrics=(
+        Metric("cumulative_return", "fraction", True, "Total net return over the episode."),
+        Metric("annual_return", "fraction/yr", True, "Compound annual growth rate."),
+        Metric(
+            "annual_volatility",
+            "fraction/yr",
+            False,
+            "Annualized standard deviation of daily returns.",
+        ),
+        Metric("sharpe", "ratio", True, "Annualized Sharpe ratio (risk-free rate 0)."),
+        Metric("sortino", "ratio", True, "Annualized Sortino ratio (required return 0)."),
+        Metric("calmar", "ratio", True, "Annual return over the maximum drawdown."),
+        Metric(
+            "max_drawdown",
+            "fraction",
+            True,
+            "Largest peak-to-trough loss, a negative fraction (closer to 0 is better).",
+        ),
+        Metric("turnover", "1/yr", False, "Mean daily turnover times 252."),
+        Metric("hit_rate", "share", True, "Share of days with a positive return."),
+        Metric("final_value", "wealth", True, "Growth of one unit of wealth."),
+    ),
 )
-"""The metrics :func:`episode_metrics` returns, in table order."""
+"""The metrics :func:`episode_metrics` returns, and the headline a comparison ranks by."""
 
 
 def _finite(value: Any) -> float:

@@ -16,11 +16,52 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from fieldgym.envs.core.metrics import Metric, MetricTable
 from fieldgym.envs.traffic.config import TrafficConfig
 
-HEADLINE = "avg_waiting_time"
-"""The metric a comparison ranks by."""
-LOWER_IS_BETTER = True
+METRICS = MetricTable(
+    headline="avg_waiting_time",
+    metrics=(
+        Metric("avg_waiting_time", "s/vehicle", False, "Halted seconds per vehicle that entered."),
+        Metric(
+            "avg_travel_time",
+            "s/vehicle",
+            False,
+            "CityFlow's average travel time, waits to enter included.",
+        ),
+        Metric(
+            "avg_time_in_network",
+            "s/vehicle",
+            False,
+            "Seconds in the network per vehicle that entered.",
+        ),
+        Metric(
+            "avg_delay",
+            "s/vehicle",
+            False,
+            "Seconds lost against free flow per vehicle that entered.",
+        ),
+        Metric(
+            "avg_queue",
+            "vehicles",
+            False,
+            "Halted vehicles in the network, mean over decision steps.",
+        ),
+        Metric("throughput", "vehicles", True, "Vehicles that finished their trip."),
+        Metric(
+            "throughput_per_hour", "vehicles/h", True, "Vehicles that finished their trip per hour."
+        ),
+        Metric("entered", "vehicles", True, "Vehicles that entered the network."),
+        Metric(
+            "waiting_to_enter",
+            "vehicles",
+            False,
+            "Vehicles still waiting to enter at the episode's end.",
+        ),
+        Metric("teleports", "count", False, "Vehicles SUMO teleported (jams)."),
+    ),
+)
+"""The metrics :func:`episode_metrics` returns, and the headline a comparison ranks by."""
 
 
 def episode_metrics(kpis: Mapping[str, np.ndarray], config: TrafficConfig) -> dict[str, float]:

@@ -6,11 +6,37 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from fieldgym.envs.core.metrics import Metric, MetricTable
 from fieldgym.envs.wireless.offloading_config import OffloadingConfig
 
-HEADLINE = "avg_weighted_cost"
-"""The metric a comparison ranks by (the scalarized objective at the episode's preference)."""
-LOWER_IS_BETTER = True
+METRICS = MetricTable(
+    headline="avg_weighted_cost",
+    metrics=(
+        Metric(
+            "avg_weighted_cost",
+            "scaled",
+            False,
+            "Preference-weighted sum of the scaled delay and energy objectives.",
+        ),
+        Metric("avg_delay", "s", False, "Mean time from arrival to completion or drop per task."),
+        Metric("avg_energy", "J", False, "Mean energy per task."),
+        Metric(
+            "avg_delay_objective", "s", False, "Mean delay plus late_penalty_s per missed deadline."
+        ),
+        Metric("drop_rate", "share", False, "Share of tasks dropped."),
+        Metric(
+            "deadline_met_rate", "share", True, "Share of tasks finished before their deadline."
+        ),
+        Metric(
+            "offload_share", "share", None, "Share of tasks sent to an edge server or the cloud."
+        ),
+        Metric("cloud_share", "share", None, "Share of tasks sent to the cloud."),
+        Metric("avg_tx_time", "s", False, "Mean transmission time per task."),
+        Metric("avg_queue_time", "s", False, "Mean queueing time per task."),
+        Metric("avg_compute_time", "s", False, "Mean computing time per task."),
+    ),
+)
+"""The metrics :func:`episode_metrics` returns, and the headline a comparison ranks by."""
 OBJECTIVES = ("avg_delay_objective", "avg_energy")
 """The two objectives (both minimized) of the Pareto front, in reward-vector order."""
 

@@ -6,11 +6,27 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from fieldgym.envs.core.metrics import Metric, MetricTable
 from fieldgym.envs.wireless.uav_config import UAVConfig
 
-HEADLINE = "association_share"
-"""The metric a comparison ranks by: the average share of users served by UAVs."""
-LOWER_IS_BETTER = False
+METRICS = MetricTable(
+    headline="association_share",
+    metrics=(
+        Metric("association_share", "share", True, "Mean share of users served by UAVs."),
+        Metric(
+            "served_share", "share", True, "Mean share of users served by UAVs or base stations."
+        ),
+        Metric(
+            "avg_rate_mbps", "Mbit/s", True, "Mean rate over users and steps (0 when unserved)."
+        ),
+        Metric("jain_fairness", "index", True, "Jain's index of the users' episode-mean rates."),
+        Metric("avg_energy_j", "J", False, "Propulsion energy per UAV and step."),
+        Metric(
+            "collisions", "count", False, "Collisions or cancelled moves per episode, all UAVs."
+        ),
+    ),
+)
+"""The metrics :func:`episode_metrics` returns, and the headline a comparison ranks by."""
 
 
 def jain_fairness(values: np.ndarray) -> float:

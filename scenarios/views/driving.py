@@ -27,13 +27,4 @@ VIEW = DomainView(
     time_label="decision step",
     stack=(),
     stack_label="",
-    higher_is_better=(
-        "episode_return",
-        "driving_score",
-        "success",
-        "avg_speed",
-        "distance",
-        "route_completion",
-        "length",
-    ),
 )

@@ -22,5 +22,4 @@ VIEW = DomainView(
     time_label="period",
     stack=("avg_holding_cost", "avg_pipeline_cost", "avg_shortage_cost", "avg_ordering_cost"),
     stack_label="average cost per period",
-    higher_is_better=("episode_return", "fill_rate", "cycle_service_level"),
 )

@@ -19,5 +19,4 @@ VIEW = DomainView(
     levels_label="fidelity with the target",
     levels_series="fidelity",
     time_label="gate",
-    higher_is_better=("episode_return", "final_fidelity", "max_fidelity", "success"),
 )

@@ -54,19 +54,5 @@ VIEW = DomainView(
     levels_label="wealth (equity curve)",
     levels_series="wealth",
     time_label="trading step",
-    higher_is_better=(
-        "episode_return",
-        "sharpe",
-        "annual_return",
-        "sortino",
-        "calmar",
-        "max_drawdown",  # empyrical's drawdown is a negative fraction: closer to 0 is better
-        "cumulative_return",
-        "hit_rate",
-        "final_value",
-        "pnl",
-        "fills",
-        "completion",
-    ),
     section=backtest_section,
 )

@@ -26,5 +26,4 @@ VIEW = DomainView(
     time_label="decision step",
     stack=(),
     stack_label="",
-    higher_is_better=("episode_return", "throughput", "throughput_per_hour", "entered"),
 )

@@ -121,12 +121,5 @@ VIEW = DomainView(
     time_label="task",
     stack=("avg_tx_time", "avg_queue_time", "avg_compute_time"),
     stack_label="average delay per task (s)",
-    higher_is_better=(
-        "episode_return",
-        "deadline_met_rate",
-        "association_share",
-        "avg_rate_mbps",
-        "jain_fairness",
-    ),
     section=pareto_section,
 )

@@ -7,9 +7,25 @@ from typing import Any
 
 import numpy as np
 
-HEADLINE = "cost_bps"
-"""Almgren and Chriss's objective, shortfall plus the risk penalty, in bps (lower is better)."""
-LOWER_IS_BETTER = True
+from fieldgym.envs.core.metrics import Metric, MetricTable
+
+METRICS = MetricTable(
+    headline="cost_bps",
+    metrics=(
+        Metric(
+            "cost_bps",
+            "bps",
+            False,
+            "Almgren and Chriss's objective: shortfall plus the risk penalty.",
+        ),
+        Metric("shortfall", "$", False, "Implementation shortfall against the arrival price."),
+        Metric("shortfall_bps", "bps", False, "Implementation shortfall, in bps of X * S0."),
+        Metric("risk_bps", "bps", False, "Risk penalty, in bps of X * S0."),
+        Metric("completion", "share", True, "Share of the order sold."),
+        Metric("periods_used", "periods", None, "Periods the execution lasted."),
+    ),
+)
+"""The metrics :func:`episode_metrics` returns, and the headline a comparison ranks by."""
 
 
 def episode_metrics(kpis: Mapping[str, np.ndarray], config: Any) -> dict[str, float]:

@@ -7,9 +7,25 @@ from typing import Any
 
 import numpy as np
 
-HEADLINE = "pnl"
-"""Final wealth after liquidation, $ (higher is better)."""
-LOWER_IS_BETTER = False
+from fieldgym.envs.core.metrics import Metric, MetricTable
+
+METRICS = MetricTable(
+    headline="pnl",
+    metrics=(
+        Metric("pnl", "$", True, "Final wealth after liquidating the inventory at the horizon."),
+        Metric(
+            "inventory_std",
+            "shares",
+            False,
+            "Standard deviation of the inventory before liquidation.",
+        ),
+        Metric("final_inventory", "shares", None, "Inventory liquidated at the horizon."),
+        Metric("fills", "count", True, "Quotes filled."),
+        Metric("mean_spread", "$", None, "Mean quoted spread."),
+        Metric("penalty", "$", False, "Inventory penalty plus the liquidation cost."),
+    ),
+)
+"""The metrics :func:`episode_metrics` returns, and the headline a comparison ranks by."""
 
 
 def episode_metrics(kpis: Mapping[str, np.ndarray], config: Any) -> dict[str, float]:

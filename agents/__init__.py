@@ -5,7 +5,7 @@ when imported; every subpackage is imported below, so a new domain needs no edit
 
 ``make_agent(name, EnvTarget(id, kwargs))`` creates any registered agent (a
 ``ParallelTarget`` for a multi-agent id; ``make_target(id)`` picks the kind); every agent
-is a :class:`Policy` with ``act(observation)``; :func:`evaluate` (``evaluate_parallel``)
+is a :class:`Policy` with ``act(observation)``; :func:`evaluate` (single- or multi-agent)
 runs one over fixed seeds. None of this imports torch; the learners do when made.
 """
 
@@ -15,7 +15,7 @@ import importlib
 import pkgutil
 
 from fieldgym.agents.base import ParallelPolicy, Policy, RandomPolicy
-from fieldgym.agents.evaluation import evaluate, evaluate_parallel, run_episode
+from fieldgym.agents.evaluation import evaluate, run_episode
 from fieldgym.agents.registry import AGENTS, agents_for, make_agent
 from fieldgym.agents.target import EnvTarget, ParallelTarget, make_target
 
@@ -28,7 +28,6 @@ __all__ = [
     "RandomPolicy",
     "agents_for",
     "evaluate",
-    "evaluate_parallel",
     "make_agent",
     "make_target",
     "run_episode",

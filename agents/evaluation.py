@@ -104,23 +104,25 @@ def run_episode(policy: Policy, seed: int, max_steps: int | None = None) -> Epis
 
 
 def evaluate(
-    policy: Policy,
+    policy: Policy | ParallelPolicy,
     seeds: Iterable[int],
     max_steps: int | None = None,
     keep_episodes: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, list[Episode]]:
-    """Evaluate ``policy`` on one episode per seed.
+    """Evaluate a single- or multi-agent ``policy`` on one episode per seed.
 
     Args:
-        policy: Any policy (learned or classical).
+        policy: Any policy (learned or classical) of a single- or multi-agent target.
         seeds: Seeds of the evaluation episodes; the same seeds give the same demand,
             arrivals, ... for every policy (common random numbers).
-        max_steps: Episode length; ``None`` keeps the registered ``TimeLimit``.
+        max_steps: Episode length; ``None`` keeps the registered ``TimeLimit`` (or a
+            multi-agent env's own end).
         keep_episodes: Also return the :class:`Episode` objects (per-step KPIs, for plots).
 
     Returns:
         A DataFrame with one row per episode: ``agent``, ``env_id``, ``seed``,
         ``episode_return``, ``length`` and the domain's metrics (and the episodes if asked).
+        A multi-agent episode's return is the team's (:func:`run_parallel_episode`).
 
     Raises:
         ConfigError: On seeds that are not a non-empty collection of whole numbers of 0 or
@@ -128,12 +130,13 @@ def evaluate(
     """
     seeds = check_seeds(seeds)
     max_steps = check_max_steps(max_steps)
-    episodes = [run_episode(policy, seed, max_steps) for seed in seeds]
+    run = run_parallel_episode if policy.target.kind == "parallel" else run_episode
+    episodes = [run(policy, seed, max_steps) for seed in seeds]  # type: ignore[arg-type]
     table = episode_table(policy, episodes)
     return (table, episodes) if keep_episodes else table
 
 
-def episode_table(policy: Policy, episodes: list[Episode]) -> pd.DataFrame:
+def episode_table(policy: Policy | ParallelPolicy, episodes: list[Episode]) -> pd.DataFrame:
     """The table of ``policy``'s episodes, single- or multi-agent.
 
     One row per episode: ``agent``, ``env_id``, ``seed``, ``episode_return``, ``length``
@@ -156,10 +159,13 @@ def episode_table(policy: Policy, episodes: list[Episode]) -> pd.DataFrame:
     )
 
 
-def run_parallel_episode(policy: ParallelPolicy, seed: int) -> Episode:
+def run_parallel_episode(
+    policy: ParallelPolicy, seed: int, max_steps: int | None = None
+) -> Episode:
     """One episode of a multi-agent policy, in a new env reset with ``seed``.
 
-    Its return is the team's: the mean reward over agents, summed over steps.
+    It ends when the env's agents are done, or after ``max_steps`` steps. Its return is
+    the team's: the mean reward over agents, summed over steps.
     """
     env = policy.target.make()
     try:
@@ -167,7 +173,7 @@ def run_parallel_episode(policy: ParallelPolicy, seed: int) -> Episode:
         policy.reset(seed)
         kpis: dict[str, list] = {}
         team_return, length = 0.0, 0
-        while env.agents:
+        while env.agents and (max_steps is None or length < max_steps):
             actions = policy.act(observations, env.state())
             observations, rewards, _, _, infos = env.step(actions)
             team_return += float(np.mean(list(rewards.values())))
@@ -178,26 +184,3 @@ def run_parallel_episode(policy: ParallelPolicy, seed: int) -> Episode:
     finally:
         env.close()
     return Episode(seed, team_return, length, {name: np.asarray(v) for name, v in kpis.items()})
-
-
-def evaluate_parallel(policy: ParallelPolicy, seeds: Iterable[int]) -> pd.DataFrame:
-    """Evaluate a multi-agent policy on one episode per seed.
-
-    Returns:
-        One row per episode, as :func:`evaluate` gives them; ``episode_return`` is the
-        team's mean reward per agent, summed over the episode.
-    """
-    return episode_table(policy, [run_parallel_episode(policy, s) for s in check_seeds(seeds)])
-
-
-def evaluate_any(
-    policy: Policy, seeds: Iterable[int], max_steps: int | None = None
-) -> tuple[pd.DataFrame, list[Episode]]:
-    """:func:`evaluate` for a single-agent id, ``evaluate_parallel`` for a multi-agent one.
-
-    Returns the table and the episodes (none for a multi-agent id, whose episodes are not
-    kept; ``max_steps`` applies to single-agent ids only, as their registered limit).
-    """
-    if policy.target.kind == "parallel":
-        return evaluate_parallel(policy, seeds), []
-    return evaluate(policy, seeds, max_steps=max_steps, keep_episodes=True)

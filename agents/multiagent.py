@@ -2,7 +2,7 @@
 
 What a multi-agent policy acts on (:class:`~fieldgym.agents.target.ParallelTarget`), the
 policy interface (:class:`~fieldgym.agents.base.ParallelPolicy`) and its evaluation
-(:func:`~fieldgym.agents.evaluation.evaluate_parallel`) import no torch; they live beside
+(:func:`~fieldgym.agents.evaluation.evaluate`) import no torch; they live beside
 their single-agent twins. Here are the learners:
 
 * :class:`SharedAgentsVecEnv`: a ``ParallelEnv`` -> stable-baselines3 ``VecEnv`` bridge in

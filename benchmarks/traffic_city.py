@@ -37,7 +37,7 @@ import pandas as pd
 import torch
 
 from fieldgym.agents import make_agent
-from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.target import ParallelTarget
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.system import make_system
@@ -101,7 +101,7 @@ def simulator_speed(city: Path, backend: str, copies: int, steps: int) -> float:
 def timed_evaluation(policy, label: str, backend: str) -> dict:
     """One evaluation episode, with its CPU and wall seconds."""
     cpu, wall = time.process_time(), time.perf_counter()
-    row = evaluate_parallel(policy, [EVAL_SEED]).iloc[0].to_dict()
+    row = evaluate(policy, [EVAL_SEED]).iloc[0].to_dict()
     row.update(
         controller=label,
         backend=backend,
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = {b: target_for(city, b, args.steps) for b in BACKENDS}
     rows = []
     for backend, target in targets.items():
-        evaluate_parallel(make_agent("random", target), [EVAL_SEED])  # warm-up: numba, SUMO
+        evaluate(make_agent("random", target), [EVAL_SEED])  # warm-up: numba, SUMO
         for label, (name, params) in CONTROLLERS.items():
             rows.append(timed_evaluation(make_agent(name, target, **params), label, backend))
     for seed in range(args.seeds):

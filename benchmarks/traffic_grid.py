@@ -11,7 +11,7 @@ folder is now the scenario's report; this script writes ``reports/traffic_grid_s
 ``shared_ppo`` (the agent layer's PettingZoo-to-VecEnv bridge, one policy for all sixteen
 intersections) for
 ``--steps`` agent-steps per seed, evaluates it and the baselines with
-``fieldgym.agents.evaluation.evaluate_parallel`` on the same evaluation seeds, and writes
+``fieldgym.agents.evaluation.evaluate`` on the same evaluation seeds, and writes
 ``results.md`` and ``results.json`` into ``--out``.
 
 PPO's reward is the ``wait`` part scaled by 0.01 (the bridge does not normalize rewards);
@@ -34,7 +34,7 @@ import torch
 
 from fieldgym.agents import make_agent
 from fieldgym.agents.base import RandomParallelPolicy
-from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.target import ParallelTarget
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,13 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     tables, timings = [], {}
     for name in ("max_pressure", "fixed_time", "actuated", "sotl"):
         start = time.perf_counter()
-        tables.append(evaluate_parallel(make_agent(name, target), seeds))
+        tables.append(evaluate(make_agent(name, target), seeds))
         timings[name] = time.perf_counter() - start
-    tables.append(evaluate_parallel(RandomParallelPolicy(target), seeds))
+    tables.append(evaluate(RandomParallelPolicy(target), seeds))
     for seed in range(args.seeds):
         start = time.perf_counter()
         agent = make_agent("shared_ppo", target, n_copies=2).fit(args.steps, seed=seed)
-        table = evaluate_parallel(agent, seeds)
+        table = evaluate(agent, seeds)
         table["train_seed"] = seed
         tables.append(table)
         timings[f"shared_ppo seed {seed}"] = time.perf_counter() - start

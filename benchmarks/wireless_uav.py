@@ -6,7 +6,7 @@ Run from the repository root::
 
 Trains ``shared_ppo`` (one policy for every UAV, every UAV of every copy one row of the
 vector env) once per training seed, then evaluates it and the baselines (``kmeans_hover``,
-``pso_placement``, ``random_walk``) with :func:`fieldgym.agents.evaluation.evaluate_parallel`
+``pso_placement``, ``random_walk``) with :func:`fieldgym.agents.evaluation.evaluate`
 on the same evaluation seeds. It wrote ``reports/wireless_uav/`` (now the scenario's report;
 this script writes ``reports/wireless_uav_script/``) before the scenario
 runner took multi-agent ids; ``fieldgym compare scenarios/wireless_uav.yaml`` now runs
@@ -31,7 +31,7 @@ import torch
 
 from fieldgym.agents import make_agent
 from fieldgym.agents.base import ParallelPolicy
-from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.target import ParallelTarget
 
 ENV_ID = "fieldgym/UAVOffloading-v1"
@@ -80,7 +80,7 @@ def main() -> None:
     for name in BASELINES:
         start = time.perf_counter()
         policy = make_agent(name, target)
-        tables.append(evaluate_parallel(policy, eval_seeds).assign(train_seed=-1))
+        tables.append(evaluate(policy, eval_seeds).assign(train_seed=-1))
         final_map(policy, eval_seeds[0], args.out / f"map_{name}.png")
         timing[name] = time.perf_counter() - start
     for seed in args.seeds:
@@ -88,7 +88,7 @@ def main() -> None:
         learner = make_agent("shared_ppo", target, n_copies=4)
         learner.fit(args.steps, seed=seed)
         timing[f"shared_ppo seed {seed}"] = time.perf_counter() - start
-        tables.append(evaluate_parallel(learner, eval_seeds).assign(train_seed=seed))
+        tables.append(evaluate(learner, eval_seeds).assign(train_seed=seed))
         curves.append(pd.DataFrame(learner.learning_curve).assign(train_seed=seed))
         if seed == args.seeds[0]:
             final_map(learner, eval_seeds[0], args.out / "map_shared_ppo.png")

@@ -19,12 +19,7 @@ from gymnasium.envs.registration import load_env_creator
 
 from fieldgym.agents import hyperparams
 from fieldgym.agents.base import RandomParallelPolicy, RandomPolicy
-from fieldgym.agents.evaluation import (
-    declared_metrics,
-    metrics_function,
-    run_episode,
-    run_parallel_episode,
-)
+from fieldgym.agents.evaluation import declared_metrics, evaluate
 from fieldgym.agents.registry import (
     AGENTS,
     check_acts_on,
@@ -386,12 +381,8 @@ def _check_env(
 def _metric_names(target: Any) -> list[str]:
     """The columns evaluation reports for ``target``.
 
-    Learned from two steps of a random policy, or from a whole episode of a multi-agent
-    id (its episodes cannot be cut short).
+    Learned from two steps of a random policy.
     """
-    if target.kind == "parallel":
-        kpis = run_parallel_episode(RandomParallelPolicy(target), seed=0).kpis
-    else:
-        kpis = run_episode(RandomPolicy(target), seed=0, max_steps=2).kpis
-    metrics = metrics_function(target.id)(kpis, target.config)
-    return ["episode_return", "length", *metrics]
+    random = RandomParallelPolicy(target) if target.kind == "parallel" else RandomPolicy(target)
+    table = evaluate(random, [0], max_steps=2)
+    return [column for column in table.columns if column not in ("agent", "env_id", "seed")]

@@ -536,7 +536,8 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
         **({"validation": validation} if validation is not None else {}),
         "curve": [{k: float(v) for k, v in row.items()} for row in policy.learning_curve],
         **({"checkpoint_metric": checkpoint_metric} if checkpoint_metric else {}),
-        "trace": trace(episodes[0], target.domain) if episodes else None,
+        # single-agent only: a multi-agent episode records its KPIs without the rewards
+        "trace": trace(episodes[0], target.domain) if target.kind == "single" else None,
         "wall_time": {
             "fit": fit_seconds,
             "evaluate": time.perf_counter() - evaluated,
@@ -554,13 +555,11 @@ def execute_trial(trial: Trial, run_dir: str | Path) -> dict[str, Any]:
 def evaluate_trial(
     policy: Any, trial: Trial, seeds: tuple[int, ...] | None = None
 ) -> tuple[Any, list[Any]]:
-    """The trial's evaluation table and its episodes (none kept for a multi-agent id).
+    """The trial's evaluation table and its episodes, on ``seeds`` (default: the trial's)."""
+    from fieldgym.agents.evaluation import evaluate
 
-    On ``seeds``, by default the trial's evaluation seeds.
-    """
-    from fieldgym.agents.evaluation import evaluate_any
-
-    return evaluate_any(policy, trial.eval_seeds if seeds is None else seeds, trial.max_steps)
+    seeds = trial.eval_seeds if seeds is None else seeds
+    return evaluate(policy, seeds, max_steps=trial.max_steps, keep_episodes=True)
 
 
 def checkpoint_score(policy: Any, trial: Trial) -> float:

@@ -53,7 +53,7 @@ from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
 from fieldgym.agents import EnvTarget, hyperparams, make_agent
-from fieldgym.agents.evaluation import declared_metrics, evaluate_any
+from fieldgym.agents.evaluation import declared_metrics, evaluate
 from fieldgym.agents.target import is_parallel
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError, FieldgymError
@@ -461,7 +461,7 @@ def finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 def validation_score(policy: Any, spec: TuneSpec) -> float:
     """The mean headline metric of ``policy`` over the validation seeds."""
-    table, _ = evaluate_any(policy, spec.validation_seeds, spec.max_steps)
+    table = evaluate(policy, spec.validation_seeds, max_steps=spec.max_steps)
     return float(table[spec.headline].mean())
 
 

@@ -25,7 +25,7 @@ class SignalPolicy(Policy):
     takes one observation and returns a phase. With a multi-agent target
     (``fieldgym.agents.target.ParallelTarget`` of ``TrafficGrid-v1``), it takes the dict
     of the agents' observations and returns a dict of phases, as
-    ``fieldgym.agents.evaluation.evaluate_parallel`` expects.
+    ``fieldgym.agents.evaluation.evaluate`` expects.
 
     Args:
         target: The environment.

@@ -1,4 +1,4 @@
-"""The ParallelEnv -> VecEnv bridge with parameter sharing, shared PPO, evaluate_parallel."""
+"""The ParallelEnv -> VecEnv bridge with parameter sharing, shared PPO, evaluate."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pettingzoo import ParallelEnv
 import fieldgym
 from fieldgym.agents import make_agent
 from fieldgym.agents.base import RandomParallelPolicy
-from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.multiagent import SharedAgentsVecEnv, SharedPPO
 from fieldgym.agents.target import ParallelTarget
 from fieldgym.envs.core.errors import ConfigError
@@ -88,13 +88,13 @@ def test_shared_ppo_trains_acts_saves_and_loads(tmp_path):
         observations, *_ = env.step(actions)
 
 
-def test_evaluate_parallel_gives_one_row_per_seed_with_the_domains_metrics():
+def test_evaluate_gives_a_multiagent_policy_one_row_per_seed_with_the_domains_metrics():
     target = ParallelTarget(ENV_ID, SMALL)
-    table = evaluate_parallel(RandomParallelPolicy(target), [1, 2, 3])
+    table = evaluate(RandomParallelPolicy(target), [1, 2, 3])
     assert table["seed"].tolist() == [1, 2, 3]
     assert (table["length"] == SMALL["max_cycles"]).all()
     assert {"association_share", "avg_rate_mbps", "jain_fairness", "collisions"} <= set(table)
-    again = evaluate_parallel(RandomParallelPolicy(target), [1, 2, 3])
+    again = evaluate(RandomParallelPolicy(target), [1, 2, 3])
     np.testing.assert_allclose(table["episode_return"], again["episode_return"])
 
 

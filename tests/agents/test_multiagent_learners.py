@@ -10,7 +10,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from fieldgym.agents import make_agent
-from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.mappo import MAPPO
 from fieldgym.agents.multiagent import SharedAgentsVecEnv, SharedDQN, SharedPPO
 from fieldgym.agents.target import ParallelTarget
@@ -36,12 +36,12 @@ def test_learner_trains_and_evaluates_on_every_multi_agent_id(learner, env_id):
     target = ParallelTarget(env_id, SMALL.get(env_id, {}))
     agent = make_agent(learner, target, n_copies=2, hyperparams=HYPER[learner])
     agent.fit(300, seed=0)
-    table = evaluate_parallel(agent, seeds=[1, 2])
+    table = evaluate(agent, seeds=[1, 2])
     env = target.make()
     env.reset(seed=1)
     assert table["seed"].tolist() == [1, 2]
     assert np.isfinite(table["episode_return"]).all() and (table["length"] > 0).all()
-    again = evaluate_parallel(agent, seeds=[1, 2])  # greedy actions: same episodes
+    again = evaluate(agent, seeds=[1, 2])  # greedy actions: same episodes
     np.testing.assert_allclose(table["episode_return"], again["episode_return"])
 
 
@@ -128,5 +128,5 @@ def test_the_learners_learn_a_task_random_actions_fail(learner):
     else:
         hyper = {"n_steps": 32, "batch_size": 64, "learning_rate": 3e-3, "n_epochs": 4}
     agent = learner(target, n_copies=2, hyperparams=hyper).fit(3000, seed=0)
-    returns = evaluate_parallel(agent, seeds=range(5))["episode_return"]
+    returns = evaluate(agent, seeds=range(5))["episode_return"]
     assert returns.mean() > 7.5  # random play earns 8 / 3 per episode

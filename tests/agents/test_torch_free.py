@@ -14,7 +14,7 @@ import sys
 SCRIPT = """
 import json, sys
 from fieldgym.agents import make_agent
-from fieldgym.agents.evaluation import evaluate_any
+from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.target import make_target
 
 rows = {}
@@ -24,7 +24,7 @@ for env_id, agent, kwargs in [
     ("fieldgym/MultiEchelonInventory-v1", "clark_scarf", {"preset": "serial"}),
 ]:
     target = make_target(env_id, kwargs)
-    table, _ = evaluate_any(make_agent(agent, target), seeds=[0], max_steps=3)
+    table = evaluate(make_agent(agent, target), seeds=[0], max_steps=3)
     rows[env_id] = [target.kind, len(table)]
 heavy = [m for m in ("torch", "stable_baselines3") if m in sys.modules]
 print(json.dumps({"heavy": heavy, "rows": rows}))

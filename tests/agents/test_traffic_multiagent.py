@@ -7,20 +7,20 @@ import pytest
 
 from fieldgym.agents import make_agent
 from fieldgym.agents.base import RandomParallelPolicy
-from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.multiagent import SharedAgentsVecEnv
 from fieldgym.agents.target import ParallelTarget
 
 GRID = "fieldgym/TrafficGrid-v1"
 
 
-def test_grid_baselines_through_evaluate_parallel():
+def test_grid_baselines_through_evaluate():
     target = ParallelTarget(GRID, {"rows": 2, "cols": 2, "max_episode_steps": 150})
     tables = {
-        name: evaluate_parallel(make_agent(name, target), seeds=[5, 6])
+        name: evaluate(make_agent(name, target), seeds=[5, 6])
         for name in ("fixed_time", "max_pressure")
     }
-    tables["random"] = evaluate_parallel(RandomParallelPolicy(target), seeds=[5, 6])
+    tables["random"] = evaluate(RandomParallelPolicy(target), seeds=[5, 6])
     waits = {name: float(t["avg_waiting_time"].mean()) for name, t in tables.items()}
     assert waits["max_pressure"] < waits["fixed_time"] < waits["random"]
     assert (tables["max_pressure"]["length"] == 150).all()
@@ -46,6 +46,6 @@ def test_shared_ppo_trains_and_acts_on_the_grid():
         "shared_ppo", target, n_copies=1, hyperparams={"n_steps": 64, "batch_size": 64}
     )
     agent.fit(256, seed=0)
-    table = evaluate_parallel(agent, seeds=[1])
+    table = evaluate(agent, seeds=[1])
     assert table["length"].iloc[0] == 40
     assert np.isfinite(table["avg_waiting_time"]).all()

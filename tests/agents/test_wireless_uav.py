@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fieldgym.agents import make_agent
-from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.target import ParallelTarget
 from fieldgym.agents.wireless.uav_policies import decode_state, steer
 from fieldgym.envs.wireless.uav_channel import associate
@@ -64,7 +64,7 @@ def test_steer_moves_toward_the_goal_within_the_speed_limit():
 def test_kmeans_hovering_beats_the_random_walk():
     target = ParallelTarget(ENV_ID, {"max_cycles": 60})
     share = {
-        name: evaluate_parallel(make_agent(name, target), [0, 1])["association_share"].mean()
+        name: evaluate(make_agent(name, target), [0, 1])["association_share"].mean()
         for name in ("kmeans_hover", "random_walk")
     }
     assert share["kmeans_hover"] > share["random_walk"] + 0.1

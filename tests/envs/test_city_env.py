@@ -25,7 +25,7 @@ from pettingzoo.test import parallel_api_test
 
 import fieldgym
 from fieldgym.agents import make_agent
-from fieldgym.agents.evaluation import evaluate_parallel
+from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.target import ParallelTarget
 from fieldgym.envs.core.errors import ConfigError, DataError
 from fieldgym.envs.traffic.city.files import read_roadnet, write_flows, write_roadnet
@@ -184,7 +184,7 @@ def test_backends_agree_on_travel_time(controller, params):
     travel = {}
     for backend in ("builtin", "sumo"):
         target = ParallelTarget(GRID, city(backend=backend, max_episode_steps=120))
-        row = evaluate_parallel(make_agent(controller, target, **params), [0]).iloc[0]
+        row = evaluate(make_agent(controller, target, **params), [0]).iloc[0]
         assert row["length"] == 120 and row["throughput"] > 0
         travel[backend] = row["avg_travel_time"]
     assert travel["builtin"] == pytest.approx(travel["sumo"], rel=0.15), travel

@@ -34,6 +34,7 @@ from torch import nn
 
 from fieldgym.agents import model_files
 from fieldgym.agents.base import Policy, with_defaults
+from fieldgym.agents.nets import RunningMoments, mlp
 from fieldgym.agents.target import EnvTarget
 from fieldgym.agents.training import Budget, TrainingBar, episode_row
 from fieldgym.envs.core.adapters import VECTOR_WRAPPERS, ActionCodec
@@ -54,38 +55,6 @@ DEFAULTS: dict[str, Any] = {
 
 CleanRL's values, but with smaller networks and batches (``hidden`` 64, ``batch_size``
 128) for CPU budgets; ``target_entropy_scale`` 0.89 is CleanRL's default."""
-
-
-def mlp(inputs: int, outputs: int, hidden: int) -> nn.Sequential:
-    """Two hidden ReLU layers."""
-    return nn.Sequential(
-        nn.Linear(inputs, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, outputs),
-    )
-
-
-class RunningNormalizer:
-    """Running mean and variance of observations (Chan et al.'s parallel update)."""
-
-    def __init__(self, size: int) -> None:
-        self.mean = np.zeros(size)
-        self.var = np.ones(size)
-        self.count = 1e-4
-
-    def update(self, batch: np.ndarray) -> None:
-        """Fold a batch ``(n, size)`` into the statistics."""
-        mean, var, n = batch.mean(axis=0), batch.var(axis=0), batch.shape[0]
-        delta, total = mean - self.mean, self.count + n
-        self.mean = self.mean + delta * n / total
-        self.var = (self.var * self.count + var * n + delta**2 * self.count * n / total) / total
-        self.count = total
-
-    def __call__(self, observations: np.ndarray) -> np.ndarray:
-        scaled = (observations - self.mean) / np.sqrt(self.var + 1e-8)
-        return np.clip(scaled, -10.0, 10.0).astype(np.float32)
 
 
 class DiscreteSAC(Policy):
@@ -135,9 +104,13 @@ class DiscreteSAC(Policy):
             mlp(size, self.num_actions, hidden),
             mlp(size, self.num_actions, hidden),
         )
-        self.normalizer = RunningNormalizer(size)
+        self.normalizer = RunningMoments(size)
         self.log_alpha = torch.zeros(1, requires_grad=True)
         self.trained = False
+
+    def _scaled(self, observations: np.ndarray) -> np.ndarray:
+        """Observations standardized with the running moments, clipped to ±10, as float32."""
+        return np.clip(self.normalizer.normalize(observations), -10.0, 10.0).astype(np.float32)
 
     def _policy(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Action probabilities and their logs, ``(n, |A|)`` each."""
@@ -200,7 +173,7 @@ class DiscreteSAC(Policy):
                 actions = rng.integers(self.num_actions, size=self.n_envs)
             else:
                 with torch.no_grad():
-                    probs, _ = self._policy(torch.as_tensor(self.normalizer(obs)))
+                    probs, _ = self._policy(torch.as_tensor(self._scaled(obs)))
                 actions = torch.distributions.Categorical(probs=probs).sample().numpy()
             next_obs, rewards, terminated, truncated, infos = envs.step(
                 actions + (self.action_start if self.codec is None else 0)
@@ -231,8 +204,8 @@ class DiscreteSAC(Policy):
                 continue
             for _ in range(int(hp["gradient_steps"])):
                 batch = rng.integers(stored, size=int(hp["batch_size"]))
-                b_obs = torch.as_tensor(self.normalizer(buffer["obs"][batch]))
-                b_next = torch.as_tensor(self.normalizer(buffer["next_obs"][batch]))
+                b_obs = torch.as_tensor(self._scaled(buffer["obs"][batch]))
+                b_next = torch.as_tensor(self._scaled(buffer["next_obs"][batch]))
                 b_actions = torch.as_tensor(buffer["actions"][batch])[:, None]
                 b_rewards = torch.as_tensor(buffer["rewards"][batch])
                 b_dones = torch.as_tensor(buffer["dones"][batch])
@@ -284,7 +257,7 @@ class DiscreteSAC(Policy):
         """The policy's action probabilities for one observation."""
         flat = np.asarray(observation, dtype=np.float64).reshape(1, -1)
         with torch.no_grad():
-            probs, _ = self._policy(torch.as_tensor(self.normalizer(flat)))
+            probs, _ = self._policy(torch.as_tensor(self._scaled(flat)))
         return probs[0].numpy()
 
     def act(self, observation: np.ndarray) -> Any:

@@ -17,7 +17,6 @@ Discrete and Box action spaces; Box actions are a diagonal Gaussian clipped to t
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -29,6 +28,7 @@ from torch import nn
 from fieldgym.agents import model_files
 from fieldgym.agents.base import ParallelPolicy, with_defaults
 from fieldgym.agents.multiagent import SharedAgentsVecEnv, require_parallel
+from fieldgym.agents.nets import RunningMoments, mlp
 from fieldgym.agents.target import ParallelTarget
 from fieldgym.agents.training import Budget, TrainingBar, episode_row
 from fieldgym.envs.core.errors import ConfigError
@@ -86,35 +86,10 @@ def gae(
     return advantages, advantages + values
 
 
-class RunningNorm:
-    """Running mean and variance of a scalar (value normalization, Chan et al. merge)."""
-
-    def __init__(self) -> None:
-        self.mean, self.var, self.count = 0.0, 1.0, 1e-4
-
-    def update(self, x: np.ndarray) -> None:
-        mean, var, n = float(np.mean(x)), float(np.var(x)), x.size
-        delta, total = mean - self.mean, self.count + n
-        self.mean += delta * n / total
-        self.var = (self.var * self.count + var * n + delta**2 * self.count * n / total) / total
-        self.count = total
-
-    def normalize(self, x: Any) -> Any:
-        return (x - self.mean) / math.sqrt(self.var + 1e-8)
-
-    def denormalize(self, x: Any) -> Any:
-        return x * math.sqrt(self.var + 1e-8) + self.mean
-
-
 def _mlp(n_in: int, n_out: int, hidden: int, feature_norm: bool = True) -> nn.Sequential:
-    return nn.Sequential(
-        nn.LayerNorm(n_in) if feature_norm else nn.Identity(),
-        nn.Linear(n_in, hidden),
-        nn.Tanh(),
-        nn.Linear(hidden, hidden),
-        nn.Tanh(),
-        nn.Linear(hidden, n_out),
-    )
+    """MAPPO's network: tanh layers after a LayerNorm of the inputs (an identity without)."""
+    first = nn.LayerNorm(n_in) if feature_norm else nn.Identity()
+    return mlp(n_in, n_out, hidden, activation=nn.Tanh, first=first)
 
 
 class CentralCritic(nn.Sequential):
@@ -265,7 +240,7 @@ class MAPPO(ParallelPolicy):
         hidden, norm = self.hp["hidden"], self.hp["feature_norm"]
         self.actor = Actor(self.obs_dim + n_id, self.action_space, hidden, norm)
         self.critic = CentralCritic(self.state_dim, n_id, hidden, norm)
-        self.value_norm = RunningNorm()
+        self.value_norm = RunningMoments()
 
     # -- inputs ---------------------------------------------------------------------------
 

@@ -108,6 +108,20 @@ def _track(b, action, gate, counters, layer, history, record, fidelity) -> None:
 
 
 @njit(cache=True)
+def _expectations(reduced, xmask, phase, first, count, raw, out) -> None:
+    """Write ``count`` Pauli expectations of a reduced density matrix into ``raw[out:]``.
+
+    Pauli ``first + k`` of the local tables is ``phase[., b]`` times the basis flip
+    ``b -> b ^ xmask[.]``, so its expectation is ``sum_b phase * reduced[b, b ^ xmask]``.
+    """
+    for k in range(count):
+        acc = 0.0
+        for b in range(reduced.shape[0]):
+            acc += (phase[first + k, b] * reduced[b, b ^ xmask[first + k]]).real
+        raw[out + k] = acc
+
+
+@njit(cache=True)
 def _paulis_pure(psi, n, xmask, phase, raw) -> None:
     """Pauli expectations of a statevector from its 1- and 2-qubit reduced density matrices.
 
@@ -127,11 +141,7 @@ def _paulis_pure(psi, n, xmask, phase, raw) -> None:
             r1[0, 1] += v0 * np.conj(v1)
             r1[1, 1] += v1 * np.conj(v1)
         r1[1, 0] = np.conj(r1[0, 1])
-        for k in range(3):
-            acc = 0.0
-            for b in range(2):
-                acc += (phase[k, b] * r1[b, b ^ xmask[k]]).real
-            raw[3 * q + k] = acc
+        _expectations(r1, xmask, phase, 0, 3, raw, 3 * q)
     p = 3 * n
     for qi in range(n):
         for qj in range(qi + 1, n):
@@ -144,12 +154,8 @@ def _paulis_pure(psi, n, xmask, phase, raw) -> None:
                     va = psi[idx[a]]
                     for b in range(4):
                         r2[a, b] += va * np.conj(psi[idx[b]])
-            for k in range(9):
-                acc = 0.0
-                for b in range(4):
-                    acc += (phase[3 + k, b] * r2[b, b ^ xmask[3 + k]]).real
-                raw[p] = acc
-                p += 1
+            _expectations(r2, xmask, phase, 3, 9, raw, p)
+            p += 9
 
 
 @njit(cache=True)
@@ -167,11 +173,7 @@ def _paulis_mixed(rho, n, xmask, phase, raw) -> None:
             r1[0, 1] += rho[i, i | m]
             r1[1, 0] += rho[i | m, i]
             r1[1, 1] += rho[i | m, i | m]
-        for k in range(3):
-            acc = 0.0
-            for b in range(2):
-                acc += (phase[k, b] * r1[b, b ^ xmask[k]]).real
-            raw[3 * q + k] = acc
+        _expectations(r1, xmask, phase, 0, 3, raw, 3 * q)
     p = 3 * n
     for qi in range(n):
         for qj in range(qi + 1, n):
@@ -183,12 +185,8 @@ def _paulis_mixed(rho, n, xmask, phase, raw) -> None:
                 for a in range(4):
                     for b in range(4):
                         r2[a, b] += rho[idx[a], idx[b]]
-            for k in range(9):
-                acc = 0.0
-                for b in range(4):
-                    acc += (phase[3 + k, b] * r2[b, b ^ xmask[3 + k]]).real
-                raw[p] = acc
-                p += 1
+            _expectations(r2, xmask, phase, 3, 9, raw, p)
+            p += 9
 
 
 @njit(cache=True)

@@ -14,8 +14,8 @@ from fieldgym.scenarios.domains import DomainView, SectionInput
 
 
 def backtest_section(run: SectionInput) -> Any:
-    """Drawdowns, weights and tear sheets: :func:`fieldgym.scenarios.trading_report.section`."""
-    from fieldgym.scenarios.trading_report import section  # imports the report modules
+    """Drawdowns, weights and tear sheets: :func:`.report.section` (imported when used)."""
+    from fieldgym.scenarios.views.trading.report import section  # imports the report modules
 
     return section(run)
 

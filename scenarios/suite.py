@@ -259,7 +259,7 @@ def _draw(
     c = comparison
     ranked = _ranked(c.estimates)
     agents = [a.label for a in plan.agents]
-    learning = _learning_curves(plan, curves, c.tasks)
+    learning = _learning_curves(curves, c.tasks)
     jobs = [
         (
             "intervals",
@@ -309,7 +309,7 @@ def _ranked(estimates: pd.DataFrame) -> list[str] | None:
     return list(iqm["agent"])
 
 
-def _learning_curves(plan: Plan, curves: pd.DataFrame, tasks: list[str]) -> pd.DataFrame:
+def _learning_curves(curves: pd.DataFrame, tasks: list[str]) -> pd.DataFrame:
     """Training returns of the learners, smoothed per run, as ``task_learning_curves`` wants."""
     columns = ["agent", "task", "seed", "step", "value"]
     if curves.empty:

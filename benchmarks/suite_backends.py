@@ -26,8 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from fieldgym.scenarios.planner import load_scenario
 from fieldgym.scenarios.runner import run_plan
-from fieldgym.scenarios.spec import Plan, load_scenario
+from fieldgym.scenarios.spec import Plan
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,9 +9,10 @@ wraps all of it.
 
 from __future__ import annotations
 
+from fieldgym.scenarios.planner import load_scenario
 from fieldgym.scenarios.report import write_report
 from fieldgym.scenarios.runner import RunSummary, TrialsFailed, run_plan, run_trial
-from fieldgym.scenarios.spec import Plan, Scenario, load_scenario
+from fieldgym.scenarios.spec import Plan, Scenario
 from fieldgym.scenarios.store import load_curves, load_results, load_trials
 from fieldgym.scenarios.trials import Trial, expand
 

@@ -531,9 +531,9 @@ def resolve_scenario(name: str) -> Path:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the scenario's unfinished trials, then write its report."""
+    from fieldgym.scenarios.planner import load_scenario
     from fieldgym.scenarios.report import default_out, write_report
     from fieldgym.scenarios.runner import TrialsFailed, run_plan
-    from fieldgym.scenarios.spec import load_scenario
     from fieldgym.scenarios.store import default_run_dir
 
     plan = load_scenario(resolve_scenario(args.scenario))

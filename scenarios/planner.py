@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from pathlib import Path
 from typing import Any
 
 from gymnasium.envs.registration import load_env_creator
@@ -41,7 +42,21 @@ from fieldgym.scenarios.spec import (
     Plan,
     Scenario,
     name_problem,
+    read_scenario,
 )
+
+
+def load_scenario(path: str | Path) -> Plan:
+    """Read, validate and check a scenario file.
+
+    Raises:
+        ConfigError: On a missing file, bad YAML, an unknown or mistyped key, an unknown
+            environment or agent, an invalid environment config field or agent
+            parameter, or a reference to a label that does not exist. The message starts
+            with the file's path.
+    """
+    path = Path(path)
+    return plan_scenario(read_scenario(path), str(path))
 
 
 def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:

@@ -303,21 +303,6 @@ class Plan:
 # Loading and checking.
 
 
-def load_scenario(path: str | Path) -> Plan:
-    """Read, validate and check a scenario file.
-
-    Raises:
-        ConfigError: On a missing file, bad YAML, an unknown or mistyped key, an unknown
-            environment or agent, an invalid environment config field or agent
-            parameter, or a reference to a label that does not exist. The message starts
-            with the file's path.
-    """
-    from fieldgym.scenarios.planner import plan_scenario  # it imports this module's types
-
-    path = Path(path)
-    return plan_scenario(read_scenario(path), str(path))
-
-
 def read_scenario(path: str | Path) -> Scenario:
     """Parse a scenario file and validate it against the schema (no registry checks)."""
     path = Path(path)
@@ -436,7 +421,6 @@ __all__ = [
     "Plan",
     "ReportSpec",
     "Scenario",
-    "load_scenario",
     "name_problem",
     "parse_scenario",
     "read_scenario",

@@ -309,7 +309,7 @@ def _scenario_env(
 ) -> tuple[Any, Any, Any]:
     """The target, plan environment and plan of the scenario's environment ``label``."""
     from fieldgym.scenarios.cli import make_target
-    from fieldgym.scenarios.spec import load_scenario
+    from fieldgym.scenarios.planner import load_scenario
 
     plan = load_scenario(path)
     labels = [e.label for e in plan.envs]

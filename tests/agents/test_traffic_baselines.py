@@ -139,7 +139,7 @@ def test_scenario_file_and_report_view():
     from pathlib import Path
 
     from fieldgym.scenarios.domains import domain_view
-    from fieldgym.scenarios.spec import load_scenario
+    from fieldgym.scenarios.planner import load_scenario
 
     root = Path(fieldgym.__file__).parent
     plan = load_scenario(root / "scenarios" / "traffic_single.yaml")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from fieldgym.scenarios import store
+from fieldgym.scenarios.planner import load_scenario
 from fieldgym.scenarios.report import write_report
 from fieldgym.scenarios.runner import run_plan
-from fieldgym.scenarios.spec import load_scenario
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 SCENARIO = f"""

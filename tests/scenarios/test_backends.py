@@ -8,8 +8,8 @@ import pytest
 
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios import backends, store
+from fieldgym.scenarios.planner import load_scenario
 from fieldgym.scenarios.runner import TrialsFailed, run_plan
-from fieldgym.scenarios.spec import load_scenario
 
 BASELINES = """
 name: ray

@@ -13,7 +13,8 @@ from tqdm import tqdm
 from fieldgym.agents import EnvTarget, hyperparams, make_agent
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios import runner, store
-from fieldgym.scenarios.spec import EnvPlan, load_scenario
+from fieldgym.scenarios.planner import load_scenario
+from fieldgym.scenarios.spec import EnvPlan
 from fieldgym.scenarios.tables import time_to_reference, time_to_reference_table
 from fieldgym.scenarios.trials import Trial, expand
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from fieldgym.scenarios import claims, store
+from fieldgym.scenarios.planner import load_scenario
 from fieldgym.scenarios.runner import execute_trial, run_plan, store_record
-from fieldgym.scenarios.spec import load_scenario
 from fieldgym.scenarios.trials import expand
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"

@@ -12,9 +12,9 @@ import pytest
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios import claims, store
 from fieldgym.scenarios.cli import main
+from fieldgym.scenarios.planner import load_scenario
 from fieldgym.scenarios.report import default_out
 from fieldgym.scenarios.runner import run_plan
-from fieldgym.scenarios.spec import load_scenario
 from fieldgym.scenarios.trials import expand
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"

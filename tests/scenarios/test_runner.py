@@ -7,9 +7,9 @@ import json
 import pytest
 
 from fieldgym.scenarios import store
+from fieldgym.scenarios.planner import load_scenario
 from fieldgym.scenarios.report import write_report
 from fieldgym.scenarios.runner import MODEL_CARD, TrialsFailed, run_plan
-from fieldgym.scenarios.spec import load_scenario
 
 
 @pytest.mark.slow

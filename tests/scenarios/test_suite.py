@@ -13,9 +13,10 @@ import pytest
 from fieldgym.envs.core.errors import ConfigError, DataError
 from fieldgym.scenarios import aggregates as agg
 from fieldgym.scenarios import suite
+from fieldgym.scenarios.planner import load_scenario
 from fieldgym.scenarios.report import write_report
 from fieldgym.scenarios.runner import run_plan
-from fieldgym.scenarios.spec import AgentPlan, EnvPlan, Plan, load_scenario
+from fieldgym.scenarios.spec import AgentPlan, EnvPlan, Plan
 from fieldgym.scenarios.tables import fmt
 
 # A hand-made plan: a cost task and a return task, a learner and random on both, one

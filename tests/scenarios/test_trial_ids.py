@@ -9,7 +9,8 @@ import re
 import pytest
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios.spec import SEPARATOR, load_scenario, name_problem
+from fieldgym.scenarios.planner import load_scenario
+from fieldgym.scenarios.spec import SEPARATOR, name_problem
 from fieldgym.scenarios.trials import Trial, expand
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"

@@ -9,9 +9,9 @@ from fieldgym.agents import make_agent
 from fieldgym.agents.target import make_target
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.scenarios import store
+from fieldgym.scenarios.planner import load_scenario
 from fieldgym.scenarios.report import write_report
 from fieldgym.scenarios.runner import run_plan
-from fieldgym.scenarios.spec import load_scenario
 from fieldgym.scenarios.trials import expand
 
 WALK = """

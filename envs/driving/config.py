@@ -20,6 +20,7 @@ from fieldgym.envs.core.config import (
     doc,
 )
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.driving.reward import REWARDS
 
 BACKENDS = ("builtin", "carla")
 SCENARIOS = ("highway", "merge", "intersection")
@@ -227,7 +228,7 @@ class DrivingConfig(EnvConfig):
         check_number("min_headway", self.min_headway, low=0)
         check_number("route_length", self.route_length, low=1)
         if not callable(self.reward):
-            check_choice("reward", self.reward, ("weighted",))
+            check_choice("reward", self.reward, REWARDS)
         check_weights("reward_weights", self.reward_weights, REWARD_PARTS)
         check_number("carla_port", self.carla_port, low=1, high=65535, integer=True)
         check_number("carla_tm_port", self.carla_tm_port, low=1, high=65535, integer=True)

@@ -15,6 +15,7 @@ from fieldgym.envs.core.config import (
     doc,
 )
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.quantum.reward import REWARDS
 
 TARGETS = ("bell", "ghz", "w", "statevector", "random")
 SINGLE_QUBIT_GATES = ("h", "x", "y", "z", "s", "sdg", "t", "tdg", "sx")
@@ -209,7 +210,7 @@ class QuantumConfig(EnvConfig):
             "success_threshold", self.success_threshold, low=0, high=1, low_inclusive=False
         )
         if not callable(self.reward):
-            check_choice("reward", self.reward, ("dense", "sparse"))
+            check_choice("reward", self.reward, REWARDS)
         check_weights("reward_weights", self.reward_weights, REWARD_PARTS)
         check_choice("noise_schedule", self.noise_schedule, NOISE_SCHEDULES)
         self._validate_patterns()

@@ -1,8 +1,9 @@
 """The inventory system's dynamics, shared by the single and the vectorized environment.
 
-:class:`InventorySystem` holds the state of ``B`` independent copies as arrays and
-advances all of them with :func:`advance`, one compiled pure function. The single env
-is ``B = 1`` of the same code, so single and vector envs cannot drift apart.
+:class:`InventorySystem` holds the state of ``B`` independent copies
+(:class:`~fieldgym.envs.inventory.state.InventoryState`) and advances all of them with
+:func:`advance`, one compiled function. The single env is ``B = 1`` of the same code, so
+single and vector envs cannot drift apart.
 
 One period (one ``step``), for each copy, in this order:
 
@@ -70,74 +71,60 @@ from numba import njit
 from fieldgym.envs.core.errors import ActionError
 from fieldgym.envs.inventory.config import InventoryConfig
 from fieldgym.envs.inventory.demand import DemandModel
-from fieldgym.envs.inventory.echelon import (
-    echelon_members,
-    echelon_position,
-    supplied_by,
-    upstream_first,
+from fieldgym.envs.inventory.echelon import echelon_members, echelon_position, supplied_by
+from fieldgym.envs.inventory.state import (
+    InventoryParams,
+    InventoryState,
+    ObservationRows,
+    RecordRows,
+    empty_state,
+    inventory_params,
+    observation_layout,
+    observation_rows,
+    record_columns,
+    record_rows,
 )
-
-COST_PARTS = ("holding", "pipeline", "shortage", "ordering")
-"""Column order of the cost array :func:`advance` writes; also the reward parts' names."""
 
 
 @njit(cache=True, error_model="numpy")
 def advance(
-    on_hand: np.ndarray,
-    owed: np.ndarray,
-    backorders: np.ndarray,
-    pipeline: np.ndarray,
-    history: np.ndarray,
+    state: InventoryState,
+    params: InventoryParams,
+    rows: RecordRows,
+    observation_rows: ObservationRows,
     orders: np.ndarray,
     demand: np.ndarray,
-    supplier: np.ndarray,
-    shipping_order: np.ndarray,
-    lead: np.ndarray,
-    customer: np.ndarray,
-    stage_params: np.ndarray,
-    backorder_cost: float,
-    lost_sale_cost: float,
-    lost_sales: bool,
     record: np.ndarray,
     observation: np.ndarray,
 ) -> None:
     """Advance every copy by one period, in place; write what happened and the new observation.
 
-    State arrays are stage-major with the copies on the last axis, so every inner loop
-    runs over copies and compiles to vector instructions.
-
     Args:
-        on_hand: ``(N, B)`` units on hand per stage.
-        owed: ``(N, B)`` units a stage ordered that its supplier has not shipped yet.
-        backorders: ``(N, B)`` customer demand backordered at each stage.
-        pipeline: ``(N, L, B)`` units in transit to each stage; slot ``k`` arrives in
-            ``k + 1`` periods. ``L`` is the longest lead time, and may be 0.
-        history: ``(C, H, B)`` past customer demand, oldest first; shifted by one period.
+        state: The copies' state (copies on the last axis), advanced in place.
+        params: The system's parameters.
+        rows: Where each quantity of ``record`` goes.
+        observation_rows: Where each block of ``observation`` goes.
         orders: ``(B, N)`` requested order quantities, clipped here to [0, order limit].
         demand: ``(B, C)`` customer demand at each customer-facing stage; negative draws
             count as zero.
-        supplier: ``(N,)`` supplier index of each stage, ``-1`` for the external supplier.
-        shipping_order: ``(N,)`` the stages, each after its supplier
-            (:func:`~fieldgym.envs.inventory.echelon.upstream_first`): the order shipments
-            are made in, so that goods arriving with lead time 0 can be shipped on.
-        lead: ``(N,)`` lead time of each stage, periods (>= 0).
-        customer: ``(C,)`` indices of the customer-facing stages.
-        stage_params: ``(N, 4)`` per stage: holding cost, holding cost of goods in transit
-            to the stage (its supplier's rate), fixed cost per order, order limit.
-        backorder_cost: Cost per unit backordered per period.
-        lost_sale_cost: Cost per unit of lost demand.
-        lost_sales: Unmet customer demand is lost (True) or backordered (False).
-        record: ``(K, B)`` output, rows as :func:`record_columns` names them.
+        record: ``(K, B)`` output, rows as ``rows`` says.
         observation: ``(D, B)`` float32 output, the observation after the period.
     """
+    on_hand, owed, backorders = state.on_hand, state.owed, state.backorders
+    pipeline, history, supplier = state.pipeline, state.history, params.supplier
     n_stages, n_copies = on_hand.shape
     n_slots = pipeline.shape[1]
     n_customers, n_history = history.shape[0], history.shape[1]
-    row_on_hand = 8
-    row_backorders = row_on_hand + n_stages
-    row_orders = row_backorders + n_stages
-    row_demand = row_orders + n_stages
-    record[:8] = 0.0
+    for row in (
+        rows.met_from_stock,
+        rows.unmet,
+        rows.lost,
+        rows.holding_cost,
+        rows.pipeline_cost,
+        rows.shortage_cost,
+        rows.ordering_cost,
+    ):
+        record[row] = 0.0
     # 1. arrivals
     if n_slots > 0:
         for i in range(n_stages):
@@ -149,9 +136,9 @@ def advance(
             for b in range(n_copies):
                 pipeline[i, n_slots - 1, b] = 0.0
     # 2. shipments, upstream first; a short supplier rations in proportion to requests
-    placed = record[row_orders : row_orders + n_stages]
+    placed = record[rows.orders : rows.orders + n_stages]
     for i in range(n_stages):
-        limit = stage_params[i, 3]
+        limit = params.order_limit[i]
         for b in range(n_copies):
             placed[i, b] = min(max(orders[b, i], 0.0), limit)
     requested = np.zeros((n_stages, n_copies))
@@ -161,9 +148,9 @@ def advance(
             for b in range(n_copies):
                 requested[s, b] += owed[i, b] + placed[i, b]
     share = np.ones((n_stages, n_copies))  # set for each stage once its own goods are in
-    for i in shipping_order:
+    for i in params.shipping_order:
         s = supplier[i]
-        slot = lead[i] - 1
+        slot = params.lead[i] - 1
         for b in range(n_copies):
             request = owed[i, b] + placed[i, b]
             shipped = request
@@ -178,95 +165,122 @@ def advance(
         for b in range(n_copies):
             if requested[i, b] > on_hand[i, b]:
                 share[i, b] = on_hand[i, b] / requested[i, b]
-    # 3. customer demand, backorders served first; rows 0-2: met, unmet, lost
+    # 3. customer demand, backorders served first
     for c in range(n_customers):
-        i = customer[c]
+        i = params.customer[c]
         for k in range(n_history - 1):
             for b in range(n_copies):
                 history[c, k, b] = history[c, k + 1, b]
         for b in range(n_copies):
             d = max(demand[b, c], 0.0)
-            record[row_demand + c, b] = d
+            record[rows.customer_demand + c, b] = d
             history[c, n_history - 1, b] = d
             served = min(backorders[i, b], on_hand[i, b])
             backorders[i, b] -= served
             on_hand[i, b] -= served
             now = min(d, on_hand[i, b])
             on_hand[i, b] -= now
-            record[0, b] += now
-            record[1, b] += d - now
-            if lost_sales:
-                record[2, b] += d - now
+            record[rows.met_from_stock, b] += now
+            record[rows.unmet, b] += d - now
+            if params.lost_sales:
+                record[rows.lost, b] += d - now
             else:
                 backorders[i, b] += d - now
-    # 4. costs on the end-of-period state; rows 3-7: holding, pipeline, shortage, ordering, total
+    # 4. costs on the end-of-period state
     for i in range(n_stages):
-        holding, transit, fixed = stage_params[i, 0], stage_params[i, 1], stage_params[i, 2]
+        holding, transit = params.holding_cost[i], params.transit_cost[i]
+        fixed = params.fixed_order_cost[i]
         for b in range(n_copies):
             in_transit = 0.0
             for k in range(n_slots):
                 in_transit += pipeline[i, k, b]
-            record[3, b] += holding * on_hand[i, b]
-            record[4, b] += transit * in_transit
-            record[5, b] += backorder_cost * backorders[i, b]
+            record[rows.holding_cost, b] += holding * on_hand[i, b]
+            record[rows.pipeline_cost, b] += transit * in_transit
+            record[rows.shortage_cost, b] += params.backorder_cost * backorders[i, b]
             if placed[i, b] > 0.0:
-                record[6, b] += fixed
-            record[row_on_hand + i, b] = on_hand[i, b]
-            record[row_backorders + i, b] = backorders[i, b]
+                record[rows.ordering_cost, b] += fixed
+            record[rows.on_hand + i, b] = on_hand[i, b]
+            record[rows.backorders + i, b] = backorders[i, b]
     for b in range(n_copies):
-        record[5, b] += lost_sale_cost * record[2, b]
-        record[7, b] = record[3, b] + record[4, b] + record[5, b] + record[6, b]
-    observe(on_hand, owed, backorders, pipeline, history, supplier, observation)
+        record[rows.shortage_cost, b] += params.lost_sale_cost * record[rows.lost, b]
+        record[rows.total_cost, b] = (
+            record[rows.holding_cost, b]
+            + record[rows.pipeline_cost, b]
+            + record[rows.shortage_cost, b]
+            + record[rows.ordering_cost, b]
+        )
+    for b in range(n_copies):
+        state.t[b] += 1
+    observe(state, params, observation_rows, observation)
 
 
 @njit(cache=True)
 def observe(
-    on_hand: np.ndarray,
-    owed: np.ndarray,
-    backorders: np.ndarray,
-    pipeline: np.ndarray,
-    history: np.ndarray,
-    supplier: np.ndarray,
-    out: np.ndarray,
+    state: InventoryState, params: InventoryParams, rows: ObservationRows, out: np.ndarray
 ) -> None:
-    """Write every copy's flat observation to ``out`` ``(D, B)`` (see :func:`observation_layout`).
+    """Write every copy's flat observation to ``out`` ``(D, B)``, blocks at ``rows``.
 
-    State arrays are stage-major, as :func:`advance` takes them.
+    The ``backorders`` block counts what a stage owes the stages it supplies as well as
+    its customers.
     """
+    on_hand, owed, backorders = state.on_hand, state.owed, state.backorders
+    pipeline, history = state.pipeline, state.history
     n_stages, n_copies = on_hand.shape
     n_slots = pipeline.shape[1]
     n_customers, n_history = history.shape[0], history.shape[1]
     for i in range(n_stages):
         for b in range(n_copies):
-            out[i, b] = on_hand[i, b]
-            out[n_stages + i, b] = backorders[i, b]
-            out[2 * n_stages + i, b] = owed[i, b]
+            out[rows.on_hand + i, b] = on_hand[i, b]
+            out[rows.backorders + i, b] = backorders[i, b]
+            out[rows.owed + i, b] = owed[i, b]
     for i in range(n_stages):
-        s = supplier[i]
+        s = params.supplier[i]
         if s >= 0:
             for b in range(n_copies):
-                out[n_stages + s, b] += owed[i, b]
+                out[rows.backorders + s, b] += owed[i, b]
         for k in range(n_slots):
-            row = 3 * n_stages + i * n_slots + k
+            row = rows.pipeline + i * n_slots + k
             for b in range(n_copies):
                 out[row, b] = pipeline[i, k, b]
-    start = 3 * n_stages + n_stages * n_slots
     for c in range(n_customers):
         for k in range(n_history):
             for b in range(n_copies):
-                out[start + c * n_history + k, b] = history[c, k, b]
+                out[rows.demand_history + c * n_history + k, b] = history[c, k, b]
 
 
-def record_columns(config: InventoryConfig) -> dict[str, slice | int]:
-    """Name -> column (or slice of columns) of the per-step record :func:`advance` writes."""
-    n, c = config.num_stages, len(config.customer_stages)
-    names = ("met_from_stock", "unmet", "lost", *(f"{p}_cost" for p in COST_PARTS), "total_cost")
-    columns: dict[str, slice | int] = {name: k for k, name in enumerate(names)}
-    start = len(names)
-    for name, width in (("on_hand", n), ("backorders", n), ("orders", n), ("customer_demand", c)):
-        columns[name] = slice(start, start + width)
-        start += width
-    return columns
+@njit(cache=True)
+def advance_tuples(
+    state: tuple,
+    params: tuple,
+    rows: tuple,
+    observation_rows: tuple,
+    orders: np.ndarray,
+    demand: np.ndarray,
+    record: np.ndarray,
+    observation: np.ndarray,
+) -> None:
+    """:func:`advance`, its NamedTuple arguments given as plain tuples of their fields.
+
+    numba types a plain tuple argument in compiled code, but a NamedTuple in Python, at
+    some 10 µs a call, as long as a whole step of 64 copies: :class:`InventorySystem`
+    calls the kernels through this function and :func:`observe_tuples`.
+    """
+    advance(
+        InventoryState(*state),
+        InventoryParams(*params),
+        RecordRows(*rows),
+        ObservationRows(*observation_rows),
+        orders,
+        demand,
+        record,
+        observation,
+    )
+
+
+@njit(cache=True)
+def observe_tuples(state: tuple, params: tuple, rows: tuple, out: np.ndarray) -> None:
+    """:func:`observe`, its NamedTuple arguments as plain tuples (see :func:`advance_tuples`)."""
+    observe(InventoryState(*state), InventoryParams(*params), ObservationRows(*rows), out)
 
 
 def mean_flow(config: InventoryConfig, customer_means: np.ndarray) -> np.ndarray:
@@ -276,24 +290,6 @@ def mean_flow(config: InventoryConfig, customer_means: np.ndarray) -> np.ndarray
         for stage in config.supply_path(customer):
             flow[stage] += mean
     return flow
-
-
-def observation_layout(config: InventoryConfig) -> dict[str, tuple[slice, tuple[int, ...]]]:
-    """Name -> (slice of the flat observation, shape of the block), in observation order."""
-    n = config.num_stages
-    blocks = {
-        "on_hand": (n,),
-        "backorders": (n,),
-        "owed": (n,),
-        "pipeline": (n, max(config.lead_times)),
-        "demand_history": (len(config.customer_stages), config.demand_history),
-    }
-    layout, start = {}, 0
-    for name, shape in blocks.items():
-        size = int(np.prod(shape))
-        layout[name] = (slice(start, start + size), shape)
-        start += size
-    return layout
 
 
 class InventorySystem:
@@ -307,52 +303,44 @@ class InventorySystem:
     def __init__(self, config: InventoryConfig, num_copies: int) -> None:
         self.config = config
         self.num_copies = num_copies
-        n, customers = config.num_stages, config.customer_stages
-        self.supplier = np.asarray(config.suppliers, dtype=np.int64)
-        self.shipping_order = np.asarray(upstream_first(config), dtype=np.int64)
-        self.lead = np.asarray(config.lead_times, dtype=np.int64)
-        self.customer = np.asarray(customers, dtype=np.int64)
-        holding = np.asarray(config.local_holding_costs, dtype=np.float64)
-        self.order_limits = np.asarray(config.order_limits, dtype=np.float64)
-        self.stage_params = np.stack(
-            (
-                holding,
-                np.where(self.supplier >= 0, holding[self.supplier], 0.0),
-                np.asarray(config.fixed_order_costs, dtype=np.float64),
-                self.order_limits,
-            ),
-            axis=1,
-        )
-        self.level_size = self.order_limits / (config.order_levels - 1)
+        self.params = inventory_params(config)
+        self.level_size = self.params.order_limit / (config.order_levels - 1)
         self._members = echelon_members(config)
         self._supplied_by = supplied_by(config)
         self.columns = record_columns(config)
-        self.record_width = self.columns["customer_demand"].stop
+        self.record_rows = record_rows(self.columns)
+        self.record_width = sum(
+            1 if isinstance(c, int) else c.stop - c.start for c in self.columns.values()
+        )
         self.demand_model = DemandModel(config)
         self.layout = observation_layout(config)
-        self.observation_size = self.layout["demand_history"][0].stop
+        self.observation_rows = observation_rows(self.layout)
+        self.observation_size = sum(int(np.prod(shape)) for _, shape in self.layout.values())
         flow = mean_flow(config, self.demand_model.long_run_mean())
         self.initial_on_hand = (
             np.asarray(config.initial_inventory, dtype=np.float64)
             if config.initial_inventory is not None
             else 2.0 * flow
         )
-        self.initial_pipeline = np.zeros((n, max(config.lead_times)))
+        self.initial_pipeline = np.zeros((config.num_stages, max(config.lead_times)))
         for i, lead in enumerate(config.lead_times):
             self.initial_pipeline[i, :lead] = flow[i]
-        # The kernels work on stage-major buffers (copies last); the attributes below are
-        # copy-major views of them, (B, ...), which is how everything else reads the state.
-        self._on_hand = np.zeros((n, num_copies))
-        self._owed = np.zeros((n, num_copies))
-        self._backorders = np.zeros((n, num_copies))
-        self._pipeline = np.zeros((*self.initial_pipeline.shape, num_copies))
-        self._history = np.zeros((len(customers), config.demand_history, num_copies))
-        self.on_hand = self._on_hand.T
-        self.owed = self._owed.T
-        self.backorders = self._backorders.T
-        self.pipeline = self._pipeline.transpose(2, 0, 1)
-        self.history = self._history.transpose(2, 0, 1)
-        self.t = np.zeros(num_copies, dtype=np.int64)
+        # The kernels work on the stage-major arrays of the state (copies last); the
+        # attributes below are copy-major views of them, (B, ...), which is how everything
+        # else reads the state.
+        self.state = empty_state(config, num_copies)
+        self.on_hand = self.state.on_hand.T
+        self.owed = self.state.owed.T
+        self.backorders = self.state.backorders.T
+        self.pipeline = self.state.pipeline.transpose(2, 0, 1)
+        self.history = self.state.history.transpose(2, 0, 1)
+        self.t = self.state.t
+        # The kernels' arguments as plain tuples (see advance_tuples); the state's arrays
+        # are changed in place, never replaced, so the tuples stay valid.
+        self._plain_state = tuple(self.state)
+        self._plain_params = tuple(self.params)
+        self._plain_record_rows = tuple(self.record_rows)
+        self._plain_observation_rows = tuple(self.observation_rows)
 
     def reset(self, mask: np.ndarray | None = None) -> None:
         """Put the copies selected by ``mask`` (all if ``None``) in the starting state."""
@@ -412,38 +400,20 @@ class InventorySystem:
         demand = self.demand_model.sample(rng, self.t)
         record = np.empty((self.record_width, self.num_copies))
         observation = np.empty((self.observation_size, self.num_copies), dtype=np.float32)
-        advance(
-            self._on_hand,
-            self._owed,
-            self._backorders,
-            self._pipeline,
-            self._history,
+        advance_tuples(
+            self._plain_state,
+            self._plain_params,
+            self._plain_record_rows,
+            self._plain_observation_rows,
             np.asarray(orders, dtype=np.float64),
             demand,
-            self.supplier,
-            self.shipping_order,
-            self.lead,
-            self.customer,
-            self.stage_params,
-            float(self.config.backorder_cost),
-            float(self.config.lost_sale_cost),
-            self.config.lost_sales,
             record,
             observation,
         )
-        self.t += 1
         return observation.T, record.T
 
     def observe(self) -> np.ndarray:
         """New flat float32 observations ``(B, D)``, laid out as :attr:`layout` says."""
         out = np.empty((self.observation_size, self.num_copies), dtype=np.float32)
-        observe(
-            self._on_hand,
-            self._owed,
-            self._backorders,
-            self._pipeline,
-            self._history,
-            self.supplier,
-            out,
-        )
+        observe_tuples(self._plain_state, self._plain_params, self._plain_observation_rows, out)
         return out.T

@@ -9,7 +9,7 @@ import numpy as np
 
 from fieldgym.envs.core.rewards import RewardFn, weighted_sum
 from fieldgym.envs.inventory.config import InventoryConfig
-from fieldgym.envs.inventory.dynamics import COST_PARTS
+from fieldgym.envs.inventory.state import COST_PARTS
 
 
 def cost_reward(parts: Mapping[str, Any], weights: Mapping[str, float], config: Any) -> Any:

@@ -31,54 +31,98 @@ One tick, per copy, in this order:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from fieldgym.envs.traffic.links import tick_ctm, tick_point
 
-INT_KPIS = (
-    "queue",
-    "vehicles",
-    "wait_total",
-    "wait_change",
-    "delay",
-    "discharged",
-    "outgoing",
-    "switched",
+# INT_KPIS and NET_KPIS are re-exported ("X as X"): fieldgym imports them from here
+from fieldgym.envs.traffic.records import INT_KPIS as INT_KPIS
+from fieldgym.envs.traffic.records import (
+    INT_OUTGOING,
+    INT_QUEUE,
+    INT_SWITCHED,
+    INT_VEHICLES,
+    INT_WAIT_CHANGE,
+    INT_WAIT_TOTAL,
+    NET_DELAY_SECONDS,
+    NET_ENTERED,
+    NET_ENTERED_TOTAL,
+    NET_EXITED,
+    NET_EXITED_TOTAL,
+    NET_GENERATED,
+    NET_GENERATED_TOTAL,
+    NET_HALTED_SECONDS,
+    NET_IN_NETWORK,
+    NET_QUEUE_TOTAL,
+    NET_TELEPORTS,
+    NET_VEHICLE_SECONDS,
+    NET_WAITING_SECONDS,
+    NET_WAITING_TO_ENTER,
 )
-"""Columns of the per-intersection record of a step: halted and present vehicles on the
-incoming lanes (end of step), accumulated waiting of the vehicles there (s), its decrease
-over the step, halted vehicle-seconds on them during the step, vehicles discharged,
-vehicles on the outgoing links (end), 1 if a change of phase started."""
-
-NET_KPIS = (
-    "generated",
-    "entered",
-    "exited",
-    "halted_seconds",
-    "vehicle_seconds",
-    "in_network",
-    "waiting_to_enter",
-    "queue_total",
-    "generated_total",
-    "entered_total",
-    "exited_total",
-    "delay_seconds",
-    "teleports",
-    "waiting_seconds",
-)
-"""Columns of the network record of a step: vehicles generated, entered and exited during
-the step; halted and present vehicle-seconds during the step; vehicles inside and
-waiting to enter at its end; halted vehicles at its end; cumulative generated, entered,
-exited since reset; vehicle-seconds lost against free flow during the step (built-in:
-the halted vehicle-seconds, as moving vehicles move at free speed; SUMO: time loss);
-vehicles SUMO teleported during the step (built-in: 0); vehicle-seconds spent waiting to
-enter during the step (vehicles due to depart that found no room on their first link)."""
+from fieldgym.envs.traffic.records import NET_KPIS as NET_KPIS
 
 # scalars: packed parameters of :func:`advance`
 S_DT, S_DELTA, S_LOST, S_MIN, S_MAX, S_WAVE, S_MODEL, S_ARRIVAL, S_INTERVAL = range(9)
 MODEL_POINT, MODEL_CTM = 0, 1
 ARRIVAL_CONSTANT, ARRIVAL_POISSON, ARRIVAL_REPLAY = 0, 1, 2
+# columns of GridState.totals
+T_GENERATED, T_ENTERED, T_EXITED = range(3)
+
+
+class GridState(NamedTuple):
+    """The state of ``B`` copies of a grid (changed in place by :func:`advance`).
+
+    ``L`` lane groups, ``K`` cells per lane group, ``E`` entry links, ``I`` intersections.
+    All fields are zero at reset.
+
+    Attributes:
+        cells: ``(B, L, K)`` vehicles per cell (``ctm``) or per travel-time slot (``point``).
+        queue: ``(B, L)`` vehicles queued at the stop line (``point``).
+        halted: ``(B, L)`` vehicles halted in the last tick.
+        wait: ``(B, L)`` waiting time accumulated on the lane group by the vehicles on it, s.
+        entry: ``(B, E)`` vehicles waiting to enter at each entry link.
+        phase: ``(B, I)`` green phase (the old one while a change is under way).
+        next_phase: ``(B, I)`` phase after the change under way.
+        clear: ``(B, I)`` ticks of yellow and all red left (0: green).
+        elapsed: ``(B, I)`` seconds the current green has lasted.
+        clock: ``(B,)`` ticks since reset.
+        totals: ``(B, 3)`` vehicles generated, entered and exited since reset (``T_*``).
+    """
+
+    cells: np.ndarray
+    queue: np.ndarray
+    halted: np.ndarray
+    wait: np.ndarray
+    entry: np.ndarray
+    phase: np.ndarray
+    next_phase: np.ndarray
+    clear: np.ndarray
+    elapsed: np.ndarray
+    clock: np.ndarray
+    totals: np.ndarray
+
+
+def new_state(
+    num_copies: int, num_lanes: int, num_cells: int, num_entries: int, num_intersections: int
+) -> GridState:
+    """A :class:`GridState` of ``num_copies`` copies, all zero."""
+    b, n = num_copies, num_intersections
+    return GridState(
+        cells=np.zeros((b, num_lanes, num_cells)),
+        queue=np.zeros((b, num_lanes)),
+        halted=np.zeros((b, num_lanes)),
+        wait=np.zeros((b, num_lanes)),
+        entry=np.zeros((b, num_entries)),
+        phase=np.zeros((b, n), dtype=np.int64),
+        next_phase=np.zeros((b, n), dtype=np.int64),
+        clear=np.zeros((b, n), dtype=np.int64),
+        elapsed=np.zeros((b, n)),
+        clock=np.zeros(b, dtype=np.int64),
+        totals=np.zeros((b, 3)),
+    )
 
 
 @njit(cache=True)
@@ -130,17 +174,7 @@ def decide(phase, next_phase, clear, elapsed, actions, scalars, phase_counts, sw
 
 @njit(cache=True)
 def advance(
-    cells,
-    queue,
-    halted,
-    wait,
-    entry,
-    phase,
-    next_phase,
-    clear,
-    elapsed,
-    clock,
-    totals,
+    state,
     actions,
     uniforms,
     lane_target,
@@ -152,6 +186,7 @@ def advance(
     scalars,
     profile,
     schedule,
+    at,
     rec_int,
     rec_net,
     obs,
@@ -159,17 +194,7 @@ def advance(
     """Advance every copy by one decision step, in place; write the records and observations.
 
     Args:
-        cells: ``(B, L, K)`` vehicles per cell (``ctm``) or per travel-time slot (``point``).
-        queue: ``(B, L)`` vehicles queued at the stop line (``point``).
-        halted: ``(B, L)`` vehicles halted in the last tick.
-        wait: ``(B, L)`` waiting time accumulated on the lane group by the vehicles on it, s.
-        entry: ``(B, E)`` vehicles waiting to enter at each entry link.
-        phase: ``(B, I)`` green phase (the old one while a change is under way).
-        next_phase: ``(B, I)`` phase after the change under way.
-        clear: ``(B, I)`` ticks of yellow and all red left (0: green).
-        elapsed: ``(B, I)`` seconds the current green has lasted.
-        clock: ``(B,)`` ticks since reset.
-        totals: ``(B, 3)`` vehicles generated, entered and exited since reset.
+        state: :class:`GridState` of ``B`` copies.
         actions: ``(B, I)`` requested phases.
         uniforms: ``(B, ticks, E)`` uniform draws in [0, 1) for Poisson arrivals (drawn
             from the env's generator by the caller; numba does not take generators cheaply).
@@ -182,11 +207,15 @@ def advance(
         scalars: Packed parameters, indexed by the ``S_*`` constants.
         profile: Multipliers of the entry rates over successive intervals, cycled.
         schedule: ``(E, T)`` arrivals per tick to replay (``ARRIVAL_REPLAY``).
+        at: Where each observation block starts
+            (:class:`~fieldgym.envs.traffic.system.ObservationBlocks`).
         rec_int: ``(B, I, len(INT_KPIS))`` output, the step's intersection record.
         rec_net: ``(B, len(NET_KPIS))`` output, the step's network record.
         obs: ``(B, I, D)`` float32 output, the observations after the step.
     """
-    n_copies, n_lanes, n_cells = cells.shape
+    wait, entry, phase, clear = state.wait, state.entry, state.phase, state.clear
+    elapsed, clock, totals = state.elapsed, state.clock, state.totals
+    n_copies, n_lanes, n_cells = state.cells.shape
     n_int = phase.shape[1]
     n_entries = entry.shape[1]
     n_links = n_lanes // 3
@@ -197,7 +226,7 @@ def advance(
     mode = int(scalars[S_ARRIVAL])
     switched = np.zeros((n_copies, n_int))
     phase_counts = np.full(n_int, green.shape[0], dtype=np.int64)
-    decide(phase, next_phase, clear, elapsed, actions, scalars, phase_counts, switched)
+    decide(phase, state.next_phase, clear, elapsed, actions, scalars, phase_counts, switched)
     offer = np.zeros(n_lanes)
     accept = np.zeros(n_links)
     demand = np.zeros(n_links)
@@ -213,8 +242,8 @@ def advance(
             start = 0.0
             for g in range(12):
                 start += wait[b, 12 * i + g]
-            rec_int[b, i, 3] = start
-            rec_int[b, i, 7] = switched[b, i]
+            rec_int[b, i, INT_WAIT_CHANGE] = start
+            rec_int[b, i, INT_SWITCHED] = switched[b, i]
         for step_tick in range(ticks):
             tick = clock[b]
             # 2. arrivals
@@ -232,52 +261,56 @@ def advance(
                 else:
                     arrived = means[e]
                 entry[b, e] += arrived
-                rec_net[b, 0] += arrived
+                rec_net[b, NET_GENERATED] += arrived
             if ctm:
                 tick_ctm(
-                    b, cells, halted, wait, entry, phase, clear, lane_target, lane_params,
-                    entry_link, green, dt, wave, offer, accept, demand, inflow, moved, rec_int,
-                    rec_net,
+                    b, state, lane_target, lane_params, entry_link, green, dt, wave, offer,
+                    accept, demand, inflow, moved, rec_int, rec_net,
                 )  # fmt: skip
             else:
                 tick_point(
-                    b, tick % n_cells, cells, queue, halted, wait, entry, phase, clear,
-                    lane_target, lane_params, entry_link, green, dt, inflow, rec_int, rec_net,
+                    b, tick % n_cells, state, lane_target, lane_params, entry_link, green, dt,
+                    inflow, rec_int, rec_net,
                 )  # fmt: skip
             # 1. signals, at the end of the tick
             for i in range(n_int):
                 if clear[b, i] > 0:
                     clear[b, i] -= 1
                     if clear[b, i] == 0:
-                        phase[b, i] = next_phase[b, i]
+                        phase[b, i] = state.next_phase[b, i]
                 else:
                     elapsed[b, i] += dt
             clock[b] += 1
-            inside = totals[b, 1] + rec_net[b, 1] - totals[b, 2] - rec_net[b, 2]
-            rec_net[b, 4] += inside * dt
+            inside = (
+                totals[b, T_ENTERED]
+                + rec_net[b, NET_ENTERED]
+                - totals[b, T_EXITED]
+                - rec_net[b, NET_EXITED]
+            )
+            rec_net[b, NET_VEHICLE_SECONDS] += inside * dt
             for e in range(n_entries):
-                rec_net[b, 13] += entry[b, e] * dt
-        totals[b, 0] += rec_net[b, 0]
-        totals[b, 1] += rec_net[b, 1]
-        totals[b, 2] += rec_net[b, 2]
-    observe(
-        cells, queue, halted, wait, entry, phase, elapsed, totals, out_link, rec_int, rec_net, obs
-    )
+                rec_net[b, NET_WAITING_SECONDS] += entry[b, e] * dt
+        totals[b, T_GENERATED] += rec_net[b, NET_GENERATED]
+        totals[b, T_ENTERED] += rec_net[b, NET_ENTERED]
+        totals[b, T_EXITED] += rec_net[b, NET_EXITED]
+    observe(state, out_link, at, rec_int, rec_net, obs)
 
 
 @njit(cache=True)
-def observe(
-    cells, queue, halted, wait, entry, phase, elapsed, totals, out_link, rec_int, rec_net, obs
-):
+def observe(state, out_link, at, rec_int, rec_net, obs):
     """Write the end-of-step state of every copy to the records and the observations.
 
-    The observation of intersection ``i`` is, in order: the one-hot green phase (P), the
-    seconds of green so far, then per lane group the halted vehicles and the moving
-    vehicles (12 each), then the vehicles on the outgoing link of each side (4).
+    The observation of intersection ``i`` has the blocks of
+    :func:`~fieldgym.envs.traffic.system.observation_layout`, each starting where ``at``
+    says: the one-hot green phase (P), the seconds of green so far, then per lane group the
+    halted vehicles and the moving vehicles (12 each), then the vehicles on the outgoing
+    link of each side (4).
     """
+    cells, queue, halted, wait = state.cells, state.queue, state.halted, state.wait
+    phase, totals = state.phase, state.totals
     n_copies, n_lanes, n_cells = cells.shape
     n_int = phase.shape[1]
-    n_phases = obs.shape[2] - 29
+    n_phases = at.elapsed - at.phase
     link_vehicles = np.zeros(n_lanes // 3)
     for b in range(n_copies):
         for link in range(n_lanes // 3):
@@ -289,14 +322,14 @@ def observe(
                 present += cells[b, lane, k]
             link_vehicles[lane // 3] += present
             i, g = lane // 12, lane % 12
-            obs[b, i, n_phases + 1 + g] = halted[b, lane]
-            obs[b, i, n_phases + 13 + g] = max(present - halted[b, lane], 0.0)
+            obs[b, i, at.queue + g] = halted[b, lane]
+            obs[b, i, at.approaching + g] = max(present - halted[b, lane], 0.0)
             queue_total += halted[b, lane]
         inside = 0.0
         for i in range(n_int):
             for p in range(n_phases):
-                obs[b, i, p] = 1.0 if phase[b, i] == p else 0.0
-            obs[b, i, n_phases] = elapsed[b, i]
+                obs[b, i, at.phase + p] = 1.0 if phase[b, i] == p else 0.0
+            obs[b, i, at.elapsed] = state.elapsed[b, i]
             halted_i, present_i, wait_i, out_i = 0.0, 0.0, 0.0, 0.0
             for g in range(12):
                 halted_i += halted[b, 12 * i + g]
@@ -305,22 +338,22 @@ def observe(
                 present_i += link_vehicles[4 * i + a]
                 target = out_link[i, a]
                 outgoing = link_vehicles[target] if target >= 0 else 0.0
-                obs[b, i, n_phases + 25 + a] = outgoing
+                obs[b, i, at.outgoing + a] = outgoing
                 out_i += outgoing
             inside += present_i
-            rec_int[b, i, 0] = halted_i
-            rec_int[b, i, 1] = present_i
-            rec_int[b, i, 3] -= wait_i
-            rec_int[b, i, 2] = wait_i
-            rec_int[b, i, 6] = out_i
+            rec_int[b, i, INT_QUEUE] = halted_i
+            rec_int[b, i, INT_VEHICLES] = present_i
+            rec_int[b, i, INT_WAIT_CHANGE] -= wait_i
+            rec_int[b, i, INT_WAIT_TOTAL] = wait_i
+            rec_int[b, i, INT_OUTGOING] = out_i
         waiting = 0.0
-        for e in range(entry.shape[1]):
-            waiting += entry[b, e]
-        rec_net[b, 5] = inside
-        rec_net[b, 6] = waiting
-        rec_net[b, 7] = queue_total
-        rec_net[b, 8] = totals[b, 0]
-        rec_net[b, 9] = totals[b, 1]
-        rec_net[b, 10] = totals[b, 2]
-        rec_net[b, 11] = rec_net[b, 3]
-        rec_net[b, 12] = 0.0
+        for e in range(state.entry.shape[1]):
+            waiting += state.entry[b, e]
+        rec_net[b, NET_IN_NETWORK] = inside
+        rec_net[b, NET_WAITING_TO_ENTER] = waiting
+        rec_net[b, NET_QUEUE_TOTAL] = queue_total
+        rec_net[b, NET_GENERATED_TOTAL] = totals[b, T_GENERATED]
+        rec_net[b, NET_ENTERED_TOTAL] = totals[b, T_ENTERED]
+        rec_net[b, NET_EXITED_TOTAL] = totals[b, T_EXITED]
+        rec_net[b, NET_DELAY_SECONDS] = rec_net[b, NET_HALTED_SECONDS]
+        rec_net[b, NET_TELEPORTS] = 0.0

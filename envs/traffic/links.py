@@ -1,7 +1,11 @@
 """Travel along the links for one tick of the built-in simulator: point queues and CTM.
 
-Both functions advance copy ``b`` of :func:`fieldgym.envs.traffic.dynamics.advance` by one
-tick (steps 3-6 of that module's docstring), in place, and add to the step's records.
+Both functions advance copy ``b`` of the :class:`~fieldgym.envs.traffic.dynamics.GridState`
+``state`` by one tick (steps 3-6 of :mod:`fieldgym.envs.traffic.dynamics`), in place, and
+add to the step's records. They are inlined into
+:func:`~fieldgym.envs.traffic.dynamics.advance` (``inline="always"``): they run every tick
+of every copy, and as separate calls taking the state they made a step about a quarter
+slower.
 """
 
 from __future__ import annotations
@@ -9,17 +13,26 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from fieldgym.envs.traffic.records import (
+    INT_DELAY,
+    INT_DISCHARGED,
+    NET_ENTERED,
+    NET_EXITED,
+    NET_HALTED_SECONDS,
+)
 
-@njit(cache=True)
+
+@njit(cache=True, inline="always")
 def tick_point(
-    b, slot, cells, queue, halted, wait, entry, phase, clear, lane_target, lane_params,
-    entry_link, green, dt, inflow, rec_int, rec_net,
-):  # fmt: skip
+    b, slot, state, lane_target, lane_params, entry_link, green, dt, inflow, rec_int, rec_net
+):
     """One tick of copy ``b`` with point queues (steps 3-6 of the module docstring).
 
     ``cells[b, lane, slot]`` holds the vehicles that entered the link one free-flow time
     ago: they reach the stop line now, and this tick's entering vehicles take the slot.
     """
+    cells, queue, halted, wait = state.cells, state.queue, state.halted, state.wait
+    entry, phase, clear = state.entry, state.phase, state.clear
     n_int = phase.shape[1]
     for link in range(inflow.shape[0]):
         inflow[link] = 0.0
@@ -27,7 +40,7 @@ def tick_point(
         taken = entry[b, e]
         entry[b, e] = 0.0
         inflow[entry_link[e]] += taken
-        rec_net[b, 1] += taken
+        rec_net[b, NET_ENTERED] += taken
     for i in range(n_int):
         open_ = clear[b, i] == 0
         current = phase[b, i]
@@ -38,28 +51,30 @@ def tick_point(
             if open_ and green[current, g] == 1 and q > 0.0:
                 out = min(q, lane_params[lane, 0])
                 wait[b, lane] -= wait[b, lane] * (out / q)
-                rec_int[b, i, 5] += out
+                rec_int[b, i, INT_DISCHARGED] += out
                 target = lane_target[lane]
                 if target < 0:
-                    rec_net[b, 2] += out
+                    rec_net[b, NET_EXITED] += out
                 else:
                     inflow[target] += out
                 q = max(q - out, 0.0)
             queue[b, lane] = q
             halted[b, lane] = q
             wait[b, lane] += q * dt
-            rec_int[b, i, 4] += q * dt
-            rec_net[b, 3] += q * dt
+            rec_int[b, i, INT_DELAY] += q * dt
+            rec_net[b, NET_HALTED_SECONDS] += q * dt
     for lane in range(cells.shape[1]):
         cells[b, lane, slot] += inflow[lane // 3] * lane_params[lane, 2]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def tick_ctm(
-    b, cells, halted, wait, entry, phase, clear, lane_target, lane_params, entry_link, green,
-    dt, wave, offer, accept, demand, inflow, moved, rec_int, rec_net,
+    b, state, lane_target, lane_params, entry_link, green, dt, wave, offer, accept, demand,
+    inflow, moved, rec_int, rec_net,
 ):  # fmt: skip
     """One tick of copy ``b`` with the cell transmission model (steps 3-6)."""
+    cells, halted, wait = state.cells, state.halted, state.wait
+    entry, phase, clear = state.entry, state.phase, state.clear
     n_lanes, n_cells = cells.shape[1], cells.shape[2]
     n_links = n_lanes // 3
     for link in range(n_links):
@@ -102,9 +117,9 @@ def tick_ctm(
         if present > 0.0:
             wait[b, lane] -= wait[b, lane] * min(out / present, 1.0)
         offer[lane] = out  # now the tick's discharge
-        rec_int[b, i, 5] += out
+        rec_int[b, i, INT_DISCHARGED] += out
         if target < 0:
-            rec_net[b, 2] += out
+            rec_net[b, NET_EXITED] += out
         else:
             inflow[target] += out
     for e in range(entry.shape[1]):
@@ -112,7 +127,7 @@ def tick_ctm(
         taken = entry[b, e] * accept[link]
         entry[b, e] -= taken
         inflow[link] += taken
-        rec_net[b, 1] += taken
+        rec_net[b, NET_ENTERED] += taken
     # travel between cells, from the state at the start of the tick
     for lane in range(n_lanes):
         i = lane // 12
@@ -133,5 +148,5 @@ def tick_ctm(
         stopped = max(stopped, 0.0)
         halted[b, lane] = stopped
         wait[b, lane] += stopped * dt
-        rec_int[b, i, 4] += stopped * dt
-        rec_net[b, 3] += stopped * dt
+        rec_int[b, i, INT_DELAY] += stopped * dt
+        rec_net[b, NET_HALTED_SECONDS] += stopped * dt

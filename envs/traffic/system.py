@@ -3,11 +3,13 @@
 Both backends present the same surface to the environments: ``reset`` and ``step`` over
 ``B`` copies and ``I`` intersections, observations ``(B, I, D)`` laid out as
 :func:`observation_layout` says, and records with the columns of
-:data:`~fieldgym.envs.traffic.dynamics.INT_KPIS` and
-:data:`~fieldgym.envs.traffic.dynamics.NET_KPIS`. :func:`make_system` picks the backend.
+:data:`~fieldgym.envs.traffic.records.INT_KPIS` and
+:data:`~fieldgym.envs.traffic.records.NET_KPIS`. :func:`make_system` picks the backend.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,15 +20,30 @@ from fieldgym.envs.traffic.dynamics import (
     ARRIVAL_CONSTANT,
     ARRIVAL_POISSON,
     ARRIVAL_REPLAY,
-    INT_KPIS,
     MODEL_CTM,
     MODEL_POINT,
-    NET_KPIS,
     S_ARRIVAL,
+    GridState,
     advance,
+    new_state,
     observe,
 )
 from fieldgym.envs.traffic.network import GROUPS, Network, build_network, movement_flows
+from fieldgym.envs.traffic.records import INT_KPIS, NET_KPIS
+
+
+class ObservationBlocks(NamedTuple):
+    """One number per block of an intersection's observation, in observation order.
+
+    :func:`observation_layout` fills it with the blocks' sizes; :func:`block_starts` with
+    where they start, which is how the kernels write the observations.
+    """
+
+    phase: int
+    elapsed: int
+    queue: int
+    approaching: int
+    outgoing: int
 
 
 def observation_layout(
@@ -37,18 +54,19 @@ def observation_layout(
     ``outgoing`` is 4 on grids and generated or user SUMO networks (one entry per side),
     ``groups`` on CityFlow networks (one entry per movement: its outbound road).
     """
-    sizes = {
-        "phase": num_phases,
-        "elapsed": 1,
-        "queue": groups,
-        "approaching": groups,
-        "outgoing": outgoing,
-    }
+    sizes = ObservationBlocks(
+        phase=num_phases, elapsed=1, queue=groups, approaching=groups, outgoing=outgoing
+    )
     layout, start = {}, 0
-    for name, size in sizes.items():
+    for name, size in zip(sizes._fields, sizes, strict=True):
         layout[name] = (slice(start, start + size), size)
         start += size
     return layout
+
+
+def block_starts(layout: dict[str, tuple[slice, int]]) -> ObservationBlocks:
+    """Where each block of an :func:`observation_layout` starts (the kernels' argument)."""
+    return ObservationBlocks(**{name: where.start for name, (where, _) in layout.items()})
 
 
 def signal_scalars(config: TrafficConfig) -> np.ndarray:
@@ -148,6 +166,10 @@ class BuiltinSystem(TrafficSystem):
             ``entry_flows`` (from a flow file), or ``None``.
         lane_ratios: ``(L,)`` turning ratio of every lane group (from a flow file), or
             ``None`` for the config's ``turning_ratios``.
+
+    Attributes:
+        state: The copies' vehicles and signals (:class:`~.dynamics.GridState`).
+        starts: Where each observation block starts (:func:`block_starts` of ``layout``).
     """
 
     def __init__(
@@ -169,6 +191,7 @@ class BuiltinSystem(TrafficSystem):
         self.agent_names = [f"tl_{r}_{c}" for r in range(config.rows) for c in range(config.cols)]
         self.phase_lanes = np.broadcast_to(network.green, (n, p, GROUPS)).copy()
         self.layout = observation_layout(p)
+        self.starts = block_starts(self.layout)
         self.entry_rate = np.array([config.entry_flows[s] / 3600.0 for s in network.entry_side])
         self.profile = np.asarray(config.flow_profile, dtype=np.float64)
         self.schedule = np.zeros((len(network.entry_link), 1)) if schedule is None else schedule
@@ -191,49 +214,37 @@ class BuiltinSystem(TrafficSystem):
         self.high = self._bounds()
         self.ticks = int(self.scalars[1])
         self._no_draws = np.zeros((num_copies, self.ticks, 0))
-        lanes, entries = network.num_lanes, len(network.entry_link)
-        self.cells = np.zeros((num_copies, lanes, network.cells))
-        self.queue = np.zeros((num_copies, lanes))
-        self.halted = np.zeros((num_copies, lanes))
-        self.wait = np.zeros((num_copies, lanes))
-        self.entry = np.zeros((num_copies, entries))
-        self.phase = np.zeros((num_copies, n), dtype=np.int64)
-        self.next_phase = np.zeros((num_copies, n), dtype=np.int64)
-        self.clear = np.zeros((num_copies, n), dtype=np.int64)
-        self.elapsed = np.zeros((num_copies, n))
-        self.clock = np.zeros(num_copies, dtype=np.int64)
-        self.totals = np.zeros((num_copies, 3))
+        self.state: GridState = new_state(
+            num_copies, network.num_lanes, network.cells, len(network.entry_link), n
+        )
+
+    @property
+    def cells(self) -> np.ndarray:
+        """The state's ``(B, L, K)`` vehicles per cell or travel-time slot (settable)."""
+        return self.state.cells
+
+    @property
+    def queue(self) -> np.ndarray:
+        """The state's ``(B, L)`` vehicles queued at the stop lines (settable)."""
+        return self.state.queue
 
     def _bounds(self) -> np.ndarray:
-        network, config = self.network, self.config
-        p = network.num_phases
-        high = np.full((network.num_intersections, p + 29), np.inf)
-        high[:, :p] = 1.0
-        high[:, p] = config.max_green
+        network, config, layout = self.network, self.config, self.layout
+        high = np.full((network.num_intersections, layout["outgoing"][0].stop), np.inf)
+        high[:, layout["phase"][0]] = 1.0
+        high[:, layout["elapsed"][0]] = config.max_green
         if config.link_model == "ctm":
             capacity = network.lane_capacity().reshape(-1, GROUPS)
-            high[:, p + 1 : p + 13] = capacity
-            high[:, p + 13 : p + 25] = capacity
+            high[:, layout["queue"][0]] = capacity
+            high[:, layout["approaching"][0]] = capacity
             # every link holds the same: one bound for all sides and agents (an exit side
             # observes 0), so that all agents share one observation space
-            high[:, p + 25 : p + 29] = capacity.reshape(-1, 4, 3).sum(axis=2).max()
+            high[:, layout["outgoing"][0]] = capacity.reshape(-1, 4, 3).sum(axis=2).max()
         return upper_bound(high)
 
     def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
         index = slice(None) if mask is None else mask
-        for array in (
-            self.cells,
-            self.queue,
-            self.halted,
-            self.wait,
-            self.entry,
-            self.phase,
-            self.next_phase,
-            self.clear,
-            self.elapsed,
-            self.clock,
-            self.totals,
-        ):
+        for array in self.state:
             array[index] = 0
         return self.observe()
 
@@ -242,20 +253,7 @@ class BuiltinSystem(TrafficSystem):
         obs = np.empty((self.num_copies, self.num_intersections, self.high.shape[1]), np.float32)
         rec_int = np.zeros((self.num_copies, self.num_intersections, len(INT_KPIS)))
         rec_net = np.zeros((self.num_copies, len(NET_KPIS)))
-        observe(
-            self.cells,
-            self.queue,
-            self.halted,
-            self.wait,
-            self.entry,
-            self.phase,
-            self.elapsed,
-            self.totals,
-            self.network.out_link,
-            rec_int,
-            rec_net,
-            obs,
-        )
+        observe(self.state, self.network.out_link, self.starts, rec_int, rec_net, obs)
         return obs
 
     def step(
@@ -272,17 +270,7 @@ class BuiltinSystem(TrafficSystem):
             else self._no_draws
         )
         advance(
-            self.cells,
-            self.queue,
-            self.halted,
-            self.wait,
-            self.entry,
-            self.phase,
-            self.next_phase,
-            self.clear,
-            self.elapsed,
-            self.clock,
-            self.totals,
+            self.state,
             actions,
             uniforms,
             network.lane_target,
@@ -294,6 +282,7 @@ class BuiltinSystem(TrafficSystem):
             self.scalars,
             self.profile,
             self.schedule,
+            self.starts,
             rec_int,
             rec_net,
             obs,
@@ -317,11 +306,12 @@ class BuiltinSystem(TrafficSystem):
         """``(I, G)`` signal of every lane group of copy ``copy``: 0 red, 1 yellow, 2 green."""
         states = np.zeros((self.num_intersections, GROUPS), dtype=np.int64)
         all_red = round(self.config.all_red_time / self.config.step_length)
+        phase, clear = self.state.phase[copy], self.state.clear[copy]
         for i in range(self.num_intersections):
-            lit = self.network.green[self.phase[copy, i]] == 1
-            if self.clear[copy, i] == 0:
+            lit = self.network.green[phase[i]] == 1
+            if clear[i] == 0:
                 states[i, lit] = 2
-            elif self.clear[copy, i] > all_red:
+            elif clear[i] > all_red:
                 states[i, lit] = 1
         return states
 

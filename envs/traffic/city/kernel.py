@@ -59,6 +59,30 @@ import numpy as np
 from numba import njit
 
 from fieldgym.envs.traffic.dynamics import S_DELTA, S_DT, decide
+from fieldgym.envs.traffic.records import (
+    INT_DELAY,
+    INT_DISCHARGED,
+    INT_OUTGOING,
+    INT_QUEUE,
+    INT_SWITCHED,
+    INT_VEHICLES,
+    INT_WAIT_CHANGE,
+    INT_WAIT_TOTAL,
+    NET_DELAY_SECONDS,
+    NET_ENTERED,
+    NET_ENTERED_TOTAL,
+    NET_EXITED,
+    NET_EXITED_TOTAL,
+    NET_GENERATED,
+    NET_GENERATED_TOTAL,
+    NET_HALTED_SECONDS,
+    NET_IN_NETWORK,
+    NET_QUEUE_TOTAL,
+    NET_TELEPORTS,
+    NET_VEHICLE_SECONDS,
+    NET_WAITING_SECONDS,
+    NET_WAITING_TO_ENTER,
+)
 
 # vehicle status
 PENDING, BUFFERED, MOVING, QUEUED, ARRIVED = 0, 1, 2, 3, 4
@@ -182,6 +206,12 @@ class CityState(NamedTuple):
     totals: np.ndarray
 
 
+LIST_ENDS = frozenset(
+    ("next", "road_head", "road_tail", "buf_head", "buf_tail", "mv_head", "mv_tail")
+)
+"""The :class:`CityState` fields that link vehicles into lists: ``-1`` (none) at reset."""
+
+
 def new_state(net: CityNet, num_copies: int) -> CityState:
     """An empty state of ``num_copies`` copies (call :func:`reset_state` before use)."""
     b, v = num_copies, len(net.depart_tick)
@@ -220,18 +250,13 @@ def new_state(net: CityNet, num_copies: int) -> CityState:
 def reset_state(state: CityState, net: CityNet, mask: np.ndarray | None = None) -> None:
     """Empty the network of the copies selected by ``mask`` (all if ``None``).
 
-    Clock 0, every vehicle still to depart, phase 0 green, full credits.
+    Clock 0, every vehicle still to depart, phase 0 green, full credits: every field is
+    reset to its :data:`LIST_ENDS` or credit value, or else 0.
     """
     rows = slice(None) if mask is None else np.asarray(mask)
-    for name in ("road_head", "road_tail", "buf_head", "buf_tail", "mv_head", "mv_tail", "next"):
-        getattr(state, name)[rows] = -1
-    for name in (
-        "status", "pos", "time", "road_count", "mv_queue", "mv_joined", "mv_moving", "phase",
-        "next_phase", "clear", "elapsed", "clock", "next_depart", "totals",
-    ):  # fmt: skip
-        getattr(state, name)[rows] = 0
-    state.road_credit[rows] = net.road_cap
-    state.mv_credit[rows] = net.mv_cap
+    credits = {"road_credit": net.road_cap, "mv_credit": net.mv_cap}
+    for name, array in zip(state._fields, state, strict=True):
+        array[rows] = credits.get(name, -1 if name in LIST_ENDS else 0)
 
 
 @njit(cache=True)
@@ -300,7 +325,7 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
                 state.status[b, v] = ARRIVED
                 state.road_count[b, r] -= 1
                 totals[b, T_EXITED] += 1
-                rec_net[b, 2] += 1.0
+                rec_net[b, NET_EXITED] += 1.0
             else:
                 state.mv_moving[b, m] -= 1
                 state.status[b, v] = QUEUED
@@ -338,7 +363,7 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
                 totals[b, T_QUEUED] -= 1
                 state.road_count[b, net.mv_in[m]] -= 1
                 if a >= 0:
-                    rec_int[b, a, 5] += 1.0
+                    rec_int[b, a, INT_DISCHARGED] += 1.0
                     discharged_wait[a] += (t - joined) * dt
                 _enter_road(
                     state, net.route_ticks, net.route_move, b, v, out, state.pos[b, v] + 1, t
@@ -354,7 +379,7 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
         state.pos[b, v] = pos
         _push(nxt, state.buf_head, state.buf_tail, b, net.route_road[pos], v)
         totals[b, T_GENERATED] += 1
-        rec_net[b, 0] += 1.0
+        rec_net[b, NET_GENERATED] += 1.0
         v += 1
     state.next_depart[b] = v
     # 4. entering
@@ -370,13 +395,13 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
             v = _pop(nxt, state.buf_head, state.buf_tail, b, road)
             _enter_road(state, net.route_ticks, net.route_move, b, v, road, state.pos[b, v], t)
             totals[b, T_ENTERED] += 1
-            rec_net[b, 1] += 1.0
+            rec_net[b, NET_ENTERED] += 1.0
             credit -= 1.0
         state.road_credit[b, road] = credit
     # 5. accounting
-    rec_net[b, 3] += totals[b, T_QUEUED] * dt
-    rec_net[b, 4] += (totals[b, T_ENTERED] - totals[b, T_EXITED]) * dt
-    rec_net[b, 13] += (totals[b, T_GENERATED] - totals[b, T_ENTERED]) * dt
+    rec_net[b, NET_HALTED_SECONDS] += totals[b, T_QUEUED] * dt
+    rec_net[b, NET_VEHICLE_SECONDS] += (totals[b, T_ENTERED] - totals[b, T_EXITED]) * dt
+    rec_net[b, NET_WAITING_SECONDS] += (totals[b, T_GENERATED] - totals[b, T_ENTERED]) * dt
 
 
 @njit(cache=True)
@@ -392,7 +417,7 @@ def _wait_total(mv_queue, mv_joined, clock, group_move, b, i, dt):
 
 
 @njit(cache=True)
-def advance(state, net, actions, scalars, rec_int, rec_net, obs):
+def advance(state, net, actions, scalars, at, rec_int, rec_net, obs):
     """Advance every copy by one decision step, in place; write the records and observations.
 
     Args:
@@ -401,6 +426,8 @@ def advance(state, net, actions, scalars, rec_int, rec_net, obs):
         actions: ``(B, I)`` requested phases.
         scalars: Packed parameters, indexed by :mod:`~fieldgym.envs.traffic.dynamics`'s
             ``S_*`` constants (``S_DT``, ``S_DELTA``, ``S_LOST``, ``S_MIN``, ``S_MAX``).
+        at: Where each observation block starts
+            (:class:`~fieldgym.envs.traffic.system.ObservationBlocks`).
         rec_int: ``(B, I, len(INT_KPIS))`` output, the step's intersection record.
         rec_net: ``(B, len(NET_KPIS))`` output, the step's network record.
         obs: ``(B, I, D)`` float32 output, the observations after the step.
@@ -421,9 +448,9 @@ def advance(state, net, actions, scalars, rec_int, rec_net, obs):
             start = _wait_total(
                 state.mv_queue, state.mv_joined, state.clock, net.group_move, b, i, dt
             )
-            rec_int[b, i, 3] = start
+            rec_int[b, i, INT_WAIT_CHANGE] = start
             discharged_wait[i] = -start
-            rec_int[b, i, 7] = switched[b, i]
+            rec_int[b, i, INT_SWITCHED] = switched[b, i]
         for _ in range(ticks):
             _tick(state, net, b, dt, rec_int, rec_net, discharged_wait)
             for i in range(n_int):
@@ -436,79 +463,64 @@ def advance(state, net, actions, scalars, rec_int, rec_net, obs):
             state.clock[b] += 1
         # delay = wait_end - wait_start + waits discharged; observe adds wait_end
         for i in range(n_int):
-            rec_int[b, i, 4] = discharged_wait[i]
-    observe(
-        state.phase, state.elapsed, state.mv_queue, state.mv_moving, state.mv_joined,
-        state.road_count, state.clock, state.totals,
-        (net.group_move, net.mv_out, net.in_ptr, net.in_roads, net.out_ptr, net.out_roads),
-        net.phase_lanes.shape[1], dt, rec_int, rec_net, obs,
-    )  # fmt: skip
+            rec_int[b, i, INT_DELAY] = discharged_wait[i]
+    observe(state, net, at, dt, rec_int, rec_net, obs)
 
 
 @njit(cache=True)
-def observe(
-    phase, elapsed, mv_queue, mv_moving, mv_joined, road_count, clock, totals, net_arrays,
-    n_phases, dt, rec_int, rec_net, obs,
-):  # fmt: skip
+def observe(state, net, at, dt, rec_int, rec_net, obs):
     """Write the end-of-step state of every copy to the records and the observations.
 
-    The observation of agent ``i`` is, in order: the one-hot green phase (P), the seconds
-    of green so far, then per lane group the halted (queued) vehicles, the moving vehicles
-    on its inbound road that will take it, and the vehicles on its outbound road (G each).
-    The state arrays are :class:`CityState`'s; ``net_arrays`` is ``(group_move, mv_out,
-    in_ptr, in_roads, out_ptr, out_roads)`` of :class:`CityNet`.
+    The observation of agent ``i`` has the blocks of
+    :func:`~fieldgym.envs.traffic.system.observation_layout`, each starting where ``at``
+    says: the one-hot green phase (P), the seconds of green so far, then per lane group the
+    halted (queued) vehicles, the moving vehicles on its inbound road that will take it,
+    and the vehicles on its outbound road (G each).
     """
-    group_move, mv_out, in_ptr, in_roads, out_ptr, out_roads = net_arrays
+    phase, mv_queue, road_count = state.phase, state.mv_queue, state.road_count
+    totals = state.totals
+    group_move, in_ptr, out_ptr = net.group_move, net.in_ptr, net.out_ptr
     n_copies, n_int = phase.shape
     n_groups = group_move.shape[1]
+    n_phases = at.elapsed - at.phase
     for b in range(n_copies):
         for i in range(n_int):
             for p in range(n_phases):
-                obs[b, i, p] = 1.0 if phase[b, i] == p else 0.0
-            obs[b, i, n_phases] = elapsed[b, i]
+                obs[b, i, at.phase + p] = 1.0 if phase[b, i] == p else 0.0
+            obs[b, i, at.elapsed] = state.elapsed[b, i]
             queue = 0.0
             for g in range(n_groups):
                 m = group_move[i, g]
                 halted, moving, outgoing = 0.0, 0.0, 0.0
                 if m >= 0:
                     halted = float(mv_queue[b, m])
-                    moving = float(mv_moving[b, m])
-                    outgoing = float(road_count[b, mv_out[m]])
-                obs[b, i, n_phases + 1 + g] = halted
-                obs[b, i, n_phases + 1 + n_groups + g] = moving
-                obs[b, i, n_phases + 1 + 2 * n_groups + g] = outgoing
+                    moving = float(state.mv_moving[b, m])
+                    outgoing = float(road_count[b, net.mv_out[m]])
+                obs[b, i, at.queue + g] = halted
+                obs[b, i, at.approaching + g] = moving
+                obs[b, i, at.outgoing + g] = outgoing
                 queue += halted
             vehicles = 0.0
             for k in range(in_ptr[i], in_ptr[i + 1]):
-                vehicles += road_count[b, in_roads[k]]
+                vehicles += road_count[b, net.in_roads[k]]
             outgoing_i = 0.0
             for k in range(out_ptr[i], out_ptr[i + 1]):
-                outgoing_i += road_count[b, out_roads[k]]
-            wait = _wait_total(mv_queue, mv_joined, clock, group_move, b, i, dt)
-            rec_int[b, i, 0] = queue
-            rec_int[b, i, 1] = vehicles
-            rec_int[b, i, 2] = wait
-            rec_int[b, i, 3] -= wait
-            rec_int[b, i, 4] += wait
-            rec_int[b, i, 6] = outgoing_i
+                outgoing_i += road_count[b, net.out_roads[k]]
+            wait = _wait_total(mv_queue, state.mv_joined, state.clock, group_move, b, i, dt)
+            rec_int[b, i, INT_QUEUE] = queue
+            rec_int[b, i, INT_VEHICLES] = vehicles
+            rec_int[b, i, INT_WAIT_TOTAL] = wait
+            rec_int[b, i, INT_WAIT_CHANGE] -= wait
+            rec_int[b, i, INT_DELAY] += wait
+            rec_int[b, i, INT_OUTGOING] = outgoing_i
         generated = totals[b, T_GENERATED]
         entered = totals[b, T_ENTERED]
         exited = totals[b, T_EXITED]
-        rec_net[b, 5] = entered - exited
-        rec_net[b, 6] = generated - entered
-        rec_net[b, 7] = totals[b, T_QUEUED]
-        rec_net[b, 8] = generated
-        rec_net[b, 9] = entered
-        rec_net[b, 10] = exited
-        rec_net[b, 11] = rec_net[b, 3]
-        rec_net[b, 12] = 0.0
-
-
-def observe_state(state: CityState, net: CityNet, dt: float, rec_int, rec_net, obs) -> None:
-    """:func:`observe` of a :class:`CityState` and its :class:`CityNet` (from Python)."""
-    observe(
-        state.phase, state.elapsed, state.mv_queue, state.mv_moving, state.mv_joined,
-        state.road_count, state.clock, state.totals,
-        (net.group_move, net.mv_out, net.in_ptr, net.in_roads, net.out_ptr, net.out_roads),
-        net.phase_lanes.shape[1], dt, rec_int, rec_net, obs,
-    )  # fmt: skip
+        rec_net[b, NET_IN_NETWORK] = entered - exited
+        rec_net[b, NET_WAITING_TO_ENTER] = generated - entered
+        rec_net[b, NET_QUEUE_TOTAL] = totals[b, T_QUEUED]
+        rec_net[b, NET_GENERATED_TOTAL] = generated
+        rec_net[b, NET_ENTERED_TOTAL] = entered
+        rec_net[b, NET_EXITED_TOTAL] = exited
+        rec_net[b, NET_DELAY_SECONDS] = rec_net[b, NET_HALTED_SECONDS]
+        rec_net[b, NET_TELEPORTS] = 0.0

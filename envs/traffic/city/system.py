@@ -5,8 +5,8 @@
 of :func:`~.signals.signal_layout`, observations laid out by
 :func:`~fieldgym.envs.traffic.system.observation_layout` with one outgoing entry per lane
 group (the vehicles on its outbound road), and the records of
-:data:`~fieldgym.envs.traffic.dynamics.INT_KPIS` and
-:data:`~fieldgym.envs.traffic.dynamics.NET_KPIS`.
+:data:`~fieldgym.envs.traffic.records.INT_KPIS` and
+:data:`~fieldgym.envs.traffic.records.NET_KPIS`.
 
 The trips are replayed as given: the dynamics draw nothing, so the generator the
 interface passes to :meth:`~CitySystem.reset` and :meth:`~CitySystem.step` is unused and
@@ -20,13 +20,7 @@ import math
 
 import numpy as np
 
-from fieldgym.envs.traffic.city.kernel import (
-    CityNet,
-    advance,
-    new_state,
-    observe_state,
-    reset_state,
-)
+from fieldgym.envs.traffic.city.kernel import CityNet, advance, new_state, observe, reset_state
 from fieldgym.envs.traffic.city.model import RoadNet, Trips
 from fieldgym.envs.traffic.city.signals import (
     approach_length,
@@ -36,9 +30,14 @@ from fieldgym.envs.traffic.city.signals import (
     signal_layout,
 )
 from fieldgym.envs.traffic.config import TrafficConfig
-from fieldgym.envs.traffic.dynamics import INT_KPIS, NET_KPIS
+from fieldgym.envs.traffic.records import INT_KPIS, NET_KPIS
 from fieldgym.envs.traffic.render import render_lanes
-from fieldgym.envs.traffic.system import TrafficSystem, observation_layout, signal_scalars
+from fieldgym.envs.traffic.system import (
+    TrafficSystem,
+    block_starts,
+    observation_layout,
+    signal_scalars,
+)
 
 
 def road_storage(length: float, lanes: int, jam_density: float) -> int:
@@ -87,6 +86,8 @@ class CitySystem(TrafficSystem):
         outgoing_per_group: ``True``: the outgoing block has one entry per lane group.
         arrays: The network and trips as the kernel's flat arrays (:class:`~.kernel.CityNet`).
         state: The copies' vehicles, queues and signals (:class:`~.kernel.CityState`).
+        starts: Where each observation block starts
+            (:func:`~fieldgym.envs.traffic.system.block_starts` of ``layout``).
 
     Raises:
         ValueError: If a route takes two roads that no movement connects, or a road has no
@@ -109,6 +110,7 @@ class CitySystem(TrafficSystem):
         self.phase_lanes = layout.phase_lanes.copy()
         self.plan_greens = layout.plan_greens.copy()
         self.layout = observation_layout(p, g, outgoing=g)
+        self.starts = block_starts(self.layout)
         self.approach_length = approach_length(net, layout)
         self.arrays = self._arrays()
         self.scalars = signal_scalars(config)
@@ -222,7 +224,8 @@ class CitySystem(TrafficSystem):
         """
         reset_state(self.state, self.arrays, mask)
         obs, rec_int, rec_net = self._buffers()
-        observe_state(self.state, self.arrays, self.config.step_length, rec_int, rec_net, obs)
+        dt = self.config.step_length
+        observe(self.state, self.arrays, self.starts, dt, rec_int, rec_net, obs)
         return obs
 
     def step(
@@ -233,7 +236,7 @@ class CitySystem(TrafficSystem):
         actions = np.ascontiguousarray(
             np.asarray(actions, dtype=np.int64).reshape(self.num_copies, self.num_intersections)
         )
-        advance(self.state, self.arrays, actions, self.scalars, rec_int, rec_net, obs)
+        advance(self.state, self.arrays, actions, self.scalars, self.starts, rec_int, rec_net, obs)
         return obs, rec_int, rec_net
 
     def lane_flows(self) -> np.ndarray | None:

@@ -13,7 +13,7 @@ A catalogue of bad inputs in three groups, each of which is an error:
   envs (written to a temporary folder); ``make_agent`` with unknown agents, agents for
   another domain and bad parameters; ``evaluate`` with bad seeds and lengths.
 * **scenario**: scenario files (in a temporary folder) read by
-  :func:`fieldgym.scenarios.planner.load_scenario`, which validates and plans without training.
+  :func:`fieldgym.scenarios.plan.planner.load_scenario`, which validates and plans without training.
 * **cli**: ``fieldgym`` subcommands run as subprocesses (a temporary working folder, a
   timeout, never a real training budget).
 
@@ -65,7 +65,7 @@ import fieldgym
 from fieldgym.agents import EnvTarget, evaluate, make_agent
 from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.errors import FieldgymError
-from fieldgym.scenarios.planner import load_scenario
+from fieldgym.scenarios.plan.planner import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(fieldgym.__file__).resolve().parent

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from fieldgym.agents import EnvTarget, make_agent
-from fieldgym.scenarios.planner import load_scenario
+from fieldgym.scenarios.plan.planner import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -26,9 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.runner import run_plan
-from fieldgym.scenarios.spec import Plan
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.plan.spec import Plan
+from fieldgym.scenarios.run.runner import run_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -41,8 +41,8 @@ from fieldgym.agents.evaluation import evaluate
 from fieldgym.agents.target import ParallelTarget
 from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.system import make_system
-from fieldgym.scenarios.plots import save_figure
-from fieldgym.scenarios.stats import t_interval
+from fieldgym.scenarios.report.plots import save_figure
+from fieldgym.scenarios.stats.intervals import t_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = "fieldgym/TrafficGrid-v1"
@@ -245,7 +245,7 @@ def report_lines(results: pd.DataFrame, speeds: dict, args, argv) -> list[str]:
 
 def plot(results: pd.DataFrame, path: Path) -> None:
     """Bars of the travel time per controller, built-in beside SUMO."""
-    import matplotlib.pyplot as plt  # after fieldgym.scenarios.plots chose the backend
+    import matplotlib.pyplot as plt  # after fieldgym.scenarios.report.plots chose the backend
 
     means = results.groupby(["controller", "backend"])["avg_travel_time"].mean().unstack()
     fig, ax = plt.subplots(figsize=(7, 3.5))

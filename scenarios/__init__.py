@@ -9,12 +9,12 @@ wraps all of it.
 
 from __future__ import annotations
 
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.report import write_report
-from fieldgym.scenarios.runner import RunSummary, TrialsFailed, run_plan, run_trial
-from fieldgym.scenarios.spec import Plan, Scenario
-from fieldgym.scenarios.store import load_curves, load_results, load_trials
-from fieldgym.scenarios.trials import Trial, expand
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.plan.spec import Plan, Scenario
+from fieldgym.scenarios.plan.trials import Trial, expand
+from fieldgym.scenarios.report.page import write_report
+from fieldgym.scenarios.run.runner import RunSummary, TrialsFailed, run_plan, run_trial
+from fieldgym.scenarios.run.store import load_curves, load_results, load_trials
 
 __all__ = [
     "Plan",

@@ -398,8 +398,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train a learner and save it (with a model card and its learning curve) in ``--out``."""
     from fieldgym.agents import make_agent
     from fieldgym.agents.training import Budget
-    from fieldgym.scenarios.runner import MODEL_CARD
-    from fieldgym.scenarios.store import write_json_atomic
+    from fieldgym.scenarios.run.runner import MODEL_CARD
+    from fieldgym.scenarios.run.store import write_json_atomic
 
     out = writable_folder(args.out, "--out")
     target = make_target(args.env_id, args.preset, args.set)
@@ -451,8 +451,8 @@ def load_model(
     Nothing is unpickled unless ``trust_pickle`` (``--trust-pickle``).
     """
     from fieldgym.agents.registry import AGENTS
-    from fieldgym.scenarios.runner import MODEL_CARD
-    from fieldgym.scenarios.store import read_json
+    from fieldgym.scenarios.run.runner import MODEL_CARD
+    from fieldgym.scenarios.run.store import read_json
 
     card_path = Path(folder) / MODEL_CARD
     if not card_path.is_file():
@@ -473,7 +473,7 @@ def load_model(
 def cmd_backtest(args: argparse.Namespace) -> int:
     """Evaluate a baseline or a saved model and print the mean of each metric with its 95% CI."""
     from fieldgym.agents import evaluate, make_agent
-    from fieldgym.scenarios.stats import t_interval
+    from fieldgym.scenarios.stats.intervals import t_interval
 
     if args.model and args.agent:
         raise ConfigError(
@@ -531,10 +531,10 @@ def resolve_scenario(name: str) -> Path:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run the scenario's unfinished trials, then write its report."""
-    from fieldgym.scenarios.planner import load_scenario
-    from fieldgym.scenarios.report import default_out, write_report
-    from fieldgym.scenarios.runner import TrialsFailed, run_plan
-    from fieldgym.scenarios.store import default_run_dir
+    from fieldgym.scenarios.plan.planner import load_scenario
+    from fieldgym.scenarios.report.page import default_out, write_report
+    from fieldgym.scenarios.run.runner import TrialsFailed, run_plan
+    from fieldgym.scenarios.run.store import default_run_dir
 
     plan = load_scenario(resolve_scenario(args.scenario))
     if args.workers is not None and args.backend == "local":
@@ -566,7 +566,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the report of a run folder."""
-    from fieldgym.scenarios.report import write_report
+    from fieldgym.scenarios.report.page import write_report
 
     out = writable_folder(args.out, "--out") if args.out else None
     index = write_report(args.run_dir, out, tensorboard=args.tensorboard)

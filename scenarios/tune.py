@@ -57,7 +57,7 @@ from fieldgym.agents.evaluation import declared_metrics, evaluate
 from fieldgym.agents.target import is_parallel
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError, FieldgymError
-from fieldgym.scenarios import store
+from fieldgym.scenarios.run import store
 from fieldgym.scenarios.search_spaces import SPACES, default_point
 
 TUNE_DIR = Path("runs") / "tune"
@@ -309,7 +309,7 @@ def _scenario_env(
 ) -> tuple[Any, Any, Any]:
     """The target, plan environment and plan of the scenario's environment ``label``."""
     from fieldgym.scenarios.cli import make_target
-    from fieldgym.scenarios.planner import load_scenario
+    from fieldgym.scenarios.plan.planner import load_scenario
 
     plan = load_scenario(path)
     labels = [e.label for e in plan.envs]
@@ -327,7 +327,7 @@ def _scenario_env(
     if chosen.window is not None:
         raise ConfigError(
             f"{path}: {chosen.label} is a walk-forward window, which picks its own "
-            "hyperparameters on its validation range (scenarios/walk_forward.py); tune on "
+            "hyperparameters on its validation range (scenarios/plan/walk_forward.py); tune on "
             "a scenario with one backtest range, or on the id with --validation-dates."
         )
     target = make_target(chosen.id, preset, sets, base=dict(chosen.kwargs), multi_agent=True)
@@ -528,7 +528,7 @@ def work(job: tuple[TuneSpec, int, int], run_dir: str = "") -> dict[str, Any]:
 
     ``job`` is ``(spec, index, quota)``; :func:`sampler_seed` seeds its sampler, so
     parallel and resumed workers, and other studies, draw different startup trials.
-    Has the signature of :mod:`fieldgym.scenarios.backends`' work functions; ``run_dir``
+    Has the signature of :mod:`fieldgym.scenarios.run.backends`' work functions; ``run_dir``
     is unused (trials leave nothing but the storage's records).
     """
     import torch
@@ -589,8 +589,8 @@ def run(
         if backend == "local" and len(jobs) == 1:
             work(jobs[0])
         else:
-            from fieldgym.scenarios import backends
-            from fieldgym.scenarios.runner import _init_worker  # one thread, dies with us
+            from fieldgym.scenarios.run import backends
+            from fieldgym.scenarios.run.runner import _init_worker  # one thread, dies with us
 
             spec.out.mkdir(parents=True, exist_ok=True)
             jobs_run = backends.execute(

@@ -143,7 +143,7 @@ def test_evaluate_reports_the_domain_metrics_for_every_baseline():
 def test_quantum_scenarios_are_valid_and_compare_learners_with_every_baseline():
     from pathlib import Path
 
-    from fieldgym.scenarios.planner import load_scenario
+    from fieldgym.scenarios.plan.planner import load_scenario
 
     files = sorted(Path(__file__).resolve().parents[2].glob("scenarios/quantum_*.yaml"))
     assert len(files) >= 4

@@ -48,7 +48,7 @@ def test_drl_trains_on_the_training_range_and_backtests_the_test_range(tmp_path)
 def test_trading_scenarios_load(name):
     from pathlib import Path
 
-    from fieldgym.scenarios.planner import load_scenario
+    from fieldgym.scenarios.plan.planner import load_scenario
 
     root = Path(__file__).resolve().parents[2]
     plan = load_scenario(root / "scenarios" / f"trading_{name}.yaml")

@@ -138,8 +138,8 @@ def test_policies_act_on_native_vector_batches():
 def test_scenario_file_and_report_view():
     from pathlib import Path
 
-    from fieldgym.scenarios.domains import domain_view
-    from fieldgym.scenarios.planner import load_scenario
+    from fieldgym.scenarios.plan.planner import load_scenario
+    from fieldgym.scenarios.report.domains import domain_view
 
     root = Path(fieldgym.__file__).parent
     plan = load_scenario(root / "scenarios" / "traffic_single.yaml")

@@ -121,7 +121,7 @@ def test_preference_sweep_traces_a_delay_energy_trade_off():
 def test_the_offloading_scenario_file_loads_and_checks():
     from pathlib import Path
 
-    from fieldgym.scenarios.planner import load_scenario
+    from fieldgym.scenarios.plan.planner import load_scenario
 
     path = Path(__file__).resolve().parents[2] / "scenarios" / "wireless_offloading.yaml"
     plan = load_scenario(path)

@@ -10,7 +10,7 @@ from fieldgym.agents.evaluation import declared_metrics
 from fieldgym.agents.target import make_target
 from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.metrics import GENERIC, Metric, MetricTable
-from fieldgym.scenarios.planner import _metric_names
+from fieldgym.scenarios.plan.planner import _metric_names
 
 IDS = sorted([*ENVS, *PARALLEL_ENVS])
 

@@ -173,7 +173,7 @@ def test_sumo_scenario_file_is_valid():
     from pathlib import Path
 
     from fieldgym.envs.traffic.config import TrafficConfig
-    from fieldgym.scenarios.spec import read_scenario
+    from fieldgym.scenarios.plan.spec import read_scenario
 
     root = Path(fieldgym.__file__).parent
     scenario = read_scenario(root / "scenarios" / "traffic_single_sumo.yaml")

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from fieldgym.envs.core.errors import DataError
-from fieldgym.scenarios import aggregates as ag
+from fieldgym.scenarios.stats import aggregates as ag
 
 # 4 runs x 3 tasks, worked through in test_aggregates_by_hand.
 HAND = np.array(

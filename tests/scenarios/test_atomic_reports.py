@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from fieldgym.scenarios import store
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.report import write_report
-from fieldgym.scenarios.runner import run_plan
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.report.page import write_report
+from fieldgym.scenarios.run import store
+from fieldgym.scenarios.run.runner import run_plan
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 SCENARIO = f"""

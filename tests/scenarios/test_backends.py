@@ -7,9 +7,9 @@ import json
 import pytest
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios import backends, store
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.runner import TrialsFailed, run_plan
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.run import backends, store
+from fieldgym.scenarios.run.runner import TrialsFailed, run_plan
 
 BASELINES = """
 name: ray

@@ -12,11 +12,11 @@ from tqdm import tqdm
 
 from fieldgym.agents import EnvTarget, hyperparams, make_agent
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios import runner, store
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.spec import EnvPlan
-from fieldgym.scenarios.tables import time_to_reference, time_to_reference_table
-from fieldgym.scenarios.trials import Trial, expand
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.plan.spec import EnvPlan
+from fieldgym.scenarios.plan.trials import Trial, expand
+from fieldgym.scenarios.report.tables import time_to_reference, time_to_reference_table
+from fieldgym.scenarios.run import runner, store
 
 from .conftest import tiny_text
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from fieldgym.scenarios import claims, store
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.runner import execute_trial, run_plan, store_record
-from fieldgym.scenarios.trials import expand
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.plan.trials import expand
+from fieldgym.scenarios.run import claims, store
+from fieldgym.scenarios.run.runner import execute_trial, run_plan, store_record
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 FIELDGYM = Path(sys.executable).with_name("fieldgym")

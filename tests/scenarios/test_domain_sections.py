@@ -8,7 +8,7 @@ import pytest
 from fieldgym.agents.target import EnvTarget
 from fieldgym.agents.wireless.pareto import hypervolume_table, objective_points
 from fieldgym.scenarios.cli import main
-from fieldgym.scenarios.store import load_results
+from fieldgym.scenarios.run.store import load_results
 
 pytestmark = pytest.mark.slow  # every test here runs a scenario end to end
 

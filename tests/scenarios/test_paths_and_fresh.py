@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios import claims, store
 from fieldgym.scenarios.cli import main
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.report import default_out
-from fieldgym.scenarios.runner import run_plan
-from fieldgym.scenarios.trials import expand
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.plan.trials import expand
+from fieldgym.scenarios.report.page import default_out
+from fieldgym.scenarios.run import claims, store
+from fieldgym.scenarios.run.runner import run_plan
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 QUIET = {"progress": False, "log": lambda message: None}

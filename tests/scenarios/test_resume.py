@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldgym.scenarios import store
 from fieldgym.scenarios.cli import main
+from fieldgym.scenarios.run import store
 
 pytestmark = pytest.mark.slow  # a compare in a subprocess, killed with SIGKILL and resumed
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from fieldgym.scenarios import store
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.report import write_report
-from fieldgym.scenarios.runner import MODEL_CARD, TrialsFailed, run_plan
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.report.page import write_report
+from fieldgym.scenarios.run import store
+from fieldgym.scenarios.run.runner import MODEL_CARD, TrialsFailed, run_plan
 
 
 @pytest.mark.slow

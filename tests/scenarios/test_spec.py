@@ -8,8 +8,8 @@ import pytest
 
 from fieldgym.agents.registry import AGENTS, AgentEntry
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.spec import Plan
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.plan.spec import Plan
 
 REPO = Path(__file__).resolve().parents[2]
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"

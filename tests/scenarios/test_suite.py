@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 from fieldgym.envs.core.errors import ConfigError, DataError
-from fieldgym.scenarios import aggregates as agg
-from fieldgym.scenarios import suite
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.report import write_report
-from fieldgym.scenarios.runner import run_plan
-from fieldgym.scenarios.spec import AgentPlan, EnvPlan, Plan
-from fieldgym.scenarios.tables import fmt
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.plan.spec import AgentPlan, EnvPlan, Plan
+from fieldgym.scenarios.report import suite
+from fieldgym.scenarios.report.page import write_report
+from fieldgym.scenarios.report.tables import fmt
+from fieldgym.scenarios.run.runner import run_plan
+from fieldgym.scenarios.stats import aggregates as agg
 
 # A hand-made plan: a cost task and a return task, a learner and random on both, one
 # domain baseline per task (the reference), and a second baseline on the cost task.

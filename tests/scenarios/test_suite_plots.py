@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from fieldgym.envs.core.errors import DataError
-from fieldgym.scenarios import aggregates as ag
-from fieldgym.scenarios import suite_plots as sp
+from fieldgym.scenarios.report import suite_plots as sp
+from fieldgym.scenarios.stats import aggregates as ag
 
 TASKS = ["inventory/serial", "traffic/grid", "wireless/offload"]
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fieldgym.scenarios.cli import main
-from fieldgym.scenarios.views.trading.report import daily_returns
+from fieldgym.scenarios.report.views.trading.report import daily_returns
 
 pytestmark = pytest.mark.slow  # every test here runs a scenario end to end
 

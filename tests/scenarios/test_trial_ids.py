@@ -9,9 +9,9 @@ import re
 import pytest
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.spec import SEPARATOR, name_problem
-from fieldgym.scenarios.trials import Trial, expand
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.plan.spec import SEPARATOR, name_problem
+from fieldgym.scenarios.plan.trials import Trial, expand
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 

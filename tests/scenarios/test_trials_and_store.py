@@ -10,9 +10,9 @@ import time
 import pytest
 
 from fieldgym.envs.core.errors import DataError
-from fieldgym.scenarios import store
-from fieldgym.scenarios.spec import AgentPlan, EnvPlan, Plan
-from fieldgym.scenarios.trials import Trial, expand
+from fieldgym.scenarios.plan.spec import AgentPlan, EnvPlan, Plan
+from fieldgym.scenarios.plan.trials import Trial, expand
+from fieldgym.scenarios.run import store
 
 ENV_ID = "fieldgym/MultiEchelonInventory-v1"
 

@@ -8,11 +8,11 @@ import pytest
 from fieldgym.agents import make_agent
 from fieldgym.agents.target import make_target
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios import store
-from fieldgym.scenarios.planner import load_scenario
-from fieldgym.scenarios.report import write_report
-from fieldgym.scenarios.runner import run_plan
-from fieldgym.scenarios.trials import expand
+from fieldgym.scenarios.plan.planner import load_scenario
+from fieldgym.scenarios.plan.trials import expand
+from fieldgym.scenarios.report.page import write_report
+from fieldgym.scenarios.run import store
+from fieldgym.scenarios.run.runner import run_plan
 
 WALK = """
 name: walk

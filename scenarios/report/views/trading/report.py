@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fieldgym.scenarios import plots, store
-from fieldgym.scenarios.domains import SectionInput
-from fieldgym.scenarios.tables import Section
+from fieldgym.scenarios.report import plots
+from fieldgym.scenarios.report.domains import SectionInput
+from fieldgym.scenarios.report.tables import Section
+from fieldgym.scenarios.run import store
 
 TEAR_SHEETS = "tearsheets"
 """The report subfolder of the quantstats tear sheets."""

@@ -1,17 +1,17 @@
 """The runner: expand a plan into trials and run the unfinished ones in a process pool.
 
 Each trial runs in a worker (a local process, or a Ray task, see
-:mod:`fieldgym.scenarios.backends`): make the agent, fit it if it learns (TensorBoard logs
+:mod:`fieldgym.scenarios.run.backends`): make the agent, fit it if it learns (TensorBoard logs
 in the run folder, checkpoint evaluations on the way), save the trained model and
 evaluate it on the plan's evaluation seeds. The runner then writes the trial's result
-file atomically (see :mod:`fieldgym.scenarios.store`).
+file atomically (see :mod:`fieldgym.scenarios.run.store`).
 A trial whose result file exists with the same key is never run again, so rerunning a
 scenario after a crash or a ``kill -9`` resumes where it stopped. Runs of one run folder
 at once share its trials: each claims a trial before starting it and skips the ones
 another live run has claimed, waiting for them at the end (and running those it leaves
-unfinished), so every trial runs once (:mod:`fieldgym.scenarios.claims`).
+unfinished), so every trial runs once (:mod:`fieldgym.scenarios.run.claims`).
 
-A run folder the runner creates holds the marker :data:`~fieldgym.scenarios.store.MARKER`;
+A run folder the runner creates holds the marker :data:`~fieldgym.scenarios.run.store.MARKER`;
 ``fresh`` deletes only in a marked folder, and only what fieldgym writes there
 (:func:`clear_run`).
 
@@ -46,10 +46,10 @@ import numpy as np
 from tqdm import tqdm
 
 from fieldgym.envs.core.errors import ConfigError, DataError, FieldgymError
-from fieldgym.scenarios import backends, claims, store
-from fieldgym.scenarios.domains import domain_view
-from fieldgym.scenarios.spec import Plan
-from fieldgym.scenarios.trials import Trial, expand
+from fieldgym.scenarios.plan.spec import Plan
+from fieldgym.scenarios.plan.trials import Trial, expand
+from fieldgym.scenarios.report.domains import domain_view
+from fieldgym.scenarios.run import backends, claims, store
 
 MODEL_CARD = "fieldgym_model.json"
 """File written next to a saved model: the agent, environment and budget it was trained with."""
@@ -108,7 +108,7 @@ def run_plan(
         progress: Show a progress bar over trials (on stderr).
         log: Where to write one-line status messages (default: stderr).
         backend: ``"local"`` (a process pool) or ``"ray"``; see
-            :mod:`fieldgym.scenarios.backends`.
+            :mod:`fieldgym.scenarios.run.backends`.
         address: The Ray cluster's address (``"auto"``, ``"HOST:PORT"``); ``None`` starts
             a local Ray instance for the run.
 
@@ -230,7 +230,7 @@ def open_run(run_dir: Path, plan: Plan) -> None:
 def clear_run(run_dir: Path) -> None:
     """Delete a run folder's results, for ``fresh``: only what fieldgym writes there.
 
-    That is the folders of :data:`~fieldgym.scenarios.store.KINDS` and ``plan.json``,
+    That is the folders of :data:`~fieldgym.scenarios.run.store.KINDS` and ``plan.json``,
     in a folder holding the marker (one the runner made); anything else in the folder
     stays. A new or empty folder has nothing to delete.
 
@@ -280,7 +280,7 @@ def _remove_stale_progress(run_dir: Path) -> None:
 
 
 class ClaimedTrials:
-    """The run's unfinished trials as a :class:`~fieldgym.scenarios.backends.Source`.
+    """The run's unfinished trials as a :class:`~fieldgym.scenarios.run.backends.Source`.
 
     :meth:`take` hands out the first trial this run could claim, in plan order; trials
     another live run holds wait for their claim to end. A trial whose result turns out

@@ -42,7 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from fieldgym.envs.core.errors import DataError
-from fieldgym.scenarios.stats import CONFIDENCE
+from fieldgym.scenarios.stats.intervals import CONFIDENCE
 
 REPS = 2000
 METRICS = ("median", "iqm", "mean", "optimality_gap")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fieldgym.scenarios.domains import DomainView
+from fieldgym.scenarios.report.domains import DomainView
 
 VIEW = DomainView(
     metrics=(

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios import walk_forward
-from fieldgym.scenarios.spec import SEPARATOR, Plan
+from fieldgym.scenarios.plan import walk_forward
+from fieldgym.scenarios.plan.spec import SEPARATOR, Plan
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Trial:
     Everything a worker process needs to run it; :meth:`key` is what makes a stored
     result valid for it (a result stored under the same id with another key is stale).
     ``params`` are the resolved constructor parameters (see
-    :func:`fieldgym.scenarios.planner.resolve_params`). A learner trains for
+    :func:`fieldgym.scenarios.plan.planner.resolve_params`). A learner trains for
     ``train_steps`` or, when it is 0, ``train_seconds``, and evaluates ``checkpoints``
     times on the way, on ``checkpoint_seeds``.
     """
@@ -44,8 +44,8 @@ class Trial:
     def trial_id(self) -> str:
         """A readable unique id, also the stem of the trial's files: ``env__agent__s<seed>``.
 
-        The labels are joined with :data:`~fieldgym.scenarios.spec.SEPARATOR`, which no
-        label holds, nor starts or ends a label (:func:`~fieldgym.scenarios.spec.name_problem`),
+        The labels are joined with :data:`~fieldgym.scenarios.plan.spec.SEPARATOR`, which no
+        label holds, nor starts or ends a label (:func:`~.spec.name_problem`),
         so the id splits back into its parts: two trials of a plan share an id only if
         they share environment, agent and seed (:func:`expand` checks it anyway).
         """

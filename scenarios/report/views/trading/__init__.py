@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldgym.scenarios.domains import DomainView, SectionInput
+from fieldgym.scenarios.report.domains import DomainView, SectionInput
 
 
 def backtest_section(run: SectionInput) -> Any:
     """Drawdowns, weights and tear sheets: :func:`.report.section` (imported when used)."""
-    from fieldgym.scenarios.views.trading.report import section  # imports the report modules
+    from fieldgym.scenarios.report.views.trading.report import section  # imports the report modules
 
     return section(run)
 

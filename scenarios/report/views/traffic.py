@@ -7,7 +7,7 @@ CityFlow network, one series).
 
 from __future__ import annotations
 
-from fieldgym.scenarios.domains import DomainView
+from fieldgym.scenarios.report.domains import DomainView
 
 VIEW = DomainView(
     metrics=(

@@ -21,8 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fieldgym.scenarios.domains import DomainView
-from fieldgym.scenarios.store import atomic_path
+from fieldgym.scenarios.report.domains import DomainView
+from fieldgym.scenarios.run.store import atomic_path
 
 DPI = 110
 CLIP_FACTOR = 3.0
@@ -56,7 +56,7 @@ class Curves:
 
     Attributes:
         table: Rows with ``agent``, ``trial_id``, ``step``, ``seconds`` and ``value``
-            (see :func:`fieldgym.scenarios.store.curves_table`).
+            (see :func:`fieldgym.scenarios.run.store.curves_table`).
         value: The column drawn.
         label: The y-axis label.
         baselines: Agent label -> a level drawn dashed (a baseline's evaluation mean).

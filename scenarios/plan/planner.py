@@ -1,4 +1,4 @@
-"""From a validated scenario to a checked :class:`~fieldgym.scenarios.spec.Plan`.
+"""From a validated scenario to a checked :class:`~fieldgym.scenarios.plan.spec.Plan`.
 
 :func:`plan_scenario` resolves what the schema cannot check alone: it builds every
 environment's config, loads every agent's class (does it learn, which parameters it
@@ -32,9 +32,8 @@ from fieldgym.agents.registry import (
 from fieldgym.agents.target import make_target
 from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios import walk_forward
-from fieldgym.scenarios.domains import domain_view
-from fieldgym.scenarios.spec import (
+from fieldgym.scenarios.plan import walk_forward
+from fieldgym.scenarios.plan.spec import (
     AgentPlan,
     AgentSpec,
     EnvPlan,
@@ -44,6 +43,7 @@ from fieldgym.scenarios.spec import (
     name_problem,
     read_scenario,
 )
+from fieldgym.scenarios.report.domains import domain_view
 
 
 def load_scenario(path: str | Path) -> Plan:

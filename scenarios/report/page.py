@@ -14,11 +14,11 @@ folder holds::
     tensorboard/    the learners' training logs, copied from the run folder
 
 A suite scenario (``report: {suite: true}``) adds the cross-domain comparison of
-:mod:`fieldgym.scenarios.suite` at the top of ``index.html`` and ``results.md``, its four
+:mod:`fieldgym.scenarios.report.suite` at the top of ``index.html`` and ``results.md``, its four
 ``suite_*.png`` figures, and ``leaderboard.md``: the command, date, machine, budgets,
 reference per task, aggregate scores with intervals and the probability-of-improvement
 matrix, linking the figures. A domain whose view has a ``section`` (see
-:class:`~fieldgym.scenarios.domains.DomainView`; the wireless Pareto fronts) adds that
+:class:`~fieldgym.scenarios.report.domains.DomainView`; the wireless Pareto fronts) adds that
 section after the environments' own. Tables are built in :mod:`.tables` and pages
 rendered in :mod:`.render`.
 """
@@ -36,11 +36,12 @@ from typing import Any
 
 import pandas as pd
 
-from fieldgym.scenarios import plots, stats, store, suite
-from fieldgym.scenarios.domains import SectionInput, domain_view
-from fieldgym.scenarios.render import html_page, markdown_page
-from fieldgym.scenarios.spec import EnvPlan, Plan
-from fieldgym.scenarios.tables import (
+from fieldgym.scenarios.plan.spec import EnvPlan, Plan
+from fieldgym.scenarios.plan.trials import expand
+from fieldgym.scenarios.report import plots, suite
+from fieldgym.scenarios.report.domains import SectionInput, domain_view
+from fieldgym.scenarios.report.render import html_page, markdown_page
+from fieldgym.scenarios.report.tables import (
     EnvSection,
     Section,
     budget_table,
@@ -51,7 +52,8 @@ from fieldgym.scenarios.tables import (
     time_to_reference_table,
     walk_forward_tables,
 )
-from fieldgym.scenarios.trials import expand
+from fieldgym.scenarios.run import store
+from fieldgym.scenarios.stats import intervals as stats
 
 
 def default_out(plan: Plan) -> Path:
@@ -68,7 +70,7 @@ def write_report(
     """Write the report of the run in ``run_dir`` and return its ``index.html``.
 
     Args:
-        run_dir: A run folder written by :func:`fieldgym.scenarios.runner.run_plan`.
+        run_dir: A run folder written by :func:`fieldgym.scenarios.run.runner.run_plan`.
         out_dir: The report folder (default :func:`default_out`).
         command: The command that regenerates the report, as the report states it;
             default: ``fieldgym report RUN_DIR --out OUT_DIR`` with the paths as given.

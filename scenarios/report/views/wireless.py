@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldgym.scenarios.domains import DomainView, SectionInput
+from fieldgym.scenarios.report.domains import DomainView, SectionInput
 
 OFFLOADING = "fieldgym/EdgeOffloading-v1"
 PARETO_FIGURE = "pareto_fronts.png"
@@ -27,8 +27,8 @@ def pareto_section(run: SectionInput) -> Any:
     """
     from fieldgym.agents.target import EnvTarget
     from fieldgym.agents.wireless.pareto import hypervolume_table, objective_points, plot_fronts
-    from fieldgym.scenarios.store import atomic_path
-    from fieldgym.scenarios.tables import Section, Table, fmt
+    from fieldgym.scenarios.report.tables import Section, Table, fmt
+    from fieldgym.scenarios.run.store import atomic_path
 
     plan, results = run.plan, run.results
     configs = {

@@ -2,14 +2,14 @@
 
 Layout of a run folder (default ``runs/<scenario name>/``)::
 
-    plan.json                 the checked scenario (see :class:`~fieldgym.scenarios.spec.Plan`)
+    plan.json                 the checked scenario (see :class:`~fieldgym.scenarios.plan.spec.Plan`)
     trials/<trial_id>.json    one finished trial (see :func:`trial_record` in the runner)
     models/<trial_id>/        a trained learner, loadable with ``fieldgym backtest --model``
     tensorboard/<trial_id>/   its training logs (``tensorboard --logdir runs/<name>/tensorboard``)
     errors/<trial_id>.txt     the traceback of a trial that failed (removed when it succeeds)
     progress/<trial_id>.json  a running learner's steps and training seconds (removed when
-                              it finishes; see :class:`~fieldgym.scenarios.runner.ProgressMonitor`)
-    claims/<trial_id>.claim   the run running the trial now (see :mod:`~fieldgym.scenarios.claims`)
+                              it finishes; see :class:`.runner.ProgressMonitor`)
+    claims/<trial_id>.claim   the run running the trial now (see :mod:`.claims`)
     .fieldgym-run             the marker of a run folder fieldgym made (:data:`MARKER`)
 
 A trial file exists only once the trial has finished: it is written to a temporary file
@@ -21,7 +21,7 @@ bullwhip ratio under constant demand); they are stored as JSON ``NaN``, which Py
 
 Every path under a run folder named after a trial is checked to stay inside its folder
 (:func:`inside`), and ``--fresh`` deletes only the folders above, in a folder holding
-the :data:`MARKER` (see :func:`fieldgym.scenarios.runner.clear_run`).
+the :data:`MARKER` (see :func:`fieldgym.scenarios.run.runner.clear_run`).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ import pandas as pd
 
 from fieldgym.envs.core.errors import ConfigError, DataError
 from fieldgym.envs.core.files import TMP_SUFFIX, atomic_path
-from fieldgym.scenarios.spec import Plan
-from fieldgym.scenarios.trials import expand
+from fieldgym.scenarios.plan.spec import Plan
+from fieldgym.scenarios.plan.trials import expand
 
 FORMAT = 1
 """Version of the trial file layout."""

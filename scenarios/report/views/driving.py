@@ -5,7 +5,7 @@ The levels plot draws ``speed`` (m/s) over decision steps, one panel per agent.
 
 from __future__ import annotations
 
-from fieldgym.scenarios.domains import DomainView
+from fieldgym.scenarios.report.domains import DomainView
 
 VIEW = DomainView(
     metrics=(

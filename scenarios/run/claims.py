@@ -30,7 +30,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fieldgym.scenarios import store
+from fieldgym.scenarios.run import store
 
 HEARTBEAT = 10.0
 """Seconds between the refreshes of a runner's claims."""

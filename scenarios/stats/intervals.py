@@ -52,7 +52,7 @@ def summarize(results: pd.DataFrame, metrics: list[str] | tuple[str, ...]) -> pd
     ``n_seeds``, ``seed_sd``.
 
     Args:
-        results: Episode rows as :func:`fieldgym.scenarios.store.load_results` gives them.
+        results: Episode rows as :func:`fieldgym.scenarios.run.store.load_results` gives them.
         metrics: Metric columns to summarize (absent ones are skipped).
     """
     rows = []

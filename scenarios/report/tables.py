@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from fieldgym.agents.evaluation import declared_metrics
-from fieldgym.scenarios import walk_forward
-from fieldgym.scenarios.spec import EnvPlan, Plan
+from fieldgym.scenarios.plan import walk_forward
+from fieldgym.scenarios.plan.spec import EnvPlan, Plan
 
 
 @dataclasses.dataclass

@@ -4,7 +4,7 @@ A suite runs the same agents on one task (environment) per domain. Each run (age
 task, training seed) gets one raw score: the mean of the task's headline metric over the
 run's evaluation episodes. A baseline acts the same whatever the training seed, so it has
 one run per task (its ``seed`` is :data:`BASELINE_RUN`). Raw scores are normalized per
-task with :func:`~fieldgym.scenarios.aggregates.normalize`: the task's agent named
+task with :func:`~fieldgym.scenarios.stats.aggregates.normalize`: the task's agent named
 ``random`` maps to 0 and its ``report.reference`` agent to 1, the anchors being the mean
 of their run scores; for a cost (``lower_is_better``) the same linear map reverses the
 sign, so higher is better on every normalized scale.
@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from fieldgym.envs.core.errors import DataError
-from fieldgym.scenarios import aggregates as agg
-from fieldgym.scenarios import suite_plots
-from fieldgym.scenarios.render import md_table
-from fieldgym.scenarios.spec import EnvPlan, Plan
-from fieldgym.scenarios.tables import Section, Table, env_text, fmt
+from fieldgym.scenarios.plan.spec import EnvPlan, Plan
+from fieldgym.scenarios.report import suite_plots
+from fieldgym.scenarios.report.render import md_table
+from fieldgym.scenarios.report.tables import Section, Table, env_text, fmt
+from fieldgym.scenarios.stats import aggregates as agg
 
 BASELINE_RUN = -1
 """The ``seed`` of a baseline's single run in a score table."""
@@ -72,9 +72,9 @@ class Comparison:
         scores: One row per run of every agent on the pooled tasks: ``agent``, ``task``,
             ``seed``, ``score`` (normalized), ``raw_score``, ``episodes``.
         pooled: The agents of the aggregates, in plan order, :data:`REFERENCE` last.
-        estimates: :func:`~fieldgym.scenarios.aggregates.interval_estimates` output.
-        improvement: :func:`~fieldgym.scenarios.aggregates.improvement_estimates` output.
-        profiles: :func:`~fieldgym.scenarios.aggregates.profile_estimates` output.
+        estimates: :func:`~fieldgym.scenarios.stats.aggregates.interval_estimates` output.
+        improvement: :func:`~fieldgym.scenarios.stats.aggregates.improvement_estimates` output.
+        profiles: :func:`~fieldgym.scenarios.stats.aggregates.profile_estimates` output.
         figures: ``(caption, file name)`` of each PNG written.
         notes: What was left out and why, for the reader.
     """
@@ -100,7 +100,7 @@ def run_scores(plan: Plan, results: pd.DataFrame) -> pd.DataFrame:
 
     Args:
         plan: The run's plan (each environment's label and headline).
-        results: Episode rows as :func:`fieldgym.scenarios.store.load_results` gives them.
+        results: Episode rows as :func:`fieldgym.scenarios.run.store.load_results` gives them.
 
     Returns:
         Columns :data:`SCORE_COLUMNS`: ``seed`` is the training seed (:data:`BASELINE_RUN`
@@ -158,7 +158,7 @@ def score_table(plan: Plan, results: pd.DataFrame) -> tuple[pd.DataFrame, dict[s
 
     Raises:
         DataError: A task lacks its random or reference agent or result, or its reference
-            is no better than random (see :func:`~fieldgym.scenarios.aggregates.normalize`).
+            is no better than random (see :func:`~fieldgym.scenarios.stats.aggregates.normalize`).
     """
     raw = run_scores(plan, results)
     anchors = {env.label: task_anchors(plan, env, raw) for env in plan.envs}

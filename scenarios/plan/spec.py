@@ -4,7 +4,7 @@ A scenario file says which environments, agents, seeds and evaluation protocol t
 and what the report shows. Every mapping rejects unknown keys, and every error names the
 file and the place of the mistake (``scenarios/x.yaml: unknown key 'seeds_' at
 agents[1] ...``). Environment configs are built, and agent names and parameters
-checked, when the file is loaded (:mod:`fieldgym.scenarios.planner` turns the validated
+checked, when the file is loaded (:mod:`fieldgym.scenarios.plan.planner` turns the validated
 file into the plan), so a typo stops the run before any training.
 
 Schema::
@@ -41,7 +41,7 @@ Schema::
       metrics: [avg_cost, fill_rate]   # metric columns shown; default: the domain's list
       headline: avg_cost          # metric that ranks agents; default: the domain's
       suite: false                # true: add the cross-domain comparison (normalized
-                                  #   scores pooled over environments, see scenarios/suite.py)
+                                  #   scores pooled over environments, see report/suite.py)
                                   #   and write leaderboard.md; every environment then needs
                                   #   a reference and an agent named `random`
     workers: 2                    # processes running trials in parallel
@@ -50,7 +50,7 @@ Names and labels become folder and file names, so each must be a plain folder na
 letters, digits, ``_``, ``-`` and ``.``, starting with a letter or digit and not ending
 in ``.`` (so never ``.``, ``..`` or a hidden name). Labels (of environments and agents,
 given or defaulted) join into trial ids (``<env>__<agent>__s<seed>``, see
-:attr:`fieldgym.scenarios.trials.Trial.trial_id`), so they also hold no ``__`` and do not
+:attr:`fieldgym.scenarios.plan.trials.Trial.trial_id`), so they also hold no ``__`` and do not
 end in ``_``: every trial then has an id of its own.
 
 A trial is one (environment, agent, training seed). A baseline (an agent that does not
@@ -82,7 +82,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import PydanticCustomError
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios.walk_forward import WalkForwardSpec
+from fieldgym.scenarios.plan.walk_forward import WalkForwardSpec
 
 SEPARATOR = "__"
 """What joins the labels of a trial into its id; no label holds it."""
@@ -220,10 +220,10 @@ class EnvPlan:
     group: str = ""
     """The scenario's label for the environment; a walk-forward window's label adds ``.w<k>``."""
     window: dict[str, str] | None = None
-    """A walk-forward window's dates (see :mod:`fieldgym.scenarios.walk_forward`)."""
+    """A walk-forward window's dates (see :mod:`fieldgym.scenarios.plan.walk_forward`)."""
     params: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     """Learner label -> the constructor parameters it is made with here, resolved and in
-    JSON types (see :func:`fieldgym.scenarios.planner.resolve_params`)."""
+    JSON types (see :func:`fieldgym.scenarios.plan.planner.resolve_params`)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """What runs keep and reports show of each domain, as data.
 
-A new domain adds a module ``scenarios/views/<domain>.py`` defining ``VIEW``, a
+A new domain adds a module ``scenarios/report/views/<domain>.py`` defining ``VIEW``, a
 :class:`DomainView`, which :data:`DOMAINS` collects: which per-step KPIs to keep from one
 evaluation episode, which of them to plot as levels, which metric columns stack into a
 breakdown bar, and which metrics the tables show by default. Views are presentation
@@ -35,7 +35,7 @@ class DomainView:
         stack_label: The y-axis label of the stacked bars.
         section: Builds a report section of the domain's own from a whole run:
             ``section(run)`` gets a :class:`SectionInput` and returns a
-            :class:`~fieldgym.scenarios.tables.Section`, or ``None`` when the run has
+            :class:`~fieldgym.scenarios.report.tables.Section`, or ``None`` when the run has
             nothing for it (the wireless Pareto fronts over a run's preferences, the
             trading drawdowns, weights and tear sheets).
     """
@@ -56,9 +56,9 @@ class SectionInput:
     """What a domain's report section is built from: one run, restricted to the domain.
 
     Attributes:
-        plan: The run's :class:`~fieldgym.scenarios.spec.Plan`.
+        plan: The run's :class:`~fieldgym.scenarios.plan.spec.Plan`.
         envs: The plan's environments of the domain that have results.
-        results: Their evaluated episodes (:func:`~fieldgym.scenarios.store.results_table`).
+        results: Their evaluated episodes (:func:`~fieldgym.scenarios.run.store.results_table`).
         records: Their trial records, traces included.
         out: The report folder, where figures and linked files go.
         colors: Each agent label's plot colour.
@@ -73,7 +73,7 @@ class SectionInput:
 
 
 def _load_views() -> dict[str, DomainView]:
-    from fieldgym.scenarios import views as views_package  # its modules import DomainView
+    from fieldgym.scenarios.report import views as views_package  # its modules import DomainView
 
     views = {}
     for module in pkgutil.iter_modules(views_package.__path__):
@@ -82,7 +82,7 @@ def _load_views() -> dict[str, DomainView]:
 
 
 DOMAINS: dict[str, DomainView] = _load_views()
-"""Per-domain views: ``scenarios/views/<domain>.py`` defines ``VIEW``; keyed by domain name."""
+"""Per-domain views: ``scenarios/report/views/<domain>`` defines ``VIEW``; keyed by domain."""
 
 GENERIC = DomainView()
 """The view of a domain without an entry: returns and lengths only."""

@@ -1,9 +1,9 @@
 """Figures of the cross-domain comparison, drawn with matplotlib's Agg backend into PNGs.
 
-Each function takes the tables :mod:`fieldgym.scenarios.aggregates` produces (or a score
+Each function takes the tables :mod:`fieldgym.scenarios.stats.aggregates` produces (or a score
 or curve table), draws one figure into ``path`` and returns ``path``. Input that cannot be
 drawn (a missing column, no rows) raises :class:`~fieldgym.envs.core.errors.DataError`
-naming what is wrong. Agents keep the colours of :func:`fieldgym.scenarios.plots.agent_colors`
+naming what is wrong. Agents keep the colours of :func:`.plots.agent_colors`
 unless ``colors`` is given. On normalized scales 0 is the random agent and 1 the task's
 reference baseline; both are marked.
 """
@@ -26,7 +26,7 @@ from matplotlib.colors import TwoSlopeNorm
 from scipy import stats
 
 from fieldgym.envs.core.errors import DataError
-from fieldgym.scenarios.plots import agent_colors, save_figure
+from fieldgym.scenarios.report.plots import agent_colors, save_figure
 
 METRIC_LABELS = {
     "median": "Median",
@@ -68,7 +68,7 @@ def intervals(
     """One panel per aggregate metric, one row per agent: point estimate and interval.
 
     Args:
-        estimates: :func:`~fieldgym.scenarios.aggregates.interval_estimates` output
+        estimates: :func:`~fieldgym.scenarios.stats.aggregates.interval_estimates` output
             (``agent``, ``metric``, ``point``, ``low``, ``high``).
         path: The PNG to write.
         agents: Row order, top to bottom (default: order of appearance).
@@ -113,7 +113,7 @@ def profiles(
     """Performance profiles: fraction of runs above each threshold, with bootstrap bands.
 
     Args:
-        curves: :func:`~fieldgym.scenarios.aggregates.profile_estimates` output
+        curves: :func:`~fieldgym.scenarios.stats.aggregates.profile_estimates` output
             (``agent``, ``tau``, ``fraction``, ``low``, ``high``).
         path: The PNG to write.
         agents: Legend order (default: order of appearance).

@@ -5,7 +5,7 @@ the outcome being the trial's record or the exception it raised. The runner stor
 record itself (one writer, one results store), so resuming works the same whichever
 backend ran the trials. Trials are taken one at a time as workers free up, from a list or
 from a :class:`Source` (the runner's, which hands out only the trials it could claim, so
-that two runs of one folder share the work; see :mod:`fieldgym.scenarios.claims`).
+that two runs of one folder share the work; see :mod:`fieldgym.scenarios.run.claims`).
 
 * ``local``: ``workers`` spawned processes on this machine, torch on one thread each.
 * ``ray``: one Ray task per trial (one CPU each) on the cluster at ``address``
@@ -32,7 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.optional import require
-from fieldgym.scenarios.trials import Trial
+from fieldgym.scenarios.plan.trials import Trial
 
 BACKENDS = ("local", "ray")
 """The execution backends, by name."""

@@ -1,8 +1,8 @@
 """Rendering a report's parts to ``index.html``, ``results.md`` and ``leaderboard.md``.
 
-The pages are assembled from already built :class:`~fieldgym.scenarios.tables.Table` and
-:class:`~fieldgym.scenarios.tables.Section` objects and the run's metadata (see
-:func:`fieldgym.scenarios.report.write_report`); nothing here computes a number.
+The pages are assembled from already built :class:`~fieldgym.scenarios.report.tables.Table` and
+:class:`~fieldgym.scenarios.report.tables.Section` objects and the run's metadata (see
+:func:`fieldgym.scenarios.report.page.write_report`); nothing here computes a number.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from fieldgym.scenarios.spec import Plan
-from fieldgym.scenarios.tables import EnvSection, Section, Table, env_text, fmt
+from fieldgym.scenarios.plan.spec import Plan
+from fieldgym.scenarios.report.tables import EnvSection, Section, Table, env_text, fmt
 
 _WALK_INTRO = (
     "Each window trains learners on its training range only, then evaluates every agent on "

@@ -37,9 +37,6 @@ import numpy as np
 from numba import njit
 
 from fieldgym.envs.traffic.links import tick_ctm, tick_point
-
-# INT_KPIS and NET_KPIS are re-exported ("X as X"): fieldgym imports them from here
-from fieldgym.envs.traffic.records import INT_KPIS as INT_KPIS
 from fieldgym.envs.traffic.records import (
     INT_OUTGOING,
     INT_QUEUE,
@@ -62,7 +59,6 @@ from fieldgym.envs.traffic.records import (
     NET_WAITING_SECONDS,
     NET_WAITING_TO_ENTER,
 )
-from fieldgym.envs.traffic.records import NET_KPIS as NET_KPIS
 
 # scalars: packed parameters of :func:`advance`
 S_DT, S_DELTA, S_LOST, S_MIN, S_MAX, S_WAVE, S_MODEL, S_ARRIVAL, S_INTERVAL = range(9)

@@ -12,8 +12,8 @@ from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.traffic.config import TrafficConfig
-from fieldgym.envs.traffic.dynamics import INT_KPIS
 from fieldgym.envs.traffic.plans import FocusedSystem
+from fieldgym.envs.traffic.records import INT_KPIS
 from fieldgym.envs.traffic.reward import REWARDS, reward_parts, scalar_kpis
 from fieldgym.envs.traffic.system import TrafficSystem, make_system
 

@@ -14,7 +14,7 @@ from fieldgym.envs.core.errors import ConfigError, ResetNeededError
 from fieldgym.envs.core.rewards import resolve_reward
 from fieldgym.envs.core.window import FrameWindow
 from fieldgym.envs.traffic.config import TrafficConfig
-from fieldgym.envs.traffic.dynamics import NET_KPIS
+from fieldgym.envs.traffic.records import NET_KPIS
 from fieldgym.envs.traffic.reward import (
     REWARDS,
     TLS_KPIS,

@@ -1,7 +1,7 @@
 """Named rewards of the traffic-signal environments, their parts, and the per-step KPIs.
 
 Every part is computed per intersection from the step's record (see
-:data:`~fieldgym.envs.traffic.dynamics.INT_KPIS`), signed so that more is better:
+:data:`~fieldgym.envs.traffic.records.INT_KPIS`), signed so that more is better:
 
 * ``queue``: minus the halted vehicles on the incoming lanes at the end of the step;
 * ``wait``: the decrease over the step of the waiting time accumulated on the incoming
@@ -24,7 +24,7 @@ import numpy as np
 
 from fieldgym.envs.core.rewards import RewardFn, weighted_sum
 from fieldgym.envs.traffic.config import REWARD_PARTS, SIDES
-from fieldgym.envs.traffic.dynamics import INT_KPIS, NET_KPIS
+from fieldgym.envs.traffic.records import INT_KPIS, NET_KPIS
 
 TLS_KPIS = tuple(f"tls_{name}" for name in INT_KPIS)
 """Names of the intersection KPIs in ``info["kpi"]``."""

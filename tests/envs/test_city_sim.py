@@ -16,7 +16,7 @@ from fieldgym.envs.traffic.city.model import (
 )
 from fieldgym.envs.traffic.city.system import CitySystem
 from fieldgym.envs.traffic.config import TrafficConfig
-from fieldgym.envs.traffic.dynamics import INT_KPIS, NET_KPIS
+from fieldgym.envs.traffic.records import INT_KPIS, NET_KPIS
 
 NET = {name: k for k, name in enumerate(NET_KPIS)}
 INT = {name: k for k, name in enumerate(INT_KPIS)}

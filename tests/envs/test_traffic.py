@@ -12,9 +12,9 @@ import fieldgym
 from fieldgym.envs.core.errors import ConfigError, ResetNeededError
 from fieldgym.envs.core.wrappers import RecordKPIs
 from fieldgym.envs.traffic.config import MOVEMENTS, TrafficConfig
-from fieldgym.envs.traffic.dynamics import INT_KPIS
 from fieldgym.envs.traffic.metrics import episode_metrics
 from fieldgym.envs.traffic.network import build_network
+from fieldgym.envs.traffic.records import INT_KPIS
 from fieldgym.envs.traffic.system import BuiltinSystem
 
 NT, ET = MOVEMENTS.index("NT"), MOVEMENTS.index("ET")

@@ -34,9 +34,10 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.files import atomic_path
 from fieldgym.envs.core.optional import require
 from fieldgym.envs.traffic.config import TrafficConfig
-from fieldgym.envs.traffic.dynamics import INT_KPIS, NET_KPIS, decide
+from fieldgym.envs.traffic.dynamics import decide
 from fieldgym.envs.traffic.flows import read_flow_file, write_sumo_vehicles
 from fieldgym.envs.traffic.network import build_network, movement_flows
+from fieldgym.envs.traffic.records import INT_KPIS, NET_KPIS
 from fieldgym.envs.traffic.render import render_lanes
 from fieldgym.envs.traffic.sumo.netgen import generate
 from fieldgym.envs.traffic.sumo.plan import (

@@ -1,7 +1,8 @@
-"""What the market environments share at run time.
+"""What the market environments on price histories (stock, portfolio) share at run time.
 
-Episode starts, the differential Sharpe ratio, the step of the simulated books. Their
-configs' shared fields are in :mod:`fieldgym.envs.trading.dated`.
+Episode starts and the differential Sharpe ratio. Their configs' shared fields are in
+:mod:`fieldgym.envs.trading.dated`; what the simulated markets (execution, market making)
+share is in :mod:`fieldgym.envs.trading.simulated`.
 """
 
 from __future__ import annotations
@@ -69,31 +70,3 @@ def differential_sharpe(
     variance = max(b - a * a, var_floor)
     d = (b * da - 0.5 * a * db) / (variance * math.sqrt(variance))
     return d, a + eta * da, b + eta * db
-
-
-def record_step(
-    env: Any, actions: np.ndarray, rng: Any, parts_of: Any, names: tuple[str, ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-    """One step of the batch of an execution or market-making env (single or vector).
-
-    Reads the env's ``system``, ``_reward``, ``_weights`` and ``config``; ``rng`` is the
-    single env's ``np_random`` or the vector env's ``streams``.
-
-    Returns:
-        Observations, rewards ``(B,)``, the system's end flags, and the infos
-        (``reward_parts`` from ``parts_of(record)``; ``kpi``: the record's columns by
-        ``names``), one row per copy; the single env reads row 0 (:func:`first_copy`).
-    """
-    observations, record, done = env.system.step(actions, rng)
-    parts = parts_of(record)
-    rewards = np.asarray(env._reward(parts, env._weights, env.config))
-    kpis = {name: record[:, k] for k, name in enumerate(names)}
-    return observations, rewards, done, {"reward_parts": parts, "kpi": kpis}
-
-
-def first_copy(infos: dict[str, Any]) -> dict[str, Any]:
-    """The single env's infos: row 0 of each batched array, as Python floats."""
-    return {
-        key: {name: float(value[0]) for name, value in group.items()}
-        for key, group in infos.items()
-    }

@@ -22,33 +22,125 @@ constant.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from fieldgym.envs.trading.execution.config import ExecutionConfig
-
-PERIOD, REMAINING, PRICE, CASH, LOG_LIQUIDITY, IMPACT = range(6)
-"""Columns of the state array."""
-
-RECORD = (
-    "shortfall",
-    "shortfall_bps",
-    "risk_bps",
-    "sold",
-    "remaining",
-    "price",
-    "execution_price",
-    "liquidity",
-    "value",
+from fieldgym.envs.trading.execution.config import LIQUIDITY, ExecutionConfig
+from fieldgym.envs.trading.simulated import (
+    OBSERVATION_BOUND,
+    SimulatedSystem,
+    as_record,
+    columns,
+    price_move,
 )
-"""Columns of the per-step record."""
 
-MODES = {"constant": 0, "schedule": 1, "stochastic": 2}
-OBSERVATION = ("time_left", "inventory_left", "price_move", "last_impact")
-"""Observation columns: fraction of periods left, of shares left, the price move since
-arrival in units of ``sigma sqrt(T)`` and the last period's impact per share in units of
-the constant-liquidity TWAP impact (both clipped to [-10, 10])."""
+
+class StateColumns(NamedTuple):
+    """The columns of the state array, one row per copy."""
+
+    period: int
+    """Periods done."""
+    remaining: int
+    """Shares left."""
+    price: int
+    """Unaffected price ``S``."""
+    cash: int
+    """Cash received."""
+    log_liquidity: int
+    """Log liquidity of the stochastic process (drawn in every mode)."""
+    impact: int
+    """The last period's impact per share (0 if it sold nothing)."""
+
+
+class RecordColumns(NamedTuple):
+    """The columns of the per-step record (``info["kpi"]``)."""
+
+    shortfall: int
+    """``n (S0 - execution price)``, $."""
+    shortfall_bps: int
+    """The shortfall in bps of ``X * S0``."""
+    risk_bps: int
+    """``lambda sigma^2 tau x'^2`` in bps of ``X * S0``."""
+    sold: int
+    remaining: int
+    price: int
+    """The price after the period's move."""
+    execution_price: int
+    liquidity: int
+    value: int
+    """Cash plus the shares left at the price, over ``X * S0``."""
+
+
+class ObservationColumns(NamedTuple):
+    """The observation's columns.
+
+    Fraction of periods left, of shares left, the price move since arrival in units of
+    ``sigma sqrt(T)`` and the last period's impact per share in units of the
+    constant-liquidity TWAP impact (both clipped to [-10, 10]).
+    """
+
+    time_left: int
+    inventory_left: int
+    price_move: int
+    last_impact: int
+
+
+STATE = columns(StateColumns)
+RECORD = columns(RecordColumns)
+OBSERVATION = columns(ObservationColumns)
+SCHEDULE, STOCHASTIC = LIQUIDITY.index("schedule"), LIQUIDITY.index("stochastic")
+"""The liquidity modes as the kernel reads them: their index in ``LIQUIDITY``."""
+
+
+class ExecutionParams(NamedTuple):
+    """The constants of one execution problem, as the kernels read them."""
+
+    initial_shares: float
+    """X."""
+    initial_price: float
+    """S0."""
+    tau: float
+    """Length of a period, days."""
+    volatility: float
+    """sigma."""
+    spread_cost: float
+    """epsilon."""
+    temporary_impact: float
+    """eta."""
+    permanent_impact: float
+    """gamma."""
+    risk_aversion: float
+    """lambda."""
+    periods: int
+    """N."""
+    liquidity_mode: int
+    """The index of the config's ``liquidity`` in ``LIQUIDITY``."""
+    liquidity_autocorrelation: float
+    """One-period autocorrelation of the log liquidity."""
+    liquidity_volatility: float
+    """Stationary std of the log liquidity."""
+
+
+def execution_params(config: ExecutionConfig) -> np.ndarray:
+    """The kernels' constants of ``config``: :class:`ExecutionParams` as a record."""
+    return as_record(
+        ExecutionParams(
+            initial_shares=config.initial_shares,
+            initial_price=config.initial_price,
+            tau=config.tau,
+            volatility=config.volatility,
+            spread_cost=config.spread_cost,
+            temporary_impact=config.temporary_impact,
+            permanent_impact=config.permanent_impact,
+            risk_aversion=config.risk_aversion,
+            periods=config.periods,
+            liquidity_mode=LIQUIDITY.index(config.liquidity),
+            liquidity_autocorrelation=math.exp(-config.liquidity_reversion * config.tau),
+            liquidity_volatility=config.liquidity_volatility,
+        )
+    )
 
 
 @njit(cache=True, error_model="numpy")
@@ -60,45 +152,38 @@ def advance(
     params: np.ndarray,
     record: np.ndarray,
     observation: np.ndarray,
-    done: np.ndarray,
+    terminated: np.ndarray,
 ) -> None:
     """Advance every copy one period, in place (see the module docstring).
 
     Args:
-        state: ``(B, 6)``: period, shares left, price, cash received, log liquidity and
-            the last impact per share.
+        state: ``(B, len(STATE))``, columns :class:`StateColumns`.
         fractions: ``(B,)`` fraction of the remaining shares to sell (clipped to [0, 1]).
         noise: ``(B, 2)`` standard normals: price shock, liquidity shock.
         schedule: ``(N,)`` deterministic liquidity of each period ('schedule' mode).
-        params: X, S0, tau, sigma, epsilon, eta, gamma, lambda, N, mode, the liquidity
-            process's one-period autocorrelation and stationary std.
-        record: ``(B, len(RECORD))`` output.
-        observation: ``(B, 4)`` float32 output.
-        done: ``(B, 2)`` output: terminated (all sold), truncated (unused, False).
+        params: The problem's constants, :func:`execution_params`.
+        record: ``(B, len(RECORD))`` output, columns :class:`RecordColumns`.
+        observation: ``(B, len(OBSERVATION))`` float32 output.
+        terminated: ``(B,)`` output: all sold.
     """
-    x0, s0, tau, sigma, eps, eta, gamma, lam = (
-        params[0],
-        params[1],
-        params[2],
-        params[3],
-        params[4],
-        params[5],
-        params[6],
-        params[7],
-    )
-    n_periods, mode, rho, liq_std = int(params[8]), int(params[9]), params[10], params[11]
+    p = params[0]
+    x0, s0, tau = p.initial_shares, p.initial_price, p.tau
+    sigma, eps, eta = p.volatility, p.spread_cost, p.temporary_impact
+    gamma, lam, n_periods = p.permanent_impact, p.risk_aversion, p.periods
+    rho, liq_std = p.liquidity_autocorrelation, p.liquidity_volatility
+    mode = p.liquidity_mode
     scale = 1e4 / (x0 * s0)
     for b in range(state.shape[0]):
-        k = int(state[b, PERIOD])
-        x, price = state[b, REMAINING], state[b, PRICE]
+        k = int(state[b, STATE.period])
+        x, price = state[b, STATE.remaining], state[b, STATE.price]
         f = min(max(fractions[b], 0.0), 1.0)
         if k >= n_periods - 1:
             f = 1.0
         sold = f * x
-        if mode == 1:
+        if mode == SCHEDULE:
             liquidity = schedule[min(k, n_periods - 1)]
-        elif mode == 2:
-            liquidity = math.exp(state[b, LOG_LIQUIDITY])
+        elif mode == STOCHASTIC:
+            liquidity = math.exp(state[b, STATE.log_liquidity])
         else:
             liquidity = 1.0
         impact = (eps if sold > 0.0 else 0.0) + (eta / liquidity) * sold / tau
@@ -107,41 +192,43 @@ def advance(
         left = x - sold
         risk = lam * sigma * sigma * tau * left * left
         price = price + sigma * math.sqrt(tau) * noise[b, 0] - gamma * sold
-        state[b, PERIOD] = k + 1
-        state[b, REMAINING] = left
-        state[b, PRICE] = price
-        state[b, CASH] += sold * executed
-        state[b, LOG_LIQUIDITY] = (
-            rho * state[b, LOG_LIQUIDITY] + liq_std * math.sqrt(1.0 - rho * rho) * noise[b, 1]
+        state[b, STATE.period] = k + 1
+        state[b, STATE.remaining] = left
+        state[b, STATE.price] = price
+        state[b, STATE.cash] += sold * executed
+        state[b, STATE.log_liquidity] = (
+            rho * state[b, STATE.log_liquidity] + liq_std * math.sqrt(1.0 - rho * rho) * noise[b, 1]
         )
-        state[b, IMPACT] = impact if sold > 0.0 else 0.0
-        record[b, 0] = shortfall
-        record[b, 1] = shortfall * scale
-        record[b, 2] = risk * scale
-        record[b, 3] = sold
-        record[b, 4] = left
-        record[b, 5] = price
-        record[b, 6] = executed
-        record[b, 7] = liquidity
-        record[b, 8] = (state[b, CASH] + left * price) / (x0 * s0)
-        done[b, 0] = left <= 0.0 or k + 1 >= n_periods
-        done[b, 1] = False
+        state[b, STATE.impact] = impact if sold > 0.0 else 0.0
+        record[b, RECORD.shortfall] = shortfall
+        record[b, RECORD.shortfall_bps] = shortfall * scale
+        record[b, RECORD.risk_bps] = risk * scale
+        record[b, RECORD.sold] = sold
+        record[b, RECORD.remaining] = left
+        record[b, RECORD.price] = price
+        record[b, RECORD.execution_price] = executed
+        record[b, RECORD.liquidity] = liquidity
+        record[b, RECORD.value] = (state[b, STATE.cash] + left * price) / (x0 * s0)
+        terminated[b] = left <= 0.0 or k + 1 >= n_periods
     observe(state, params, observation)
 
 
 @njit(cache=True, error_model="numpy")
 def observe(state: np.ndarray, params: np.ndarray, observation: np.ndarray) -> None:
-    """Write each copy's observation (see :data:`OBSERVATION`)."""
-    x0, s0, tau, sigma, eps, eta = params[0], params[1], params[2], params[3], params[4], params[5]
-    n_periods = params[8]
-    horizon = tau * n_periods
-    twap_impact = eps + eta * x0 / horizon
+    """Write each copy's observation (see :class:`ObservationColumns`)."""
+    p = params[0]
+    x0, s0, sigma, n_periods = p.initial_shares, p.initial_price, p.volatility, p.periods
+    horizon = p.tau * n_periods
+    twap_impact = p.spread_cost + p.temporary_impact * x0 / horizon
     for b in range(state.shape[0]):
-        observation[b, 0] = 1.0 - state[b, PERIOD] / n_periods
-        observation[b, 1] = state[b, REMAINING] / x0
-        move = (state[b, PRICE] - s0) / (sigma * math.sqrt(horizon))
-        observation[b, 2] = min(max(move, -10.0), 10.0)
-        observation[b, 3] = min(max(state[b, IMPACT] / twap_impact, -10.0), 10.0)
+        observation[b, OBSERVATION.time_left] = 1.0 - state[b, STATE.period] / n_periods
+        observation[b, OBSERVATION.inventory_left] = state[b, STATE.remaining] / x0
+        move = price_move(state[b, STATE.price], s0, sigma, horizon)
+        observation[b, OBSERVATION.price_move] = move
+        impact = state[b, STATE.impact] / twap_impact
+        observation[b, OBSERVATION.last_impact] = min(
+            max(impact, -OBSERVATION_BOUND), OBSERVATION_BOUND
+        )
 
 
 def liquidity_schedule(config: ExecutionConfig) -> np.ndarray:
@@ -154,46 +241,31 @@ def liquidity_schedule(config: ExecutionConfig) -> np.ndarray:
     return 1.0 + config.liquidity_amplitude * np.cos(2 * np.pi * (start % 1.0))
 
 
-class ExecutionSystem:
+class ExecutionSystem(SimulatedSystem):
     """``B`` copies of one execution problem: state, reset and step."""
 
+    state_columns = STATE
+    record_columns = RECORD
+    observation_columns = OBSERVATION
+    elapsed_column = STATE.period
+    observe_kernel = staticmethod(observe)
+
     def __init__(self, config: ExecutionConfig, num_copies: int) -> None:
-        self.config = config
-        self.num_copies = num_copies
+        start = np.zeros(len(STATE))
+        start[STATE.remaining] = config.initial_shares
+        start[STATE.price] = config.initial_price
+        super().__init__(config, num_copies, execution_params(config), start)
         self.schedule = liquidity_schedule(config)
-        rho = math.exp(-config.liquidity_reversion * config.tau)
-        self.params = np.array(
-            [
-                config.initial_shares,
-                config.initial_price,
-                config.tau,
-                config.volatility,
-                config.spread_cost,
-                config.temporary_impact,
-                config.permanent_impact,
-                config.risk_aversion,
-                config.periods,
-                MODES[config.liquidity],
-                rho,
-                config.liquidity_volatility,
-            ]
-        )
-        self.state = np.zeros((num_copies, 6))
         self.fractions = np.asarray(config.fractions, dtype=np.float64)
 
-    def reset(self, rng: np.random.Generator, mask: np.ndarray | None = None) -> np.ndarray:
-        """Start new episodes in the copies of ``mask`` (all if ``None``); their indices.
+    def draw_start(self, rng: np.random.Generator, index: np.ndarray) -> None:
+        """The initial log liquidity, from its stationary law.
 
-        One standard normal per reset copy sets the initial log liquidity (drawn in every
-        mode, so that the random streams do not depend on the mode).
+        One standard normal per reset copy, drawn in every mode so that the random
+        streams do not depend on the mode.
         """
-        index = np.arange(self.num_copies) if mask is None else np.flatnonzero(mask)
         draws = rng.standard_normal(len(index))
-        self.state[index] = 0.0
-        self.state[index, REMAINING] = self.config.initial_shares
-        self.state[index, PRICE] = self.config.initial_price
-        self.state[index, LOG_LIQUIDITY] = self.config.liquidity_volatility * draws
-        return index
+        self.state[index, STATE.log_liquidity] = self.config.liquidity_volatility * draws
 
     def to_fractions(self, actions: np.ndarray) -> np.ndarray:
         """Fractions of the remaining shares ``(B,)`` from a batch of actions."""
@@ -204,14 +276,15 @@ class ExecutionSystem:
             return self.fractions[index]
         return np.asarray(actions, dtype=np.float64).reshape(-1)
 
-    def step(
-        self, actions: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Advance all copies one period; new arrays: observations, record, ``(B, 2)`` flags."""
+    def _advance(
+        self,
+        actions: np.ndarray,
+        rng: np.random.Generator,
+        record: np.ndarray,
+        observation: np.ndarray,
+        terminated: np.ndarray,
+    ) -> None:
         noise = rng.standard_normal((self.num_copies, 2))
-        record = np.empty((self.num_copies, len(RECORD)))
-        observation = np.empty((self.num_copies, len(OBSERVATION)), dtype=np.float32)
-        done = np.empty((self.num_copies, 2), dtype=bool)
         advance(
             self.state,
             self.to_fractions(actions),
@@ -220,12 +293,5 @@ class ExecutionSystem:
             self.params,
             record,
             observation,
-            done,
+            terminated,
         )
-        return observation, record, done
-
-    def observe(self) -> np.ndarray:
-        """New observations ``(B, 4)``."""
-        observation = np.empty((self.num_copies, len(OBSERVATION)), dtype=np.float32)
-        observe(self.state, self.params, observation)
-        return observation

@@ -5,21 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
-from fieldgym.envs.core.actions import check_action
-from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
-from fieldgym.envs.core.vector import BatchVectorEnv, truncation
-from fieldgym.envs.trading.common import first_copy, record_step
+from fieldgym.envs.core.rewards import RewardFn, weighted_sum
 from fieldgym.envs.trading.execution.config import ExecutionConfig
-from fieldgym.envs.trading.execution.dynamics import (
-    OBSERVATION,
-    PERIOD,
-    RECORD,
-    ExecutionSystem,
+from fieldgym.envs.trading.execution.dynamics import RECORD, ExecutionSystem
+from fieldgym.envs.trading.simulated import (
+    OBSERVATION_BOUND,
+    SimulatedEnv,
+    SimulatedVectorEnv,
+    Simulation,
 )
 
 PARTS = ("shortfall", "risk")
@@ -35,7 +32,7 @@ REWARDS: dict[str, RewardFn] = {"cost": cost_reward}
 
 def reward_parts(record: np.ndarray) -> dict[str, np.ndarray]:
     """``shortfall`` and ``risk``, negative, in basis points of ``X * S0``, per copy."""
-    return {"shortfall": -record[:, 1], "risk": -record[:, 2]}
+    return {"shortfall": -record[:, RECORD.shortfall_bps], "risk": -record[:, RECORD.risk_bps]}
 
 
 def action_space(config: ExecutionConfig) -> spaces.Space:
@@ -46,11 +43,24 @@ def action_space(config: ExecutionConfig) -> spaces.Space:
 
 
 OBSERVATION_SPACE = spaces.Box(
-    np.array([0, 0, -10, -10], np.float32), np.array([1, 1, 10, 10], np.float32), dtype=np.float32
+    np.array([0, 0, -OBSERVATION_BOUND, -OBSERVATION_BOUND], np.float32),
+    np.array([1, 1, OBSERVATION_BOUND, OBSERVATION_BOUND], np.float32),
+    dtype=np.float32,
+)
+
+EXECUTION = Simulation(
+    config=ExecutionConfig,
+    system=ExecutionSystem,
+    action_space=action_space,
+    observation_space=OBSERVATION_SPACE,
+    reward="cost",
+    rewards=REWARDS,
+    weights={"shortfall": 1.0, "risk": 1.0},
+    reward_parts=reward_parts,
 )
 
 
-class OptimalExecutionEnv(gym.Env):
+class OptimalExecutionEnv(SimulatedEnv):
     """Sell a block of shares before a deadline under Almgren-Chriss market impact.
 
     ## Description
@@ -113,40 +123,18 @@ class OptimalExecutionEnv(gym.Env):
       (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
-    metadata = {"render_modes": []}
-
-    def __init__(self, config: ExecutionConfig | dict[str, Any] | None = None, **fields: Any):
-        self.config = ExecutionConfig.build(config, **fields)
-        self.system = ExecutionSystem(self.config, 1)
-        self.action_space = action_space(self.config)
-        self.observation_space = OBSERVATION_SPACE
-        self.observation_names = OBSERVATION
-        self._reward = resolve_reward("cost", REWARDS)
-        self._weights = {"shortfall": 1.0, "risk": 1.0}
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
-        self.system.reset(self.np_random)
-        return self.system.observe()[0], {}
-
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        action = check_action(self.action_space, action, self.config.action_policy)
-        observation, rewards, done, infos = record_step(
-            self, np.asarray(action)[None], self.np_random, reward_parts, RECORD
-        )
-        reward, info = float(rewards[0]), first_copy(infos)
-        return observation[0], reward, bool(done[0, 0]), False, info
+    simulation = EXECUTION
 
 
-class OptimalExecutionVectorEnv(BatchVectorEnv):
+class OptimalExecutionVectorEnv(SimulatedVectorEnv):
     """``num_envs`` copies of :class:`OptimalExecutionEnv` advanced as one batch.
 
     Finished copies reset in the same step (by default; ``AutoresetMode.SAME_STEP``); copy ``i``
     draws its shocks from its own stream, so it retraces a single env seeded ``s + i``
     (see :class:`~fieldgym.envs.core.vector.BatchVectorEnv`).
     """
+
+    simulation = EXECUTION
 
     def __init__(
         self,
@@ -156,34 +144,4 @@ class OptimalExecutionVectorEnv(BatchVectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
-        self.max_episode_steps = max_episode_steps
-        self.config = ExecutionConfig.build(config, **fields)
-        self.system = ExecutionSystem(self.config, num_envs)
-        self._set_spaces(
-            num_envs,
-            OBSERVATION_SPACE,
-            action_space(self.config),
-            self.config.action_policy,
-            autoreset_mode,
-        )
-        self._reward = resolve_reward("cost", REWARDS)
-        self._weights = {"shortfall": 1.0, "risk": 1.0}
-
-    def _reset_copies(self, mask: np.ndarray | None) -> None:
-        self.system.reset(self.streams.rows(mask), mask)
-
-    def _observe_all(self) -> np.ndarray:
-        return self.system.observe()
-
-    def _advance(
-        self, actions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        observations, rewards, done, infos = record_step(
-            self, actions, self.streams, reward_parts, RECORD
-        )
-        terminated = done[:, 0].copy()
-        steps_taken = self.system.state[:, PERIOD]
-        truncated = truncation(
-            steps_taken, self.max_episode_steps
-        )  # as TimeLimit: even if terminated
-        return observations, rewards, terminated, truncated, infos
+        super().__init__(num_envs, config, max_episode_steps, autoreset_mode, **fields)

@@ -15,24 +15,97 @@ One step of length ``dt`` for a copy with inventory ``q``, cash ``c`` and mid ``
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from fieldgym.envs.trading.making.config import MarketMakingConfig
+from fieldgym.envs.trading.simulated import SimulatedSystem, as_record, columns, price_move
 
-STEP, CASH, INVENTORY, PRICE = range(4)
-RECORD = (
-    "pnl",
-    "inventory_penalty",
-    "liquidation",
-    "value",
-    "inventory",
-    "fills",
-    "spread",
-    "price",
-)
-OBSERVATION = ("time_left", "inventory", "price_move")
+
+class StateColumns(NamedTuple):
+    """The columns of the state array, one row per copy."""
+
+    step: int
+    """Steps done."""
+    cash: int
+    inventory: int
+    """Shares held ``q``."""
+    price: int
+    """The mid ``S``."""
+
+
+class RecordColumns(NamedTuple):
+    """The columns of the per-step record (``info["kpi"]``)."""
+
+    pnl: int
+    """Change of wealth ``c + q S``, before the liquidation cost."""
+    inventory_penalty: int
+    """Minus ``phi q^2 dt``."""
+    liquidation: int
+    """Minus the liquidation cost (at the horizon; 0 before)."""
+    value: int
+    """Wealth ``c + q S`` after the step."""
+    inventory: int
+    """Inventory after the fills, before the liquidation at the horizon."""
+    fills: int
+    spread: int
+    """Quoted spread, the bid plus the ask distance."""
+    price: int
+    """The mid after the step's move."""
+
+
+class ObservationColumns(NamedTuple):
+    """Fraction of the horizon left, inventory over the maximum, mid move over ``sigma sqrt(T)``."""
+
+    time_left: int
+    inventory: int
+    price_move: int
+
+
+STATE = columns(StateColumns)
+RECORD = columns(RecordColumns)
+OBSERVATION = columns(ObservationColumns)
+
+
+class MakingParams(NamedTuple):
+    """The constants of one market making problem, as the kernels read them."""
+
+    initial_price: float
+    """S0."""
+    volatility: float
+    """sigma."""
+    dt: float
+    """Length of a step."""
+    arrival_rate: float
+    """A."""
+    decay: float
+    """k."""
+    max_inventory: int
+    inventory_penalty: float
+    """phi."""
+    liquidation_cost: float
+    steps: int
+    max_distance: float
+
+
+def making_params(config: MarketMakingConfig) -> np.ndarray:
+    """The kernels' constants of ``config``: :class:`MakingParams` as a record."""
+    return as_record(
+        MakingParams(
+            initial_price=config.initial_price,
+            volatility=config.volatility,
+            dt=config.dt,
+            arrival_rate=config.arrival_rate,
+            decay=config.decay,
+            max_inventory=config.max_inventory,
+            inventory_penalty=config.inventory_penalty,
+            liquidation_cost=config.liquidation_cost,
+            steps=config.steps,
+            max_distance=config.max_distance,
+        )
+    )
 
 
 @njit(cache=True, error_model="numpy")
@@ -44,24 +117,26 @@ def advance(
     params: np.ndarray,
     record: np.ndarray,
     observation: np.ndarray,
-    done: np.ndarray,
+    terminated: np.ndarray,
 ) -> None:
     """Advance every copy one step, in place (see the module docstring).
 
     Args:
-        state: ``(B, 4)``: step, cash, inventory, mid.
+        state: ``(B, len(STATE))``, columns :class:`StateColumns`.
         quotes: ``(B, 2)`` bid and ask distances from the mid (clipped to ±max_distance).
         noise: ``(B,)`` standard normals (mid shocks).
         uniforms: ``(B, 2)`` uniforms deciding the bid and ask fills.
-        params: S0, sigma, dt, A, k, max inventory, phi, liquidation cost, steps, max distance.
-        record: ``(B, len(RECORD))`` output.
-        observation: ``(B, 3)`` float32 output.
-        done: ``(B,)`` output: the horizon is reached (terminated).
+        params: The problem's constants, :func:`making_params`.
+        record: ``(B, len(RECORD))`` output, columns :class:`RecordColumns`.
+        observation: ``(B, len(OBSERVATION))`` float32 output.
+        terminated: ``(B,)`` output: the horizon is reached.
     """
-    sigma, dt, a, k = params[1], params[2], params[3], params[4]
-    max_q, phi, liquidation, steps, bound = params[5], params[6], params[7], params[8], params[9]
+    p = params[0]
+    sigma, dt, a, k = p.volatility, p.dt, p.arrival_rate, p.decay
+    max_q, phi, steps = p.max_inventory, p.inventory_penalty, p.steps
+    liquidation, bound = p.liquidation_cost, p.max_distance
     for b in range(state.shape[0]):
-        price, q, cash = state[b, PRICE], state[b, INVENTORY], state[b, CASH]
+        price, q, cash = state[b, STATE.price], state[b, STATE.inventory], state[b, STATE.cash]
         before = cash + q * price
         bid = min(max(quotes[b, 0], -bound), bound)
         ask = min(max(quotes[b, 1], -bound), bound)
@@ -75,68 +150,58 @@ def advance(
             cash += price + ask
             fills += 1.0
         price = price + sigma * math.sqrt(dt) * noise[b]
-        step = state[b, STEP] + 1.0
+        step = state[b, STATE.step] + 1.0
         penalty = phi * q * q * dt
-        record[b, 4] = q
+        record[b, RECORD.inventory] = q
         paid = 0.0
         if step >= steps:  # liquidate at the mid
             paid = liquidation * abs(q)
             cash += q * price - paid
             q = 0.0
-        state[b, STEP], state[b, CASH], state[b, INVENTORY], state[b, PRICE] = step, cash, q, price
+        state[b, STATE.step] = step
+        state[b, STATE.cash] = cash
+        state[b, STATE.inventory] = q
+        state[b, STATE.price] = price
         after = cash + q * price
-        record[b, 0] = after - before + paid
-        record[b, 1] = -penalty
-        record[b, 2] = -paid
-        record[b, 3] = after
-        record[b, 5] = fills
-        record[b, 6] = bid + ask
-        record[b, 7] = price
-        done[b] = step >= steps
+        record[b, RECORD.pnl] = after - before + paid
+        record[b, RECORD.inventory_penalty] = -penalty
+        record[b, RECORD.liquidation] = -paid
+        record[b, RECORD.value] = after
+        record[b, RECORD.fills] = fills
+        record[b, RECORD.spread] = bid + ask
+        record[b, RECORD.price] = price
+        terminated[b] = step >= steps
     observe(state, params, observation)
 
 
 @njit(cache=True, error_model="numpy")
 def observe(state: np.ndarray, params: np.ndarray, observation: np.ndarray) -> None:
-    """Time left (fraction), inventory over max inventory, mid move over ``sigma sqrt(T)``."""
-    s0, sigma, dt, max_q, steps = params[0], params[1], params[2], params[5], params[8]
+    """Write each copy's observation (see :class:`ObservationColumns`)."""
+    p = params[0]
+    s0, sigma, max_q, steps = p.initial_price, p.volatility, p.max_inventory, p.steps
+    horizon = p.dt * steps
     for b in range(state.shape[0]):
-        observation[b, 0] = 1.0 - state[b, STEP] / steps
-        observation[b, 1] = state[b, INVENTORY] / max_q
-        move = (state[b, PRICE] - s0) / (sigma * math.sqrt(dt * steps))
-        observation[b, 2] = min(max(move, -10.0), 10.0)
+        observation[b, OBSERVATION.time_left] = 1.0 - state[b, STATE.step] / steps
+        observation[b, OBSERVATION.inventory] = state[b, STATE.inventory] / max_q
+        move = price_move(state[b, STATE.price], s0, sigma, horizon)
+        observation[b, OBSERVATION.price_move] = move
 
 
-class MakingSystem:
+class MakingSystem(SimulatedSystem):
     """``B`` copies of one market making problem: state, reset and step."""
 
+    state_columns = STATE
+    record_columns = RECORD
+    observation_columns = OBSERVATION
+    elapsed_column = STATE.step
+    observe_kernel = staticmethod(observe)
+
     def __init__(self, config: MarketMakingConfig, num_copies: int) -> None:
-        self.config = config
-        self.num_copies = num_copies
-        self.params = np.array(
-            [
-                config.initial_price,
-                config.volatility,
-                config.dt,
-                config.arrival_rate,
-                config.decay,
-                config.max_inventory,
-                config.inventory_penalty,
-                config.liquidation_cost,
-                config.steps,
-                config.max_distance,
-            ]
-        )
+        start = np.zeros(len(STATE))
+        start[STATE.price] = config.initial_price
+        super().__init__(config, num_copies, making_params(config), start)
         grid = np.linspace(0.0, config.max_distance, config.levels)
         self.grid = np.stack(np.meshgrid(grid, grid, indexing="ij"), axis=-1).reshape(-1, 2)
-        self.state = np.zeros((num_copies, 4))
-
-    def reset(self, mask: np.ndarray | None = None) -> np.ndarray:
-        """Start new episodes (no cash, no inventory) in the copies of ``mask``; their indices."""
-        index = np.arange(self.num_copies) if mask is None else np.flatnonzero(mask)
-        self.state[index] = 0.0
-        self.state[index, PRICE] = self.config.initial_price
-        return index
 
     def to_quotes(self, actions: np.ndarray) -> np.ndarray:
         """Bid and ask distances ``(B, 2)`` from a batch of actions."""
@@ -145,29 +210,15 @@ class MakingSystem:
             return self.grid[index]
         return np.asarray(actions, dtype=np.float64).reshape(self.num_copies, 2)
 
-    def step(
-        self, actions: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Advance all copies one step; new arrays: observations, record, terminated flags."""
+    def _advance(
+        self,
+        actions: np.ndarray,
+        rng: np.random.Generator,
+        record: np.ndarray,
+        observation: np.ndarray,
+        terminated: np.ndarray,
+    ) -> None:
         noise = rng.standard_normal(self.num_copies)
         uniforms = rng.random((self.num_copies, 2))
-        record = np.empty((self.num_copies, len(RECORD)))
-        observation = np.empty((self.num_copies, len(OBSERVATION)), dtype=np.float32)
-        done = np.empty(self.num_copies, dtype=bool)
-        advance(
-            self.state,
-            self.to_quotes(actions),
-            noise,
-            uniforms,
-            self.params,
-            record,
-            observation,
-            done,
-        )
-        return observation, record, done
-
-    def observe(self) -> np.ndarray:
-        """New observations ``(B, 3)``."""
-        observation = np.empty((self.num_copies, len(OBSERVATION)), dtype=np.float32)
-        observe(self.state, self.params, observation)
-        return observation
+        quotes = self.to_quotes(actions)
+        advance(self.state, quotes, noise, uniforms, self.params, record, observation, terminated)

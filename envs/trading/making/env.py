@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
-from fieldgym.envs.core.actions import check_action
-from fieldgym.envs.core.rewards import RewardFn, resolve_reward, weighted_sum
-from fieldgym.envs.core.vector import BatchVectorEnv, truncation
-from fieldgym.envs.trading.common import first_copy, record_step
+from fieldgym.envs.core.rewards import RewardFn, weighted_sum
 from fieldgym.envs.trading.making.config import MarketMakingConfig
-from fieldgym.envs.trading.making.dynamics import RECORD, STEP, MakingSystem
+from fieldgym.envs.trading.making.dynamics import RECORD, MakingSystem
+from fieldgym.envs.trading.simulated import (
+    OBSERVATION_BOUND,
+    SimulatedEnv,
+    SimulatedVectorEnv,
+    Simulation,
+)
 
 PARTS = ("pnl", "inventory_penalty", "liquidation")
 
@@ -28,7 +30,9 @@ def pnl_reward(parts: Mapping[str, Any], weights: Mapping[str, float], config: A
 REWARDS: dict[str, RewardFn] = {"pnl": pnl_reward}
 
 OBSERVATION_SPACE = spaces.Box(
-    np.array([0, -1, -10], np.float32), np.array([1, 1, 10], np.float32), dtype=np.float32
+    np.array([0, -1, -OBSERVATION_BOUND], np.float32),
+    np.array([1, 1, OBSERVATION_BOUND], np.float32),
+    dtype=np.float32,
 )
 
 
@@ -42,10 +46,22 @@ def action_space(config: MarketMakingConfig) -> spaces.Space:
 
 def reward_parts(record: np.ndarray) -> dict[str, np.ndarray]:
     """The signed reward parts per copy (views of the record)."""
-    return {part: record[:, RECORD.index(part)] for part in PARTS}
+    return {part: record[:, getattr(RECORD, part)] for part in PARTS}
 
 
-class MarketMakingEnv(gym.Env):
+MAKING = Simulation(
+    config=MarketMakingConfig,
+    system=MakingSystem,
+    action_space=action_space,
+    observation_space=OBSERVATION_SPACE,
+    reward="pnl",
+    rewards=REWARDS,
+    weights={},
+    reward_parts=reward_parts,
+)
+
+
+class MarketMakingEnv(SimulatedEnv):
     """Quote a bid and an ask around a diffusing mid; fills arrive as Poisson processes.
 
     ## Description
@@ -97,34 +113,13 @@ class MarketMakingEnv(gym.Env):
       (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
-    metadata = {"render_modes": []}
-
-    def __init__(self, config: MarketMakingConfig | dict[str, Any] | None = None, **fields: Any):
-        self.config = MarketMakingConfig.build(config, **fields)
-        self.system = MakingSystem(self.config, 1)
-        self.action_space = action_space(self.config)
-        self.observation_space = OBSERVATION_SPACE
-        self._reward = resolve_reward("pnl", REWARDS)
-        self._weights: dict[str, float] = {}
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
-        self.system.reset()
-        return self.system.observe()[0], {}
-
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        action = check_action(self.action_space, action, self.config.action_policy)
-        observation, rewards, done, infos = record_step(
-            self, np.asarray(action)[None], self.np_random, reward_parts, RECORD
-        )
-        reward, info = float(rewards[0]), first_copy(infos)
-        return observation[0], reward, bool(done[0]), False, info
+    simulation = MAKING
 
 
-class MarketMakingVectorEnv(BatchVectorEnv):
+class MarketMakingVectorEnv(SimulatedVectorEnv):
     """``num_envs`` copies of :class:`MarketMakingEnv`, reset in the step that ends them."""
+
+    simulation = MAKING
 
     def __init__(
         self,
@@ -134,34 +129,4 @@ class MarketMakingVectorEnv(BatchVectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
         **fields: Any,
     ) -> None:
-        self.max_episode_steps = max_episode_steps
-        self.config = MarketMakingConfig.build(config, **fields)
-        self.system = MakingSystem(self.config, num_envs)
-        self._set_spaces(
-            num_envs,
-            OBSERVATION_SPACE,
-            action_space(self.config),
-            self.config.action_policy,
-            autoreset_mode,
-        )
-        self._reward = resolve_reward("pnl", REWARDS)
-        self._weights: dict[str, float] = {}
-
-    def _reset_copies(self, mask: np.ndarray | None) -> None:
-        self.system.reset(mask)
-
-    def _observe_all(self) -> np.ndarray:
-        return self.system.observe()
-
-    def _advance(
-        self, actions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        observations, rewards, done, infos = record_step(
-            self, actions, self.streams, reward_parts, RECORD
-        )
-        terminated = done.copy()
-        steps_taken = self.system.state[:, STEP]
-        truncated = truncation(
-            steps_taken, self.max_episode_steps
-        )  # as TimeLimit: even if terminated
-        return observations, rewards, terminated, truncated, infos
+        super().__init__(num_envs, config, max_episode_steps, autoreset_mode, **fields)

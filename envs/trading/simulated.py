@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import typing
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -31,28 +30,6 @@ from fieldgym.envs.core.vector import BatchVectorEnv, truncation
 
 OBSERVATION_BOUND = 10.0
 """Observed price moves and impacts are clipped to [-10, 10]."""
-
-Table = TypeVar("Table", bound=tuple)
-
-
-def columns(table: type[Table]) -> Table:
-    """The column of each field of ``table``, a NamedTuple class naming an array's columns.
-
-    ``columns(StateColumns).price`` is the index of the ``price`` column, and ``._fields``
-    the names in column order. A kernel reads a module-level result as constants.
-    """
-    return table(*range(len(table._fields)))
-
-
-def as_record(params: tuple[Any, ...]) -> np.ndarray:
-    """``params``, a NamedTuple of floats and ints, as a structured array of one row.
-
-    Kernels take their constants so (and read ``params[0].tau``): numba takes such an
-    array as fast as a plain one, where a NamedTuple argument costs microseconds a call.
-    """
-    types = typing.get_type_hints(type(params))
-    fields = [(name, np.int64 if types[name] is int else np.float64) for name in params._fields]
-    return np.array([tuple(params)], np.dtype(fields))
 
 
 @njit(cache=True, inline="always")

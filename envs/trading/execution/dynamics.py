@@ -27,14 +27,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from fieldgym.envs.core.tables import as_record, columns
 from fieldgym.envs.trading.execution.config import LIQUIDITY, ExecutionConfig
-from fieldgym.envs.trading.simulated import (
-    OBSERVATION_BOUND,
-    SimulatedSystem,
-    as_record,
-    columns,
-    price_move,
-)
+from fieldgym.envs.trading.simulated import OBSERVATION_BOUND, SimulatedSystem, price_move
 
 
 class StateColumns(NamedTuple):

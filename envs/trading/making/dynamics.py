@@ -20,8 +20,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from fieldgym.envs.core.tables import as_record, columns
 from fieldgym.envs.trading.making.config import MarketMakingConfig
-from fieldgym.envs.trading.simulated import SimulatedSystem, as_record, columns, price_move
+from fieldgym.envs.trading.simulated import SimulatedSystem, price_move
 
 
 class StateColumns(NamedTuple):

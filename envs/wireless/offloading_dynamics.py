@@ -32,29 +32,117 @@ by that gap.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-RECORD = (
-    "delay",
-    "delay_objective",
-    "energy",
-    "tx_energy",
-    "local_energy",
-    "tx_time",
-    "queue_time",
-    "compute_time",
-    "missed",
-    "dropped",
-    "action",
-    "offloaded",
-    "to_cloud",
-    "deadline",
-    "w_delay",
-    "w_energy",
-)
-"""Columns of the per-step record :func:`advance` writes (then ``K`` server backlogs)."""
+from fieldgym.envs.core.tables import columns
+
+
+class TaskColumns(NamedTuple):
+    """The columns of the current task, one row per copy."""
+
+    user: int
+    """The task's device."""
+    size: int
+    """Input size, bit."""
+    cycles: int
+    """CPU cycles."""
+    deadline: int
+    """Seconds after its arrival."""
+
+
+class RecordColumns(NamedTuple):
+    """The columns of the per-step record :func:`advance` writes (then ``K`` server backlogs)."""
+
+    delay: int
+    """Completion (or drop) time after arrival, s."""
+    delay_objective: int
+    """The delay plus ``late_penalty_s`` if the deadline was missed."""
+    energy: int
+    """Device energy, J: ``tx_energy + local_energy``."""
+    tx_energy: int
+    local_energy: int
+    tx_time: int
+    """Transmission time, plus the wire to the cloud."""
+    queue_time: int
+    compute_time: int
+    missed: int
+    dropped: int
+    action: int
+    """The action taken (an out-of-range action counts as 0)."""
+    offloaded: int
+    to_cloud: int
+    deadline: int
+    w_delay: int
+    w_energy: int
+
+
+class ObservationColumns(NamedTuple):
+    """The observation's first columns; the per-server and trailing blocks follow.
+
+    After them come the ``K`` rates (Mbit/s), the ``K`` server backlogs (s), the device's
+    position (x, y) and the preference (delay, energy weights).
+    """
+
+    size_mbit: int
+    gigacycles: int
+    deadline: int
+    cpu_backlog: int
+    uplink_backlog: int
+    cpu_ghz: int
+
+
+class PreferenceColumns(NamedTuple):
+    """The columns of the episode's preference, one row per copy."""
+
+    delay: int
+    energy: int
+
+
+TASK = columns(TaskColumns)
+RECORD = columns(RecordColumns)
+OBSERVATION = columns(ObservationColumns)
+PREFERENCE = columns(PreferenceColumns)
+SERVER_BACKLOGS = len(RecordColumns._fields)
+"""The record's column of the first server's backlog."""
+RATES = len(ObservationColumns._fields)
+"""The observation's column of the first server's rate."""
+
+
+class OffloadingParams(NamedTuple):
+    """The constants of one offloading system, in SI units, as the kernels read them."""
+
+    arrival_rate: float
+    """Tasks per second per device."""
+    size_low_mbit: float
+    size_high_mbit: float
+    size_kind: int
+    """The size distribution's code in :data:`DISTRIBUTION_CODES`."""
+    density_low: float
+    """Cycles per bit."""
+    density_high: float
+    density_kind: int
+    """The cycles-per-bit distribution's code in :data:`DISTRIBUTION_CODES`."""
+    deadline_low: float
+    deadline_high: float
+    bandwidth_hz: float
+    snr_scale: float
+    """Transmit power over the noise power in the band: SNR per unit path gain."""
+    fading: int
+    """1 with Rayleigh fading, 0 without."""
+    switched_capacitance: float
+    tx_power_w: float
+    cloud: int
+    """1 if the cloud action exists, 0 otherwise."""
+    cloud_hz: float
+    cloud_latency_s: float
+    backhaul_bps: float
+    drop: int
+    """1 if a task that would finish late is dropped at its deadline, 0 otherwise."""
+    late_penalty_s: float
+
 
 DISTRIBUTION_CODES = {"uniform": 0, "exponential": 1, "fixed": 2}
 TASK_DRAWS = 5
@@ -80,29 +168,27 @@ def new_task(
     task: np.ndarray,
     rates: np.ndarray,
     params: np.ndarray,
-    kinds: np.ndarray,
 ) -> float:
     """Draw copy ``b``'s next task from the numbers ``draws``; return the gap before it (s)."""
+    p = params[0]
     n_users = mean_gain.shape[1]
     n_servers = mean_gain.shape[2]
-    gap = -math.log(1.0 - draws[0]) / (params[0] * n_users)
+    gap = -math.log(1.0 - draws[0]) / (p.arrival_rate * n_users)
     user = min(int(draws[1] * n_users), n_users - 1)
-    size = _draw(draws[2], params[1], params[2], kinds[0]) * 1e6
-    density = _draw(draws[3], params[3], params[4], kinds[1])
-    task[b, 0] = user
-    task[b, 1] = size
-    task[b, 2] = size * density
-    task[b, 3] = params[5] + draws[4] * (params[6] - params[5])
-    bandwidth, snr_scale, fading = params[7], params[8], params[9]
+    size = _draw(draws[2], p.size_low_mbit, p.size_high_mbit, p.size_kind) * 1e6
+    density = _draw(draws[3], p.density_low, p.density_high, p.density_kind)
+    task[b, TASK.user] = user
+    task[b, TASK.size] = size
+    task[b, TASK.cycles] = size * density
+    task[b, TASK.deadline] = p.deadline_low + draws[4] * (p.deadline_high - p.deadline_low)
     for k in range(n_servers):
-        h = -math.log(1.0 - draws[TASK_DRAWS + k]) if fading > 0 else 1.0
-        rates[b, k] = bandwidth * math.log2(1.0 + snr_scale * mean_gain[b, user, k] * h)
+        h = -math.log(1.0 - draws[TASK_DRAWS + k]) if p.fading > 0 else 1.0
+        rates[b, k] = p.bandwidth_hz * math.log2(1.0 + p.snr_scale * mean_gain[b, user, k] * h)
     return gap
 
 
 @njit(cache=True)
 def observe(
-    b: int,
     task: np.ndarray,
     rates: np.ndarray,
     local: np.ndarray,
@@ -113,23 +199,39 @@ def observe(
     preference: np.ndarray,
     out: np.ndarray,
 ) -> None:
-    """Write copy ``b``'s observation (see :func:`observation_layout`) into ``out[b]``."""
-    user = int(task[b, 0])
+    """Write every copy's observation (see :class:`ObservationColumns`) into ``out``."""
     n_servers = server.shape[1]
-    end = 6 + 2 * n_servers
-    out[b, 0] = task[b, 1] * 1e-6
-    out[b, 1] = task[b, 2] * 1e-9
-    out[b, 2] = task[b, 3]
-    out[b, 3] = local[b, user]
-    out[b, 4] = radio[b, user]
-    out[b, 5] = device_hz[b, user] * 1e-9
-    for k in range(n_servers):
-        out[b, 6 + k] = rates[b, k] * 1e-6
-        out[b, 6 + n_servers + k] = server[b, k]
-    out[b, end] = user_xy[b, user, 0]
-    out[b, end + 1] = user_xy[b, user, 1]
-    out[b, end + 2] = preference[b, 0]
-    out[b, end + 3] = preference[b, 1]
+    position = RATES + 2 * n_servers
+    for b in range(out.shape[0]):
+        user = int(task[b, TASK.user])
+        out[b, OBSERVATION.size_mbit] = task[b, TASK.size] * 1e-6
+        out[b, OBSERVATION.gigacycles] = task[b, TASK.cycles] * 1e-9
+        out[b, OBSERVATION.deadline] = task[b, TASK.deadline]
+        out[b, OBSERVATION.cpu_backlog] = local[b, user]
+        out[b, OBSERVATION.uplink_backlog] = radio[b, user]
+        out[b, OBSERVATION.cpu_ghz] = device_hz[b, user] * 1e-9
+        for k in range(n_servers):
+            out[b, RATES + k] = rates[b, k] * 1e-6
+            out[b, RATES + n_servers + k] = server[b, k]
+        out[b, position] = user_xy[b, user, 0]
+        out[b, position + 1] = user_xy[b, user, 1]
+        out[b, position + 2] = preference[b, PREFERENCE.delay]
+        out[b, position + 3] = preference[b, PREFERENCE.energy]
+
+
+@njit(cache=True)
+def _settle(begin: float, compute: float, deadline: float, drop: bool) -> tuple[float, float, bool]:
+    """The computation started at ``begin``: (time computed, finish time, late).
+
+    A computation that would finish after ``deadline`` is late; with ``drop`` it stops
+    there.
+    """
+    finish = begin + compute
+    late = finish > deadline
+    if late and drop:
+        compute = min(max(deadline - begin, 0.0), compute)
+        finish = deadline
+    return compute, finish, late
 
 
 @njit(cache=True)
@@ -147,7 +249,6 @@ def advance(
     uniforms: np.ndarray,
     server_hz: np.ndarray,
     params: np.ndarray,
-    kinds: np.ndarray,
     record: np.ndarray,
     observation: np.ndarray,
 ) -> None:
@@ -157,49 +258,44 @@ def advance(
         local: ``(B, U)`` device CPU backlogs, s.
         radio: ``(B, U)`` device uplink backlogs, s.
         server: ``(B, K)`` edge-server backlogs, s.
-        task: ``(B, 4)`` current task: device, size (bit), cycles, deadline (s).
+        task: ``(B, len(TASK))`` current task, columns :class:`TaskColumns`.
         rates: ``(B, K)`` the current task's uplink rate to each server, bit/s.
         device_hz: ``(B, U)`` device CPU frequencies, Hz.
         user_xy: ``(B, U, 2)`` device positions, m.
         mean_gain: ``(B, U, K)`` path gain from each device to each server (linear).
-        preference: ``(B, 2)`` the episode's (delay, energy) weights.
+        preference: ``(B, len(PREFERENCE))`` the episode's weights.
         actions: ``(B,)`` 0 local, ``1..K`` server, ``K + 1`` cloud; out-of-range counts as 0.
         uniforms: ``(B, TASK_DRAWS + K)`` uniform [0, 1) numbers for the next task.
         server_hz: ``(K,)`` server CPU frequencies, Hz.
-        params: see :meth:`OffloadingSystem.kernel_params`.
-        kinds: ``(2,)`` distribution codes of size and density.
-        record: ``(B, len(RECORD) + K)`` output, columns as :data:`RECORD`, then backlogs.
+        params: :class:`OffloadingParams` as a record (``as_record``).
+        record: ``(B, len(RECORD) + K)`` output, columns :class:`RecordColumns`, then the
+            server backlogs from :data:`SERVER_BACKLOGS`.
         observation: ``(B, D)`` float32 output.
     """
     n_copies, n_servers = server.shape
-    kappa, power = params[10], params[11]
-    cloud, cloud_hz, cloud_latency, backhaul = params[12], params[13], params[14], params[15]
-    drop, penalty = params[16] > 0, params[17]
+    p = params[0]
+    kappa, power = p.switched_capacitance, p.tx_power_w
+    cloud = n_servers + 1 if p.cloud > 0 else -1
+    drop = p.drop > 0
     for b in range(n_copies):
-        user = int(task[b, 0])
-        size, cycles, deadline = task[b, 1], task[b, 2], task[b, 3]
+        user = int(task[b, TASK.user])
+        size, cycles, deadline = task[b, TASK.size], task[b, TASK.cycles], task[b, TASK.deadline]
         a = int(actions[b])
-        if a < 0 or a > n_servers + (1 if cloud > 0 else 0):
+        if a < 0 or a > n_servers + (1 if p.cloud > 0 else 0):
             a = 0
         tx = 0.0
         compute = 0.0
-        late = False
+        energy_tx = 0.0
+        energy_local = 0.0
         if a == 0:
             f = device_hz[b, user]
             begin = local[b, user]
-            compute = cycles / f
-            finish = begin + compute
-            if finish > deadline:
-                late = True
-                if drop:
-                    compute = min(max(deadline - begin, 0.0), compute)
-                    finish = deadline
+            compute, finish, late = _settle(begin, cycles / f, deadline, drop)
             local[b, user] = begin + compute
-            energy_tx = 0.0
             energy_local = kappa * f * f * f * compute
         else:
             k = a - 1
-            if a == n_servers + 1:  # cloud, through the access point with the best rate
+            if a == cloud:  # through the access point with the best rate
                 k = 0
                 for j in range(1, n_servers):
                     if rates[b, j] > rates[b, k]:
@@ -207,60 +303,53 @@ def advance(
             begin = radio[b, user]
             tx = size / rates[b, k]
             arrival = begin + tx
-            if arrival > deadline and drop:
-                late = True
+            late = arrival > deadline and drop
+            if late:
                 tx = min(max(deadline - begin, 0.0), tx)
                 finish = deadline
-                radio[b, user] = begin + tx
-                energy_tx = power * tx
-            else:
-                radio[b, user] = arrival
-                energy_tx = power * tx
-                if a == n_servers + 1:
-                    wire = cloud_latency + size / backhaul
+                arrival = begin + tx
+            radio[b, user] = arrival
+            energy_tx = power * tx
+            if not late:
+                if a == cloud:
+                    wire = p.cloud_latency_s + size / p.backhaul_bps
                     tx += wire
                     arrival += wire
                     begin = arrival
-                    compute = cycles / cloud_hz
+                    compute = cycles / p.cloud_hz
                 else:
                     begin = max(server[b, k], arrival)
                     compute = cycles / server_hz[k]
-                finish = begin + compute
-                if finish > deadline:
-                    late = True
-                    if drop:
-                        compute = min(max(deadline - begin, 0.0), compute)
-                        finish = deadline
-                if a <= n_servers and compute > 0.0:
+                compute, finish, late = _settle(begin, compute, deadline, drop)
+                if a != cloud and compute > 0.0:
                     server[b, k] = begin + compute
-            energy_local = 0.0
         missed = 1.0 if late else 0.0
         r = record
-        r[b, 0] = finish
-        r[b, 1] = finish + penalty * missed
-        r[b, 2] = energy_tx + energy_local
-        r[b, 3] = energy_tx
-        r[b, 4] = energy_local
-        r[b, 5] = tx
-        r[b, 6] = max(finish - tx - compute, 0.0)
-        r[b, 7] = compute
-        r[b, 8] = missed
-        r[b, 9] = missed if drop else 0.0
-        r[b, 10] = a
-        r[b, 11] = 1.0 if a > 0 else 0.0
-        r[b, 12] = 1.0 if a == n_servers + 1 else 0.0
-        r[b, 13] = deadline
-        r[b, 14] = preference[b, 0]
-        r[b, 15] = preference[b, 1]
+        r[b, RECORD.delay] = finish
+        r[b, RECORD.delay_objective] = finish + p.late_penalty_s * missed
+        r[b, RECORD.energy] = energy_tx + energy_local
+        r[b, RECORD.tx_energy] = energy_tx
+        r[b, RECORD.local_energy] = energy_local
+        r[b, RECORD.tx_time] = tx
+        r[b, RECORD.queue_time] = max(finish - tx - compute, 0.0)
+        r[b, RECORD.compute_time] = compute
+        r[b, RECORD.missed] = missed
+        r[b, RECORD.dropped] = missed if drop else 0.0
+        r[b, RECORD.action] = a
+        r[b, RECORD.offloaded] = 1.0 if a > 0 else 0.0
+        r[b, RECORD.to_cloud] = 1.0 if a == cloud else 0.0
+        r[b, RECORD.deadline] = deadline
+        r[b, RECORD.w_delay] = preference[b, PREFERENCE.delay]
+        r[b, RECORD.w_energy] = preference[b, PREFERENCE.energy]
         for k in range(n_servers):
-            r[b, 16 + k] = server[b, k]
-        gap = new_task(b, uniforms[b], mean_gain, task, rates, params, kinds)
+            r[b, SERVER_BACKLOGS + k] = server[b, k]
+        gap = new_task(b, uniforms[b], mean_gain, task, rates, params)
         for u in range(local.shape[1]):
             local[b, u] = max(local[b, u] - gap, 0.0)
             radio[b, u] = max(radio[b, u] - gap, 0.0)
         for k in range(n_servers):
             server[b, k] = max(server[b, k] - gap, 0.0)
-        observe(b, task, rates, local, radio, server, device_hz, user_xy, preference, observation)
+    observe(task, rates, local, radio, server, device_hz, user_xy, preference, observation)
 
 
 @njit(cache=True)
@@ -272,25 +361,7 @@ def start_tasks(
     task: np.ndarray,
     rates: np.ndarray,
     params: np.ndarray,
-    kinds: np.ndarray,
 ) -> None:
     """Draw the first task of copy ``copies[i]`` from ``draws[i, start:]``, for every ``i``."""
     for i in range(copies.shape[0]):
-        new_task(copies[i], draws[i, start:], mean_gain, task, rates, params, kinds)
-
-
-@njit(cache=True)
-def observe_all(
-    task: np.ndarray,
-    rates: np.ndarray,
-    local: np.ndarray,
-    radio: np.ndarray,
-    server: np.ndarray,
-    device_hz: np.ndarray,
-    user_xy: np.ndarray,
-    preference: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """:func:`observe` for every copy."""
-    for b in range(out.shape[0]):
-        observe(b, task, rates, local, radio, server, device_hz, user_xy, preference, out)
+        new_task(copies[i], draws[i, start:], mean_gain, task, rates, params)

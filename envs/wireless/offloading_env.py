@@ -19,7 +19,11 @@ from fieldgym.envs.wireless.offloading_reward import (
     step_kpis,
     vector_reward,
 )
-from fieldgym.envs.wireless.offloading_system import OffloadingSystem, path_gain
+from fieldgym.envs.wireless.offloading_system import (
+    OffloadingSystem,
+    offloading_params,
+    path_gain,
+)
 
 
 def make_config(config: OffloadingConfig | dict[str, Any] | None, fields: dict[str, Any]):
@@ -43,8 +47,9 @@ MAX_FADING = 53.0 * np.log(2.0)
 
 def max_rate_mbps(config: OffloadingConfig) -> float:
     """The largest uplink rate possible: at ``min_distance_m`` with the largest fading draw."""
-    system = OffloadingSystem(config, num_copies=1)
-    snr = system.params[8] * float(path_gain(np.asarray(config.min_distance_m), config))
+    snr = offloading_params(config).snr_scale * float(
+        path_gain(np.asarray(config.min_distance_m), config)
+    )
     fading = MAX_FADING if config.fading else 1.0
     return config.bandwidth_mhz * float(np.log2(1.0 + snr * fading))
 

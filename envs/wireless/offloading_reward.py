@@ -9,9 +9,7 @@ import numpy as np
 
 from fieldgym.envs.core.rewards import RewardFn, weighted_sum
 from fieldgym.envs.wireless.offloading_config import OffloadingConfig
-from fieldgym.envs.wireless.offloading_dynamics import RECORD
-
-COLUMNS: dict[str, int | slice] = {name: k for k, name in enumerate(RECORD)}
+from fieldgym.envs.wireless.offloading_dynamics import RECORD, SERVER_BACKLOGS
 
 
 def linear_reward(parts: Mapping[str, Any], weights: Mapping[str, Any], config: Any) -> Any:
@@ -29,30 +27,30 @@ REWARDS: dict[str, RewardFn] = {"linear": linear_reward, "chebyshev": chebyshev_
 
 def record_columns(config: OffloadingConfig) -> dict[str, int | slice]:
     """Name -> column (or slice) of the per-step record, server backlogs last."""
-    columns = dict(COLUMNS)
-    columns["server_backlog"] = slice(len(RECORD), len(RECORD) + config.num_servers)
+    columns: dict[str, int | slice] = dict(RECORD._asdict())
+    columns["server_backlog"] = slice(SERVER_BACKLOGS, SERVER_BACKLOGS + config.num_servers)
     return columns
 
 
 def vector_reward(record: np.ndarray) -> np.ndarray:
     """``(B, 2)`` float32 rewards ``[-delay objective (s), -energy (J)]`` (mo-gymnasium order)."""
     out = np.empty((record.shape[0], 2), dtype=np.float32)
-    out[:, 0] = -record[:, COLUMNS["delay_objective"]]
-    out[:, 1] = -record[:, COLUMNS["energy"]]
+    out[:, 0] = -record[:, RECORD.delay_objective]
+    out[:, 1] = -record[:, RECORD.energy]
     return out
 
 
 def reward_parts(record: np.ndarray, config: OffloadingConfig) -> dict[str, np.ndarray]:
     """The signed, scaled objectives per copy: ``delay`` and ``energy``."""
     return {
-        "delay": -record[:, COLUMNS["delay_objective"]] / config.delay_scale_s,
-        "energy": -record[:, COLUMNS["energy"]] / config.energy_scale_j,
+        "delay": -record[:, RECORD.delay_objective] / config.delay_scale_s,
+        "energy": -record[:, RECORD.energy] / config.energy_scale_j,
     }
 
 
 def reward_weights(record: np.ndarray) -> dict[str, np.ndarray]:
     """The episode's preference per copy, as weights of the parts."""
-    return {"delay": record[:, COLUMNS["w_delay"]], "energy": record[:, COLUMNS["w_energy"]]}
+    return {"delay": record[:, RECORD.w_delay], "energy": record[:, RECORD.w_energy]}
 
 
 def step_kpis(record: np.ndarray, config: OffloadingConfig) -> dict[str, np.ndarray]:

@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from fieldgym.envs.core.tables import as_record
 from fieldgym.envs.wireless.offloading_config import OffloadingConfig
 from fieldgym.envs.wireless.offloading_dynamics import (
     DISTRIBUTION_CODES,
-    RECORD,
+    OBSERVATION,
+    PREFERENCE,
+    SERVER_BACKLOGS,
+    TASK,
     TASK_DRAWS,
+    OffloadingParams,
     advance,
-    observe_all,
+    observe,
     start_tasks,
 )
 
@@ -24,13 +29,13 @@ from fieldgym.envs.wireless.offloading_dynamics import (
 def observation_layout(config: OffloadingConfig) -> dict[str, tuple[slice, tuple[int, ...]]]:
     """Name -> (slice of the flat observation, shape of the block), in observation order."""
     k = config.num_servers
-    blocks = {
-        "task": (3,),
-        "device": (3,),
+    blocks = {  # the task's columns of ObservationColumns end where its device's begin
+        "task": (OBSERVATION.cpu_backlog,),
+        "device": (len(OBSERVATION) - OBSERVATION.cpu_backlog,),
         "rate": (k,),
         "server_backlog": (k,),
         "position": (2,),
-        "preference": (2,),
+        "preference": (len(PREFERENCE),),
     }
     layout, start = {}, 0
     for name, shape in blocks.items():
@@ -47,6 +52,37 @@ def path_gain(distance_m: np.ndarray, config: OffloadingConfig) -> np.ndarray:
     return 10.0 ** (-loss_db / 10.0)
 
 
+def offloading_params(config: OffloadingConfig) -> OffloadingParams:
+    """The constants the kernels read, in SI units."""
+    bandwidth = config.bandwidth_mhz * 1e6
+    noise_w = 10.0 ** ((config.noise_dbm_hz - 30.0) / 10.0) * bandwidth
+    size_low, size_high = config.task_size_mbit
+    density_low, density_high = config.cycles_per_bit
+    deadline_low, deadline_high = config.deadline_s
+    return OffloadingParams(
+        arrival_rate=config.arrival_rate,
+        size_low_mbit=size_low,
+        size_high_mbit=size_high,
+        size_kind=DISTRIBUTION_CODES[config.size_distribution],
+        density_low=density_low,
+        density_high=density_high,
+        density_kind=DISTRIBUTION_CODES[config.cycles_distribution],
+        deadline_low=deadline_low,
+        deadline_high=deadline_high,
+        bandwidth_hz=bandwidth,
+        snr_scale=config.tx_power_w / noise_w,
+        fading=int(config.fading),
+        switched_capacitance=config.switched_capacitance,
+        tx_power_w=config.tx_power_w,
+        cloud=int(config.cloud),
+        cloud_hz=config.cloud_cpu_ghz * 1e9,
+        cloud_latency_s=config.cloud_latency_s,
+        backhaul_bps=config.backhaul_mbps * 1e6,
+        drop=int(config.late_tasks == "drop"),
+        late_penalty_s=config.late_penalty_s,
+    )
+
+
 class OffloadingSystem:
     """``B`` copies of one offloading system: state arrays, reset, step and observation.
 
@@ -61,53 +97,20 @@ class OffloadingSystem:
         u, k = config.num_users, config.num_servers
         self.server_hz = np.asarray(config.server_cpu_ghz, dtype=np.float64) * 1e9
         self.server_xy = np.asarray(config.server_positions, dtype=np.float64)
-        self.kinds = np.asarray(
-            [
-                DISTRIBUTION_CODES[config.size_distribution],
-                DISTRIBUTION_CODES[config.cycles_distribution],
-            ],
-            dtype=np.int64,
-        )
-        self.params = self.kernel_params()
+        self.params = as_record(offloading_params(config))
         self.layout = observation_layout(config)
         self.observation_size = self.layout["preference"][0].stop
-        self.record_width = len(RECORD) + k
+        self.record_width = SERVER_BACKLOGS + k
         self.local = np.zeros((num_copies, u))
         self.radio = np.zeros((num_copies, u))
         self.server = np.zeros((num_copies, k))
-        self.task = np.zeros((num_copies, 4))
+        self.task = np.zeros((num_copies, len(TASK)))
         self.rates = np.ones((num_copies, k))
         self.device_hz = np.ones((num_copies, u))
         self.user_xy = np.zeros((num_copies, u, 2))
         self.mean_gain = np.zeros((num_copies, u, k))
         self.preference = np.tile(np.asarray(config.preference, dtype=np.float64), (num_copies, 1))
         self.t = np.zeros(num_copies, dtype=np.int64)
-
-    def kernel_params(self) -> np.ndarray:
-        """The scalars :func:`advance` reads, in SI units, as one float64 array."""
-        c = self.config
-        bandwidth = c.bandwidth_mhz * 1e6
-        noise_w = 10.0 ** ((c.noise_dbm_hz - 30.0) / 10.0) * bandwidth
-        return np.asarray(
-            [
-                c.arrival_rate,
-                *c.task_size_mbit,
-                *c.cycles_per_bit,
-                *c.deadline_s,
-                bandwidth,
-                c.tx_power_w / noise_w,
-                float(c.fading),
-                c.switched_capacitance,
-                c.tx_power_w,
-                float(c.cloud),
-                c.cloud_cpu_ghz * 1e9,
-                c.cloud_latency_s,
-                c.backhaul_mbps * 1e6,
-                float(c.late_tasks == "drop"),
-                c.late_penalty_s,
-            ],
-            dtype=np.float64,
-        )
 
     @property
     def draws_per_step(self) -> int:
@@ -152,7 +155,6 @@ class OffloadingSystem:
             self.task,
             self.rates,
             self.params,
-            self.kinds,
         )
 
     def step(self, actions: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +162,7 @@ class OffloadingSystem:
 
         Returns:
             New arrays: the observations ``(B, D)`` of the next tasks, and the decided
-            tasks' record ``(B, len(RECORD) + K)``.
+            tasks' record ``(B, len(RECORD) + K)`` (see :func:`advance`).
         """
         uniforms = rng.random((self.num_copies, self.draws_per_step))
         record = np.empty((self.num_copies, self.record_width))
@@ -179,7 +181,6 @@ class OffloadingSystem:
             uniforms,
             self.server_hz,
             self.params,
-            self.kinds,
             record,
             observation,
         )
@@ -189,7 +190,7 @@ class OffloadingSystem:
     def observe(self) -> np.ndarray:
         """New float32 observations ``(B, D)`` of the copies' current tasks."""
         out = np.empty((self.num_copies, self.observation_size), dtype=np.float32)
-        observe_all(
+        observe(
             self.task,
             self.rates,
             self.local,

@@ -290,8 +290,14 @@ class UAVOffloadingEnv(ParallelEnv):
         out = {}
         for i, agent in enumerate(self.agents):
             own = self.uavs[i] / c.area_m
-            others = (np.delete(self.uavs, i, axis=0) / c.area_m - own).ravel()
-            obs = np.concatenate((own, others, users, unserved, [load[i]]))
+            blocks = {
+                "position": own,
+                "others": (np.delete(self.uavs, i, axis=0) / c.area_m - own).ravel(),
+                "users": users,
+                "unserved": unserved,
+                "load": [load[i]],
+            }
+            obs = np.concatenate([blocks[name] for name in self.layout])
             out[agent] = obs.astype(np.float32)
         return out
 

@@ -19,6 +19,7 @@ from fieldgym.agents.wireless.pareto import (
     sweep,
 )
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.wireless.offloading_dynamics import TASK
 
 ENV_ID = "fieldgym/EdgeOffloading-v1"
 
@@ -54,7 +55,7 @@ def test_fixed_baselines_choose_what_they_say():
     system = env.system
     servers = np.asarray(env.config.server_positions)
     for _ in range(50):
-        user = int(system.task[0, 0])
+        user = int(system.task[0, TASK.user])
         distance = np.linalg.norm(servers - system.user_xy[0, user], axis=1)
         assert nearest.act(observation) == 1 + int(np.argmin(distance))
         assert least.act(observation) == 1 + int(np.argmin(system.server[0]))

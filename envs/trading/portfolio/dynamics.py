@@ -23,11 +23,13 @@ One step of a copy deciding after the close of day ``t`` (row ``t`` of the price
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.tables import as_record, columns
 from fieldgym.envs.trading.common import DatedEpisodes, differential_sharpe
 from fieldgym.envs.trading.market import (
     FEATURE_BOUND,
@@ -43,20 +45,62 @@ from fieldgym.envs.trading.market import (
 )
 from fieldgym.envs.trading.portfolio.config import PortfolioConfig
 
-TIME, VALUE, DSR_A, DSR_B, STEPS, HELD = 0, 1, 2, 3, 4, 5
-"""Columns of the state array; held weights (assets, then cash) start at ``HELD``."""
 
-RECORD = (
-    "return",
-    "log_return",
-    "turnover",
-    "cost",
-    "value",
-    "differential_sharpe",
-    "risk",
-    "guard",
-)
-"""Columns of the per-step record :func:`advance` writes; the held weights (N + 1) follow."""
+class StateColumns(NamedTuple):
+    """The columns of the state array, one row per copy."""
+
+    time: int
+    """The price row of the last close seen."""
+    value: int
+    """Wealth, starting at 1."""
+    dsr_a: int
+    """The differential Sharpe ratio's moving mean of returns."""
+    dsr_b: int
+    """Its moving mean of squared returns."""
+    steps: int
+    """Steps taken in the episode."""
+    held: int
+    """The first of the held weights (assets, then cash), which run to the row's end."""
+
+
+class RecordColumns(NamedTuple):
+    """The columns of the per-step record :func:`advance` writes (``info["kpi"]``)."""
+
+    return_: int
+    """Net simple return of the day (the KPI ``return``)."""
+    log_return: int
+    turnover: int
+    cost: int
+    """Cost as a fraction of wealth."""
+    value: int
+    """Wealth after the day."""
+    differential_sharpe: int
+    risk: int
+    """Minus half the squared deviation of the return from its moving mean."""
+    guard: int
+    """1 on days the risk guard moved to cash."""
+    weights: int
+    """The first of the held weights after the day, which run to the row's end."""
+
+
+class PortfolioParams(NamedTuple):
+    """The kernel's constants."""
+
+    cost_rate: float
+    cash_growth: float
+    """Daily growth of cash."""
+    eta: float
+    """Rate of the differential Sharpe ratio's moving moments."""
+    var_floor: float
+    """Floor of the ratio's variance."""
+    max_steps: float
+    """Step limit of an episode (inf: none)."""
+    last: int
+    """The range's last price row."""
+
+
+STATE = columns(StateColumns)
+RECORD = columns(RecordColumns)
 
 FAST = {"reassoc", "contract", "arcp", "nsz"}
 """numba fast-math flags: reassociate sums (so they vectorize); NaN and inf stay IEEE."""
@@ -75,30 +119,30 @@ def advance(
     params: np.ndarray,
     record: np.ndarray,
     observation: np.ndarray,
-    truncated: np.ndarray,
+    done: np.ndarray,
 ) -> None:
     """Advance every copy one day, in place; write the record and the new observation.
 
     Args:
-        state: ``(B, 5 + N + 1)`` per copy: price row, wealth, the differential Sharpe
-            ratio's moments A and B, steps taken, held weights (assets, cash).
+        state: ``(B, len(STATE) + N)`` per copy (:class:`StateColumns`).
         actions: ``(B, N + 1)`` scores; clipped to [0, 1] (NaN counts as 0).
         growth: ``(T, N)`` price relatives ``P[t] / P[t - 1]`` (row 0 unused).
         guard: ``(T,)`` True on days the risk guard moves to cash.
         features: ``(T, F)`` float32 observed features of each day.
-        params: cost rate, daily cash growth, the ratio's rate eta and variance floor, the
-            episode's step limit and the last price row.
-        record: ``(B, len(RECORD) + N + 1)`` output: :data:`RECORD`, then held weights.
+        params: :class:`PortfolioParams` as a record (:func:`as_record`).
+        record: ``(B, len(RECORD) + N)`` output (:class:`RecordColumns`).
         observation: ``(B, F + N + 1)`` float32 output.
-        truncated: ``(B,)`` bool output: the copy reached the last price row or the limit.
+        done: ``(B, 2)`` bool output: terminated (never), truncated (the copy reached the
+            last price row or the limit).
     """
     n_copies = state.shape[0]
     n_assets = growth.shape[1]
-    cost_rate, cash_growth, eta, var_floor = params[0], params[1], params[2], params[3]
-    max_steps, last = params[4], params[5]
+    p = params[0]
+    cost_rate, cash_growth, eta, var_floor = p.cost_rate, p.cash_growth, p.eta, p.var_floor
+    max_steps, last = p.max_steps, p.last
     target = np.empty(n_assets + 1)
     for b in range(n_copies):
-        t = min(int(state[b, TIME]), int(last) - 1)  # never past the data, even if misused
+        t = min(int(state[b, STATE.time]), last - 1)  # never past the data, even if misused
         total = 0.0
         for i in range(n_assets + 1):
             a = actions[b, i]
@@ -115,32 +159,35 @@ def advance(
         turnover = 0.0
         gross = target[n_assets] * cash_growth
         for i in range(n_assets):
-            turnover += abs(target[i] - state[b, HELD + i])
+            turnover += abs(target[i] - state[b, STATE.held + i])
             gross += target[i] * growth[t + 1, i]
         cost = cost_rate * turnover
         r = max(gross - 1.0 - cost, MIN_RETURN)
         inverse = 1.0 / gross
         for i in range(n_assets):
-            state[b, HELD + i] = target[i] * growth[t + 1, i] * inverse
-        state[b, HELD + n_assets] = target[n_assets] * cash_growth * inverse
-        d, a_new, b_new = differential_sharpe(r, state[b, DSR_A], state[b, DSR_B], eta, var_floor)
-        deviation = r - state[b, DSR_A]
-        state[b, DSR_A] = a_new
-        state[b, DSR_B] = b_new
-        state[b, TIME] = t + 1
-        state[b, VALUE] *= 1.0 + r
-        state[b, STEPS] += 1.0
-        record[b, 0] = r
-        record[b, 1] = np.log1p(r)
-        record[b, 2] = turnover
-        record[b, 3] = cost
-        record[b, 4] = state[b, VALUE]
-        record[b, 5] = d
-        record[b, 6] = -0.5 * deviation * deviation
-        record[b, 7] = 1.0 if guard[t] else 0.0
+            state[b, STATE.held + i] = target[i] * growth[t + 1, i] * inverse
+        state[b, STATE.held + n_assets] = target[n_assets] * cash_growth * inverse
+        d, a_new, b_new = differential_sharpe(
+            r, state[b, STATE.dsr_a], state[b, STATE.dsr_b], eta, var_floor
+        )
+        deviation = r - state[b, STATE.dsr_a]
+        state[b, STATE.dsr_a] = a_new
+        state[b, STATE.dsr_b] = b_new
+        state[b, STATE.time] = t + 1
+        state[b, STATE.value] *= 1.0 + r
+        state[b, STATE.steps] += 1.0
+        record[b, RECORD.return_] = r
+        record[b, RECORD.log_return] = np.log1p(r)
+        record[b, RECORD.turnover] = turnover
+        record[b, RECORD.cost] = cost
+        record[b, RECORD.value] = state[b, STATE.value]
+        record[b, RECORD.differential_sharpe] = d
+        record[b, RECORD.risk] = -0.5 * deviation * deviation
+        record[b, RECORD.guard] = 1.0 if guard[t] else 0.0
         for i in range(n_assets + 1):
-            record[b, 8 + i] = state[b, HELD + i]
-        truncated[b] = t + 1 >= last or state[b, STEPS] >= max_steps
+            record[b, RECORD.weights + i] = state[b, STATE.held + i]
+        done[b, 0] = False
+        done[b, 1] = t + 1 >= last or state[b, STATE.steps] >= max_steps
     observe(state, features, observation)
 
 
@@ -165,11 +212,11 @@ def observe_copy(state: np.ndarray, features: np.ndarray, observation: np.ndarra
     """Write copy ``b``'s observation row."""
     n_features = features.shape[1]
     n_weights = observation.shape[1] - n_features
-    t = int(state[b, TIME])
+    t = int(state[b, STATE.time])
     for k in range(n_features):
         observation[b, k] = features[t, k]
     for i in range(n_weights):
-        observation[b, n_features + i] = state[b, HELD + i]
+        observation[b, n_features + i] = state[b, STATE.held + i]
 
 
 @functools.lru_cache(maxsize=16)
@@ -246,7 +293,7 @@ class PortfolioSystem(DatedEpisodes):
             for one episode of ``episode_length`` days.
     """
 
-    time_column = TIME
+    time_column = STATE.time
 
     def __init__(
         self, config: PortfolioConfig, num_copies: int, max_steps: int | None = None
@@ -272,26 +319,26 @@ class PortfolioSystem(DatedEpisodes):
             if threshold is not None
             else np.zeros(len(self.dates), bool)
         )
-        self.params = np.array(
-            [
-                config.cost_rate,
-                (1.0 + config.cash_rate) ** (1.0 / 252.0),
-                config.dsr_eta,
-                config.dsr_initial_volatility**2 / 100.0,
-                np.inf if max_steps is None else max_steps,
-                self.last,
-            ]
+        self.params = as_record(
+            PortfolioParams(
+                cost_rate=config.cost_rate,
+                cash_growth=(1.0 + config.cash_rate) ** (1.0 / 252.0),
+                eta=config.dsr_eta,
+                var_floor=config.dsr_initial_volatility**2 / 100.0,
+                max_steps=np.inf if max_steps is None else max_steps,
+                last=self.last,
+            )
         )
         self.layout = observation_layout(config, self.n_assets)
         self.observation_size = self.features.shape[1] + self.n_assets + 1
-        self.state = np.zeros((num_copies, HELD + self.n_assets + 1))
-        self.initial_state = np.zeros(HELD + self.n_assets + 1)
-        self.initial_state[VALUE] = 1.0
-        self.initial_state[DSR_B] = config.dsr_initial_volatility**2
-        self.initial_state[HELD + self.n_assets] = 1.0
-        self.record_width = len(RECORD) + self.n_assets + 1
+        self.state = np.zeros((num_copies, len(STATE) + self.n_assets))
+        self.initial_state = np.zeros(len(STATE) + self.n_assets)
+        self.initial_state[STATE.value] = 1.0
+        self.initial_state[STATE.dsr_b] = config.dsr_initial_volatility**2
+        self.initial_state[STATE.held + self.n_assets] = 1.0
+        self.record_width = len(RECORD) + self.n_assets
         self._record = np.empty((num_copies, self.record_width))
-        self._truncated = np.empty(num_copies, dtype=bool)
+        self._done = np.empty((num_copies, 2), dtype=bool)
 
     def step(
         self, actions: np.ndarray, reuse: bool = False
@@ -304,8 +351,9 @@ class PortfolioSystem(DatedEpisodes):
                 the next step) instead of new arrays; the single env reads them at once.
 
         Returns:
-            Observations ``(B, D)`` (always a new array), the record ``(B, K)`` and which
-            copies are truncated (price history exhausted or ``max_steps`` reached).
+            Observations ``(B, D)`` (always a new array), the record ``(B, K)`` and ``(B,
+            2)`` flags: terminated (never) and truncated (price history exhausted or
+            ``max_steps`` reached).
         """
         if not (isinstance(actions, np.ndarray) and actions.dtype in (np.float32, np.float64)):
             actions = np.asarray(actions, dtype=np.float64)
@@ -313,10 +361,10 @@ class PortfolioSystem(DatedEpisodes):
         if not actions.flags.c_contiguous:
             actions = np.ascontiguousarray(actions)
         if reuse:
-            record, truncated = self._record, self._truncated
+            record, done = self._record, self._done
         else:
             record = np.empty((self.num_copies, self.record_width))
-            truncated = np.empty(self.num_copies, dtype=bool)
+            done = np.empty((self.num_copies, 2), dtype=bool)
         observation = np.empty((self.num_copies, self.observation_size), dtype=np.float32)
         advance(
             self.state,
@@ -327,9 +375,9 @@ class PortfolioSystem(DatedEpisodes):
             self.params,
             record,
             observation,
-            truncated,
+            done,
         )
-        return observation, record, truncated
+        return observation, record, done
 
     def observe(self, out: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         """Observations ``(B, D)``: new, or written into ``out`` for the copies ``rows`` only."""
@@ -343,4 +391,4 @@ class PortfolioSystem(DatedEpisodes):
 
     def date(self, copy: int = 0) -> str:
         """The date of the last close copy ``copy`` has seen (ISO)."""
-        return self.date_labels[int(self.state[copy, TIME])]
+        return self.date_labels[self.row(copy)]

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.rewards import resolve_reward
+from fieldgym.envs.trading.common import DatedMarketEnv
 from fieldgym.envs.trading.market import FEATURE_BOUND
 from fieldgym.envs.trading.portfolio.config import PortfolioConfig
-from fieldgym.envs.trading.portfolio.dynamics import RECORD, PortfolioSystem
-from fieldgym.envs.trading.portfolio.reward import PART_COLUMNS, REWARDS
+from fieldgym.envs.trading.portfolio.dynamics import PortfolioSystem
+from fieldgym.envs.trading.portfolio.reward import REWARDS, STEP_RECORD
 
 
 def action_space(system: PortfolioSystem) -> spaces.Box:
@@ -33,7 +32,7 @@ def observation_space(system: PortfolioSystem) -> spaces.Box:
     return spaces.Box(low, high, dtype=np.float32)
 
 
-class PortfolioAllocationEnv(gym.Env):
+class PortfolioAllocationEnv(DatedMarketEnv):
     """Daily allocation of wealth over N assets and cash, on real prices, with costs.
 
     ## Description
@@ -123,7 +122,7 @@ class PortfolioAllocationEnv(gym.Env):
       (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
-    metadata = {"render_modes": []}
+    step_record = STEP_RECORD
 
     def __init__(self, config: PortfolioConfig | dict[str, Any] | None = None, **fields: Any):
         self.config = PortfolioConfig.build(config, **fields)
@@ -133,24 +132,3 @@ class PortfolioAllocationEnv(gym.Env):
         self.action_space = action_space(self.system)
         self.observation_space = observation_space(self.system)
         self._reward = resolve_reward(self.config.reward, REWARDS)
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
-        self.system.reset(self.np_random)
-        return self.system.observe()[0], {"date": self.system.date()}
-
-    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        system = self.system
-        if system.state[0, 0] >= system.last:
-            raise RuntimeError("The price range is exhausted: call reset() before step().")
-        action = check_action(self.action_space, action, self.config.action_policy)
-        observation, record, truncated = system.step(action, reuse=True)
-        row = record[0]
-        kpi = dict(zip(RECORD, row[: len(RECORD)].tolist(), strict=True))
-        kpi["weights"] = row[len(RECORD) :].copy()
-        parts = {part: kpi[part] for part in PART_COLUMNS}
-        reward = float(self._reward(parts, self.config.reward_weights, self.config))
-        info = {"reward_parts": parts, "kpi": kpi, "date": system.date()}
-        return observation[0], reward, False, bool(truncated[0]), info

@@ -8,14 +8,14 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.rewards import resolve_reward
-from fieldgym.envs.core.vector import BatchVectorEnv
+from fieldgym.envs.trading.common import DatedMarketVectorEnv
 from fieldgym.envs.trading.portfolio.config import PortfolioConfig
 from fieldgym.envs.trading.portfolio.dynamics import PortfolioSystem
 from fieldgym.envs.trading.portfolio.env import action_space, observation_space
-from fieldgym.envs.trading.portfolio.reward import REWARDS, reward_parts, step_kpis
+from fieldgym.envs.trading.portfolio.reward import REWARDS, STEP_RECORD
 
 
-class PortfolioAllocationVectorEnv(BatchVectorEnv):
+class PortfolioAllocationVectorEnv(DatedMarketVectorEnv):
     """``num_envs`` copies of :class:`PortfolioAllocationEnv` advanced as one batch.
 
     Made by ``gymnasium.make_vec("fieldgym/PortfolioAllocation-v1", num_envs=n)``. The
@@ -26,6 +26,8 @@ class PortfolioAllocationVectorEnv(BatchVectorEnv):
     ``i`` draws its start dates from its own stream, so it retraces a single env seeded
     ``s + i`` (see :class:`~fieldgym.envs.core.vector.BatchVectorEnv`).
     """
+
+    step_record = STEP_RECORD
 
     def __init__(
         self,
@@ -49,24 +51,8 @@ class PortfolioAllocationVectorEnv(BatchVectorEnv):
         )
         self._reward = resolve_reward(self.config.reward, REWARDS)
 
-    def _reset_copies(self, mask: np.ndarray | None) -> None:
-        self.system.reset(self.streams.rows(mask), mask)
-
-    def _observe_all(self) -> np.ndarray:
-        return self.system.observe()
-
     def _observe(self, out: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         if out is None:
             return self.system.observe()
         self.system.observe(out, rows)
         return out
-
-    def _advance(
-        self, actions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        observations, record, truncated = self.system.step(actions)
-        parts = reward_parts(record)
-        rewards = np.asarray(self._reward(parts, self.config.reward_weights, self.config))
-        infos: dict[str, Any] = {"reward_parts": parts, "kpi": step_kpis(record)}
-        terminated = np.zeros(self.num_envs, dtype=bool)
-        return observations, rewards, terminated, truncated, infos

@@ -22,11 +22,13 @@ If wealth falls to 1e-9 of its initial value the episode terminates (ruin).
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from fieldgym.envs.core.errors import ConfigError
+from fieldgym.envs.core.tables import as_record, columns
 from fieldgym.envs.trading.common import DatedEpisodes, differential_sharpe
 from fieldgym.envs.trading.market import (
     FEATURE_BOUND,
@@ -41,21 +43,64 @@ from fieldgym.envs.trading.market import (
 from fieldgym.envs.trading.stock.config import StockConfig
 from fieldgym.envs.trading.stock.features import stock_features
 
-TIME, CASH, SHARES, WEALTH, DSR_A, DSR_B, STEPS = range(7)
-"""Columns of the state array."""
 
-RECORD = (
-    "return",
-    "log_return",
-    "pnl",
-    "cost",
-    "turnover",
-    "value",
-    "position",
-    "differential_sharpe",
-    "fill_price",
-)
-"""Columns of the per-step record :func:`advance` writes."""
+class StateColumns(NamedTuple):
+    """The columns of the state array, one row per copy."""
+
+    time: int
+    """The price row of the last bar seen."""
+    cash: int
+    shares: int
+    wealth: int
+    """Cash plus shares at the last close."""
+    dsr_a: int
+    """The differential Sharpe ratio's moving mean of returns."""
+    dsr_b: int
+    """Its moving mean of squared returns."""
+    steps: int
+    """Steps taken in the episode."""
+
+
+class RecordColumns(NamedTuple):
+    """The columns of the per-step record :func:`advance` writes (``info["kpi"]``)."""
+
+    return_: int
+    """Net simple return of wealth (the KPI ``return``)."""
+    log_return: int
+    pnl: int
+    """Change of wealth, currency."""
+    cost: int
+    """Commission plus slippage, currency."""
+    turnover: int
+    """Traded value over wealth at the fill."""
+    value: int
+    """Wealth over the initial wealth."""
+    position: int
+    """Shares times close over wealth."""
+    differential_sharpe: int
+    fill_price: int
+    """The price paid or received per share, slippage included."""
+
+
+class StockParams(NamedTuple):
+    """The kernels' constants (the target positions travel as an array of their own)."""
+
+    cost_rate: float
+    slippage: float
+    eta: float
+    """Rate of the differential Sharpe ratio's moving moments."""
+    var_floor: float
+    """Floor of the ratio's variance."""
+    max_steps: float
+    """Step limit of an episode (inf: none)."""
+    last: int
+    """The range's last price row."""
+    initial: float
+    """Initial wealth."""
+
+
+STATE = columns(StateColumns)
+RECORD = columns(RecordColumns)
 
 RUIN = 1e-9
 """Wealth, as a fraction of the initial wealth, at which an episode terminates."""
@@ -68,6 +113,7 @@ def advance(
     prices: np.ndarray,
     features: np.ndarray,
     params: np.ndarray,
+    positions: np.ndarray,
     record: np.ndarray,
     observation: np.ndarray,
     done: np.ndarray,
@@ -75,32 +121,31 @@ def advance(
     """Advance every copy one bar, in place; write the record, observation and end flags.
 
     Args:
-        state: ``(B, 7)`` per copy: bar, cash, shares, wealth, the differential Sharpe
-            ratio's moments A and B, steps taken.
+        state: ``(B, len(STATE))`` per copy (:class:`StateColumns`).
         actions: ``(B,)`` indices into the positions (clipped to the valid range).
         prices: ``(T, 2)``: the fill price of an order given after the previous bar (open
             or close), and the close.
         features: ``(T, F)`` float32 observed features.
-        params: cost rate, slippage, eta, variance floor, step limit, last bar, initial
-            wealth, then the ``K`` target positions (fractions of wealth).
+        params: :class:`StockParams` as a record (:func:`as_record`).
+        positions: ``(K,)`` target positions (fractions of wealth), by action.
         record: ``(B, len(RECORD))`` output.
         observation: ``(B, F + 1)`` float32 output.
         done: ``(B, 2)`` bool output: terminated (ruin), truncated (last bar or limit).
     """
-    cost_rate, slip, eta, var_floor = params[0], params[1], params[2], params[3]
-    max_steps, last, initial = params[4], params[5], params[6]
-    n_positions = params.shape[0] - 7
+    p = params[0]
+    slip, initial = p.slippage, p.initial
+    n_positions = positions.shape[0]
     for b in range(state.shape[0]):
-        t = min(int(state[b, TIME]), int(last) - 1)  # never past the data, even if misused
+        t = min(int(state[b, STATE.time]), p.last - 1)  # never past the data, even if misused
         k = min(max(int(actions[b]), 0), n_positions - 1)
         price = prices[t + 1, 0]
-        cash, shares, before = state[b, CASH], state[b, SHARES], state[b, WEALTH]
+        cash, shares, before = state[b, STATE.cash], state[b, STATE.shares], state[b, STATE.wealth]
         at_fill = cash + shares * price
-        target = params[7 + k] * at_fill / price if at_fill > 0.0 else 0.0
+        target = positions[k] * at_fill / price if at_fill > 0.0 else 0.0
         delta = target - shares
         traded = abs(delta) * price
         executed = price * (1.0 + slip) if delta > 0.0 else price * (1.0 - slip)
-        commission = cost_rate * traded
+        commission = p.cost_rate * traded
         cash = cash - delta * executed - commission
         close = prices[t + 1, 1]
         after = cash + target * close
@@ -108,25 +153,27 @@ def advance(
         if ruined:
             after = RUIN * initial
         r = after / before - 1.0
-        d, a_new, b_new = differential_sharpe(r, state[b, DSR_A], state[b, DSR_B], eta, var_floor)
-        state[b, TIME] = t + 1
-        state[b, CASH] = cash
-        state[b, SHARES] = target
-        state[b, WEALTH] = after
-        state[b, DSR_A] = a_new
-        state[b, DSR_B] = b_new
-        state[b, STEPS] += 1.0
-        record[b, 0] = r
-        record[b, 1] = np.log(after / before)
-        record[b, 2] = after - before
-        record[b, 3] = commission + traded * slip
-        record[b, 4] = traded / at_fill if at_fill > 0.0 else 0.0
-        record[b, 5] = after / initial
-        record[b, 6] = target * close / after
-        record[b, 7] = d
-        record[b, 8] = executed
+        d, a_new, b_new = differential_sharpe(
+            r, state[b, STATE.dsr_a], state[b, STATE.dsr_b], p.eta, p.var_floor
+        )
+        state[b, STATE.time] = t + 1
+        state[b, STATE.cash] = cash
+        state[b, STATE.shares] = target
+        state[b, STATE.wealth] = after
+        state[b, STATE.dsr_a] = a_new
+        state[b, STATE.dsr_b] = b_new
+        state[b, STATE.steps] += 1.0
+        record[b, RECORD.return_] = r
+        record[b, RECORD.log_return] = np.log(after / before)
+        record[b, RECORD.pnl] = after - before
+        record[b, RECORD.cost] = commission + traded * slip
+        record[b, RECORD.turnover] = traded / at_fill if at_fill > 0.0 else 0.0
+        record[b, RECORD.value] = after / initial
+        record[b, RECORD.position] = target * close / after
+        record[b, RECORD.differential_sharpe] = d
+        record[b, RECORD.fill_price] = executed
         done[b, 0] = ruined
-        done[b, 1] = t + 1 >= last or state[b, STEPS] >= max_steps
+        done[b, 1] = t + 1 >= p.last or state[b, STATE.steps] >= p.max_steps
     observe(state, prices, features, observation)
 
 
@@ -137,10 +184,10 @@ def observe(
     """Write each copy's observation: its bar's features, then its position (clipped to ±10)."""
     n_features = features.shape[1]
     for b in range(state.shape[0]):
-        t = int(state[b, TIME])
+        t = int(state[b, STATE.time])
         for j in range(n_features):
             observation[b, j] = features[t, j]
-        position = state[b, SHARES] * prices[t, 1] / state[b, WEALTH]
+        position = state[b, STATE.shares] * prices[t, 1] / state[b, STATE.wealth]
         observation[b, n_features] = min(max(position, -FEATURE_BOUND), FEATURE_BOUND)
 
 
@@ -213,7 +260,7 @@ class StockSystem(DatedEpisodes):
         ConfigError: If the range is too short for the warm-up or for one training episode.
     """
 
-    time_column = TIME
+    time_column = STATE.time
 
     def __init__(self, config: StockConfig, num_copies: int, max_steps: int | None = None):
         self.config = config
@@ -230,23 +277,23 @@ class StockSystem(DatedEpisodes):
                 "episode_length."
             )
         self.prices = np.ascontiguousarray(np.stack([self.fill, self.close], axis=1))
-        self.params = np.array(
-            [
-                config.cost_rate,
-                config.slippage,
-                config.dsr_eta,
-                config.dsr_initial_volatility**2 / 100.0,
-                np.inf if max_steps is None else max_steps,
-                self.last,
-                config.initial_value,
-                *config.positions,
-            ]
+        self.params = as_record(
+            StockParams(
+                cost_rate=config.cost_rate,
+                slippage=config.slippage,
+                eta=config.dsr_eta,
+                var_floor=config.dsr_initial_volatility**2 / 100.0,
+                max_steps=np.inf if max_steps is None else max_steps,
+                last=self.last,
+                initial=config.initial_value,
+            )
         )
+        self.positions = np.array(config.positions, dtype=np.float64)
         self.observation_size = self.features.shape[1] + 1
-        self.initial_state = np.array(
-            [0.0, config.initial_value, 0.0, config.initial_value, 0.0, 0.0, 0.0]
-        )
-        self.initial_state[DSR_B] = config.dsr_initial_volatility**2
+        self.initial_state = np.zeros(len(STATE))
+        self.initial_state[STATE.cash] = config.initial_value
+        self.initial_state[STATE.wealth] = config.initial_value
+        self.initial_state[STATE.dsr_b] = config.dsr_initial_volatility**2
         self.state = np.tile(self.initial_state, (num_copies, 1))
         self._record = np.empty((num_copies, len(RECORD)))
         self._done = np.empty((num_copies, 2), dtype=bool)
@@ -279,6 +326,7 @@ class StockSystem(DatedEpisodes):
             self.prices,
             self.features,
             self.params,
+            self.positions,
             record,
             observation,
             done,
@@ -293,4 +341,4 @@ class StockSystem(DatedEpisodes):
 
     def date(self, copy: int = 0) -> str:
         """The date of the last bar copy ``copy`` has seen (ISO)."""
-        return self.date_labels[int(self.state[copy, TIME])]
+        return self.date_labels[self.row(copy)]

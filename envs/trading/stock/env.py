@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from fieldgym.envs.core.actions import check_action
 from fieldgym.envs.core.rewards import resolve_reward
+from fieldgym.envs.trading.common import DatedMarketEnv
 from fieldgym.envs.trading.market import FEATURE_BOUND
 from fieldgym.envs.trading.stock.config import StockConfig
-from fieldgym.envs.trading.stock.dynamics import RECORD, StockSystem
-from fieldgym.envs.trading.stock.reward import PARTS, REWARDS
+from fieldgym.envs.trading.stock.dynamics import StockSystem
+from fieldgym.envs.trading.stock.reward import REWARDS, STEP_RECORD
 
 
 def observation_space(system: StockSystem) -> spaces.Box:
@@ -21,7 +20,7 @@ def observation_space(system: StockSystem) -> spaces.Box:
     return spaces.Box(-FEATURE_BOUND, FEATURE_BOUND, (system.observation_size,), np.float32)
 
 
-class StockTradingEnv(gym.Env):
+class StockTradingEnv(DatedMarketEnv):
     """Trade one asset with discrete target positions, filled at the next bar.
 
     ## Description
@@ -109,7 +108,7 @@ class StockTradingEnv(gym.Env):
       (v0 clipped or remapped it silently). Valid actions step exactly as in v0.
     """
 
-    metadata = {"render_modes": []}
+    step_record = STEP_RECORD
 
     def __init__(self, config: StockConfig | dict[str, Any] | None = None, **fields: Any):
         self.config = StockConfig.build(config, **fields)
@@ -118,24 +117,3 @@ class StockTradingEnv(gym.Env):
         self.action_space = spaces.Discrete(len(self.config.positions))
         self.observation_space = observation_space(self.system)
         self._reward = resolve_reward(self.config.reward, REWARDS)
-        self._action = np.zeros(1, dtype=np.int64)
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        super().reset(seed=seed)
-        self.system.reset(self.np_random)
-        return self.system.observe()[0], {"date": self.system.date()}
-
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        system = self.system
-        if system.state[0, 0] >= system.last:
-            raise RuntimeError("The price range is exhausted: call reset() before step().")
-        self._action[0] = check_action(self.action_space, action, self.config.action_policy)
-        observation, record, done = system.step(self._action, reuse=True)
-        kpi = dict(zip(RECORD, record[0].tolist(), strict=True))
-        parts = {part: kpi[part] for part in PARTS}
-        reward = float(self._reward(parts, self.config.reward_weights, self.config))
-        terminated, truncated = done[0].tolist()
-        info = {"reward_parts": parts, "kpi": kpi, "date": system.date()}
-        return observation[0], reward, terminated, truncated, info

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 
 from fieldgym.envs.core.rewards import resolve_reward
-from fieldgym.envs.core.vector import BatchVectorEnv
+from fieldgym.envs.trading.common import DatedMarketVectorEnv
 from fieldgym.envs.trading.stock.config import StockConfig
 from fieldgym.envs.trading.stock.dynamics import StockSystem
 from fieldgym.envs.trading.stock.env import observation_space
-from fieldgym.envs.trading.stock.reward import REWARDS, reward_parts, step_kpis
+from fieldgym.envs.trading.stock.reward import REWARDS, STEP_RECORD
 
 
-class StockTradingVectorEnv(BatchVectorEnv):
+class StockTradingVectorEnv(DatedMarketVectorEnv):
     """``num_envs`` copies of :class:`StockTradingEnv` advanced as one batch.
 
     Made by ``gymnasium.make_vec("fieldgym/StockTrading-v1", num_envs=n)``. A copy ends on
@@ -26,6 +25,8 @@ class StockTradingVectorEnv(BatchVectorEnv):
     bars from its own stream, so it retraces a single env seeded ``s + i`` (see
     :class:`~fieldgym.envs.core.vector.BatchVectorEnv`).
     """
+
+    step_record = STEP_RECORD
 
     def __init__(
         self,
@@ -46,19 +47,3 @@ class StockTradingVectorEnv(BatchVectorEnv):
             autoreset_mode,
         )
         self._reward = resolve_reward(self.config.reward, REWARDS)
-
-    def _reset_copies(self, mask: np.ndarray | None) -> None:
-        self.system.reset(self.streams.rows(mask), mask)
-
-    def _observe_all(self) -> np.ndarray:
-        return self.system.observe()
-
-    def _advance(
-        self, actions: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        observations, record, done = self.system.step(actions)
-        parts = reward_parts(record)
-        rewards = np.asarray(self._reward(parts, self.config.reward_weights, self.config))
-        infos: dict[str, Any] = {"reward_parts": parts, "kpi": step_kpis(record)}
-        terminated, truncated = done[:, 0].copy(), done[:, 1].copy()  # as the single env
-        return observations, rewards, terminated, truncated, infos

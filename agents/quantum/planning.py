@@ -18,13 +18,14 @@ import numpy as np
 from fieldgym.agents.target import EnvTarget
 from fieldgym.envs.quantum.dynamics import CircuitSystem
 from fieldgym.envs.quantum.env import QuantumArchitectureSearchEnv
+from fieldgym.envs.quantum.state import COUNTERS, RECORD
 
 
 def expand(system: CircuitSystem, rows: np.ndarray) -> CircuitSystem:
     """Every action applied to each copy ``rows`` of ``system``, as a new system.
 
     Copy ``i * A + a`` of the result is copy ``rows[i]`` followed by action ``a`` (``A``
-    actions); its ``record[:, 0]`` holds the successors' fidelities.
+    actions); its ``record[:, RECORD.fidelity]`` holds the successors' fidelities.
     """
     num_actions = len(system.actions)
     successors = system.spawn(len(rows) * num_actions)
@@ -77,13 +78,15 @@ def beam_search(
     """
     beam = start.spawn(1)
     beam.load(start, np.array([0]))
-    first = int(start.counters[0, 0])
-    best = Plan([], float(start.record[0, 0]), int(start.counters[0, 1]), False)
+    first = int(start.counters[0, COUNTERS.gates])
+    start_fidelity = start.record[0, RECORD.fidelity]
+    start_cnots = start.counters[0, COUNTERS.cnots]
+    best = Plan([], float(start_fidelity), int(start_cnots), False)
     for _ in range(depth):
         batch = expand(beam, np.arange(beam.num_copies))
-        fidelity = batch.record[:, 0]
+        fidelity = batch.record[:, RECORD.fidelity]
         count = fidelity.size
-        cnots = batch.counters[:count, 1]
+        cnots = batch.counters[:count, COUNTERS.cnots]
         score = fidelity - cnot_penalty * cnots
         order = np.lexsort((np.arange(count), -score))
         solved = fidelity >= threshold
@@ -107,11 +110,11 @@ def beam_search(
 
 
 def _plan(system: CircuitSystem, row: int, first: int, solved: bool) -> Plan:
-    t = int(system.counters[row, 0])
+    t = int(system.counters[row, COUNTERS.gates])
     return Plan(
         actions=system.history[row, first:t].tolist(),
-        fidelity=float(system.record[row, 0]),
-        cnots=int(system.counters[row, 1]),
+        fidelity=float(system.record[row, RECORD.fidelity]),
+        cnots=int(system.counters[row, COUNTERS.cnots]),
         solved=solved,
     )
 
@@ -152,8 +155,8 @@ class Tracker:
     def greedy(self) -> int:
         """The action with the best fidelity one gate ahead (:func:`greedy_choice`)."""
         successors = expand(self.system, np.array([0]))
-        return greedy_choice(successors.record[:, 0], self.two_qubit)
+        return greedy_choice(successors.record[:, RECORD.fidelity], self.two_qubit)
 
     def remaining(self) -> int:
         """Gates left in the budget."""
-        return self.env.config.max_gates - int(self.system.counters[0, 0])
+        return self.env.config.max_gates - int(self.system.counters[0, COUNTERS.gates])

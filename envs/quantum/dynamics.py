@@ -20,6 +20,7 @@ import itertools
 
 import numpy as np
 
+from fieldgym.envs.core.tables import as_record
 from fieldgym.envs.quantum import noise
 from fieldgym.envs.quantum.config import QuantumConfig
 from fieldgym.envs.quantum.gates import action_table, target_state
@@ -30,9 +31,15 @@ from fieldgym.envs.quantum.kernels import (
     observe_mixed,
     observe_pure,
 )
+from fieldgym.envs.quantum.state import (
+    COUNTERS,
+    RECORD,
+    CircuitTables,
+    circuit_params,
+    empty_state,
+    observation_blocks,
+)
 
-RECORD = ("fidelity", "previous_fidelity", "two_qubit", "gates", "cnots", "depth")
-"""Columns of the per-step record the kernels write."""
 PAULI_LETTERS = "XYZ"
 
 
@@ -52,7 +59,7 @@ def pauli_tables(num_qubits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``xmask (P,)``, ``phase (P, 2^n)`` and ``pairs (P, 4)`` of the observed Paulis.
 
     A Pauli string maps ``|i>`` to ``phase[p, i] |i ^ xmask[p]>``; ``pairs`` is described
-    in :func:`observe_mixed`.
+    in :func:`.kernels.observe_mixed`.
     """
     labels = pauli_labels(num_qubits)
     dim = 2**num_qubits
@@ -96,6 +103,9 @@ def local_pauli_tables() -> tuple[np.ndarray, np.ndarray]:
 class CircuitSystem:
     """``B`` copies of one state-preparation task: states, counters, reset, step, observe.
 
+    The fields of :attr:`state` (a :class:`~.state.CircuitState`) are also attributes
+    (``states``, ``counters``, ``record``, ...), the same arrays.
+
     Args:
         config: The task.
         num_copies: ``B``, the number of independent copies.
@@ -103,8 +113,6 @@ class CircuitSystem:
 
     def __init__(self, config: QuantumConfig, num_copies: int) -> None:
         self.config = config
-        self.num_copies = num_copies
-        n, dim = config.num_qubits, config.dimension
         self.actions = action_table(config)
         self.target = target_state(config)
         self.unitaries = np.zeros((len(self.actions), 4, 4), dtype=np.complex128)
@@ -114,10 +122,15 @@ class CircuitSystem:
             self.unitaries[a, : m.shape[0], : m.shape[1]] = m
             self.gates[a] = (len(action.qubits), action.qubits[0], action.qubits[-1])
         self.two_qubit = self.gates[:, 0] == 2
-        self.pauli = config.observation == "pauli"
-        _, _, self.pairs = pauli_tables(n)
+        _, _, self.pairs = pauli_tables(config.num_qubits)
         self.xmask, self.phase = local_pauli_tables()
-        self.observation_size = (len(self.pairs) if self.pauli else 2 * dim) + 1
+        self.tables = CircuitTables(self.gates, self.target, self.xmask, self.phase, self.pairs)
+        self.params = circuit_params(config)
+        self.observation_blocks = observation_blocks(config, len(self.pairs))
+        self.observation_size = self.observation_blocks.gates_used + 1
+        # the kernels take tuples and records (see .state.CircuitState)
+        self._blocks = as_record(self.observation_blocks)
+        self._plain_tables = tuple(self.tables)
         self.noisy = config.noisy
         if self.noisy:
             self.superops = noise.action_superops(config, self.actions)
@@ -127,15 +140,10 @@ class CircuitSystem:
 
     def _allocate(self, num_copies: int) -> None:
         """New state arrays for ``num_copies`` copies (the tables above are shared)."""
-        n, dim = self.config.num_qubits, self.config.dimension
         self.num_copies = num_copies
-        shape = (num_copies, dim, dim) if self.noisy else (num_copies, dim)
-        self.states = np.zeros(shape, dtype=np.complex128)
-        self.pattern = np.full(num_copies, self.config.noise_pattern, dtype=np.int64)
-        self.counters = np.zeros((num_copies, 3), dtype=np.int64)
-        self.layer = np.zeros((num_copies, n), dtype=np.int64)
-        self.history = np.zeros((num_copies, self.config.max_gates), dtype=np.int64)
-        self.record = np.zeros((num_copies, len(RECORD)))
+        self.state = empty_state(self.config, num_copies)
+        self.states, self.pattern, self.counters, self.layer, self.history, self.record = self.state
+        self._plain_state = tuple(self.state)
 
     def spawn(self, num_copies: int) -> CircuitSystem:
         """A system of ``num_copies`` copies sharing this one's task and tables (cheap)."""
@@ -149,13 +157,13 @@ class CircuitSystem:
         ``source`` must be a system of the same task (e.g. from :meth:`spawn`).
         """
         k = len(rows)
-        for name in ("states", "pattern", "counters", "layer", "history", "record"):
-            getattr(self, name)[:k] = getattr(source, name)[rows]
+        for mine, theirs in zip(self.state, source.state, strict=True):
+            mine[:k] = theirs[rows]
 
     @property
     def t(self) -> np.ndarray:
         """Gates applied so far, per copy."""
-        return self.counters[:, 0]
+        return self.counters[:, COUNTERS.gates]
 
     def reset(self, mask: np.ndarray | None = None, patterns: np.ndarray | None = None) -> None:
         """Put the copies selected by ``mask`` (all if ``None``) in ``|0...0>``.
@@ -175,44 +183,35 @@ class CircuitSystem:
         self.counters[index] = 0
         self.layer[index] = 0
         self.record[index] = 0.0
-        self.record[index, 0] = self.initial_fidelity
+        self.record[index, RECORD.fidelity] = self.initial_fidelity
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Apply one gate per copy; return new arrays: observations ``(B, D)`` and the record.
 
-        The record ``(B, len(RECORD))`` holds, per copy, the columns of :data:`RECORD`.
+        The record ``(B, len(RECORD))`` holds, per copy, the columns of
+        :class:`~.state.RecordColumns`.
         """
         actions = np.asarray(actions, dtype=np.int64).reshape(self.num_copies)
         obs = np.empty((self.num_copies, self.observation_size), dtype=np.float32)
-        c = self.config
+        state, tables, params, blocks = (
+            self._plain_state, self._plain_tables, self.params, self._blocks
+        )  # fmt: skip
         if self.noisy:
-            advance_mixed(
-                self.states, actions, self.superops, self.pattern, self.gates, self.target,
-                self.counters, self.layer, self.history, self.record, c.num_qubits, self.xmask,
-                self.phase, self.pairs, self.readout, c.max_gates, obs,
-            )  # fmt: skip
+            advance_mixed(state, tables, self.superops, self.readout, params, blocks, actions, obs)
         else:
-            advance_pure(
-                self.states, actions, self.unitaries, self.gates, self.target, self.counters,
-                self.layer, self.history, self.record, c.num_qubits, self.xmask, self.phase,
-                c.max_gates, self.pauli, obs,
-            )  # fmt: skip
+            advance_pure(state, tables, self.unitaries, params, blocks, actions, obs)
         return obs, self.record.copy()
 
     def observe(self) -> np.ndarray:
         """New float32 observations ``(B, D)`` of the current states."""
         obs = np.empty((self.num_copies, self.observation_size), dtype=np.float32)
-        max_gates = self.config.max_gates
         if self.noisy:
             observe_mixed(
-                self.states, self.counters, self.config.num_qubits, self.xmask, self.phase,
-                self.pairs, self.readout, self.pattern, max_gates, obs,
+                self._plain_state, self._plain_tables, self.readout, self.params, self._blocks,
+                obs,
             )  # fmt: skip
         else:
-            observe_pure(
-                self.states, self.counters, self.config.num_qubits, self.xmask, self.phase,
-                max_gates, self.pauli, obs,
-            )  # fmt: skip
+            observe_pure(self._plain_state, self._plain_tables, self.params, self._blocks, obs)
         return obs
 
     def fidelity(self) -> np.ndarray:
@@ -223,7 +222,7 @@ class CircuitSystem:
 
     def circuit_actions(self, copy: int = 0) -> list[int]:
         """The actions applied to ``copy`` since its reset, in order."""
-        t = int(self.counters[copy, 0])
+        t = int(self.counters[copy, COUNTERS.gates])
         if t > self.history.shape[1]:
             raise RuntimeError(
                 f"{t} gates were applied but only max_gates={self.history.shape[1]} are kept; "

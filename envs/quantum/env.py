@@ -15,6 +15,7 @@ from fieldgym.envs.quantum import export, noise
 from fieldgym.envs.quantum.config import QuantumConfig
 from fieldgym.envs.quantum.dynamics import CircuitSystem
 from fieldgym.envs.quantum.reward import REWARDS, reward_parts, step_kpis
+from fieldgym.envs.quantum.state import RECORD
 
 
 def check_ready(system: CircuitSystem) -> None:
@@ -29,7 +30,7 @@ def check_ready(system: CircuitSystem) -> None:
 def observation_space(system: CircuitSystem) -> spaces.Box:
     """Expectations or amplitudes in [-1, 1], and the share of the gate budget in [0, 1]."""
     low = np.full(system.observation_size, -1.0, dtype=np.float32)
-    low[-1] = 0.0
+    low[system.observation_blocks.gates_used] = 0.0
     return spaces.Box(low, np.ones(system.observation_size, dtype=np.float32), dtype=np.float32)
 
 
@@ -162,8 +163,8 @@ class QuantumArchitectureSearchEnv(gym.Env):
         threshold = self.config.success_threshold
         parts = reward_parts(columns, threshold)
         reward = float(self._reward(parts, self.config.reward_weights, self.config))
-        terminated = columns[0] >= threshold
-        truncated = not terminated and columns[3] >= self.config.max_gates
+        terminated = columns[RECORD.fidelity] >= threshold
+        truncated = not terminated and columns[RECORD.gates] >= self.config.max_gates
         info = {"reward_parts": parts, "kpi": step_kpis(columns, threshold)}
         return observation[0], reward, terminated, truncated, info
 

@@ -2,12 +2,15 @@
 
 Statevectors are indexed as qiskit does (qubit 0 is the least significant bit of the
 basis index); a gate on qubits ``(q0, q1)`` uses the local index ``bit(q0) + 2 bit(q1)``.
+The copies' state, the constants and the columns of every array are those of :mod:`.state`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from fieldgym.envs.quantum.state import COUNTERS, RECORD, CircuitState, CircuitTables
 
 
 @njit(cache=True, inline="always")
@@ -84,30 +87,33 @@ def apply_superop(rho: np.ndarray, s: np.ndarray, gate: np.ndarray) -> None:
 
 @njit(cache=True)
 def _track(b, action, gate, counters, layer, history, record, fidelity) -> None:
-    """Count the gate, update the depth and the history, and record the step of copy ``b``."""
-    t = counters[b, 0]
+    """Count the gate, update the depth and the history, and record the step of copy ``b``.
+
+    The arrays are those of :class:`.state.CircuitState`.
+    """
+    t = counters[b, COUNTERS.gates]
     if t < history.shape[1]:
         history[b, t] = action
-    counters[b, 0] = t + 1
-    record[b, 2] = 0.0
+    counters[b, COUNTERS.gates] = t + 1
+    record[b, RECORD.two_qubit] = 0.0
     deepest = layer[b, gate[1]]
     if gate[0] == 2:
-        counters[b, 1] += 1
-        record[b, 2] = 1.0
+        counters[b, COUNTERS.cnots] += 1
+        record[b, RECORD.two_qubit] = 1.0
         deepest = max(deepest, layer[b, gate[2]])
     deepest += 1
     layer[b, gate[1]] = deepest
     if gate[0] == 2:
         layer[b, gate[2]] = deepest
-    counters[b, 2] = max(counters[b, 2], deepest)
-    record[b, 1] = record[b, 0]
-    record[b, 0] = fidelity
-    record[b, 3] = counters[b, 0]
-    record[b, 4] = counters[b, 1]
-    record[b, 5] = counters[b, 2]
+    counters[b, COUNTERS.depth] = max(counters[b, COUNTERS.depth], deepest)
+    record[b, RECORD.previous_fidelity] = record[b, RECORD.fidelity]
+    record[b, RECORD.fidelity] = fidelity
+    record[b, RECORD.gates] = counters[b, COUNTERS.gates]
+    record[b, RECORD.cnots] = counters[b, COUNTERS.cnots]
+    record[b, RECORD.depth] = counters[b, COUNTERS.depth]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _expectations(reduced, xmask, phase, first, count, raw, out) -> None:
     """Write ``count`` Pauli expectations of a reduced density matrix into ``raw[out:]``.
 
@@ -190,48 +196,64 @@ def _paulis_mixed(rho, n, xmask, phase, raw) -> None:
 
 
 @njit(cache=True)
-def observe_pure(states, counters, n, xmask, phase, max_gates, pauli, obs) -> None:
-    """Write each copy's observation: Pauli expectations or amplitudes, then gates used."""
+def observe_pure(state, tables, params, blocks, obs) -> None:
+    """Write each copy's observation: Pauli expectations or amplitudes, then gates used.
+
+    ``state`` and ``tables`` are the fields of a :class:`.state.CircuitState` and a
+    :class:`.state.CircuitTables` as plain tuples, ``params`` and ``blocks`` one-row
+    records of :class:`.state.CircuitParams` and :class:`.state.ObservationBlocks`.
+    """
+    named, fixed = CircuitState(*state), CircuitTables(*tables)
+    # the fields as local arrays: each read from the tuple in a loop updates a reference count
+    states, counters, xmask, phase = named.states, named.counters, fixed.xmask, fixed.phase
+    n, max_gates, pauli = params[0].num_qubits, params[0].max_gates, params[0].pauli
+    start, gates_used = blocks[0].state, blocks[0].gates_used
     n_copies, dim = states.shape
-    width = obs.shape[1]
-    raw = np.empty(width - 1)
+    width = gates_used - start
+    raw = np.empty(width)
     for b in range(n_copies):
         psi = states[b]
         if pauli:
             _paulis_pure(psi, n, xmask, phase, raw)
-            for p in range(width - 1):
-                obs[b, p] = min(max(raw[p], -1.0), 1.0)
+            for k in range(width):
+                obs[b, start + k] = min(max(raw[k], -1.0), 1.0)
         else:
             for i in range(dim):
-                obs[b, i] = min(max(psi[i].real, -1.0), 1.0)
-                obs[b, dim + i] = min(max(psi[i].imag, -1.0), 1.0)
-        obs[b, width - 1] = min(counters[b, 0] / max_gates, 1.0)
+                obs[b, start + i] = min(max(psi[i].real, -1.0), 1.0)
+                obs[b, start + dim + i] = min(max(psi[i].imag, -1.0), 1.0)
+        obs[b, gates_used] = min(counters[b, COUNTERS.gates] / max_gates, 1.0)
 
 
 @njit(cache=True)
-def observe_mixed(rhos, counters, n, xmask, phase, pairs, readout, pattern, max_gates, obs) -> None:
+def observe_mixed(state, tables, readout, params, blocks, obs) -> None:
     """Write each copy's measured Pauli expectations (with readout error), then gates used.
 
-    ``pairs[p]`` is ``(qubit, -1, -1, -1)`` for a single-qubit Pauli and ``(i, j, si, sj)``
-    for a two-qubit one, ``si``/``sj`` the indices of its single-qubit factors.
+    ``readout`` is ``(patterns, n, 2)``, each pattern's affine readout coefficients per
+    qubit; ``tables.pairs[p]`` is ``(qubit, -1, -1, -1)`` for a single-qubit Pauli and
+    ``(i, j, si, sj)`` for a two-qubit one, ``si``/``sj`` the indices of its single-qubit
+    factors. The other arguments are those of :func:`observe_pure`.
     """
+    named, fixed = CircuitState(*state), CircuitTables(*tables)
+    rhos, pattern, counters = named.states, named.pattern, named.counters
+    xmask, phase, pairs = fixed.xmask, fixed.phase, fixed.pairs
+    n, max_gates = params[0].num_qubits, params[0].max_gates
+    start, gates_used = blocks[0].state, blocks[0].gates_used
     n_copies = rhos.shape[0]
-    width = obs.shape[1]
-    n_obs = width - 1
+    n_obs = gates_used - start
     raw = np.empty(n_obs)
     for b in range(n_copies):
         _paulis_mixed(rhos[b], n, xmask, phase, raw)
         coef = readout[pattern[b]]
-        for p in range(n_obs):
-            i, j = pairs[p, 0], pairs[p, 1]
+        for k in range(n_obs):
+            i, j = pairs[k, 0], pairs[k, 1]
             if j < 0:
-                value = coef[i, 0] * raw[p] + coef[i, 1]
+                value = coef[i, 0] * raw[k] + coef[i, 1]
             else:
                 ai, ci, aj, cj = coef[i, 0], coef[i, 1], coef[j, 0], coef[j, 1]
-                value = ai * aj * raw[p] + ai * cj * raw[pairs[p, 2]]
-                value += ci * aj * raw[pairs[p, 3]] + ci * cj
-            obs[b, p] = min(max(value, -1.0), 1.0)
-        obs[b, width - 1] = min(counters[b, 0] / max_gates, 1.0)
+                value = ai * aj * raw[k] + ai * cj * raw[pairs[k, 2]]
+                value += ci * aj * raw[pairs[k, 3]] + ci * cj
+            obs[b, start + k] = min(max(value, -1.0), 1.0)
+        obs[b, gates_used] = min(counters[b, COUNTERS.gates] / max_gates, 1.0)
 
 
 @njit(cache=True)
@@ -257,48 +279,48 @@ def fidelity_mixed(rho: np.ndarray, target: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def advance_pure(
-    states, actions, unitaries, gates, target, counters, layer, history, record,
-    n, xmask, phase, max_gates, pauli, obs,
-) -> None:  # fmt: skip
+def advance_pure(state, tables, unitaries, params, blocks, actions, obs) -> None:
     """Apply each copy's chosen gate to its statevector, record the step and observe.
 
     Args:
-        states: ``(B, 2^n)`` complex statevectors, updated in place.
-        actions: ``(B,)`` action indices.
+        state: The fields of the :class:`.state.CircuitState` (statevectors ``(B, 2^n)``),
+            updated in place; the record gets the step.
+        tables: The fields of the :class:`.state.CircuitTables`.
         unitaries: ``(A, 4, 4)`` gate matrices.
-        gates: ``(A, 3)`` each action's arity and qubits.
-        target: ``(2^n,)`` target statevector.
-        counters: ``(B, 3)`` gates, two-qubit gates and depth so far.
-        layer: ``(B, n)`` depth reached on each qubit.
-        history: ``(B, H)`` actions taken (the first ``H``).
-        record: ``(B, len(RECORD))`` output; column 0 holds the fidelity before the step.
-        n: the number of qubits.
-        xmask: bit flips of the local Pauli operators (see :func:`.dynamics.local_pauli_tables`).
-        phase: their phases per local basis state.
-        max_gates: the gate budget (normalizes the gate count in the observation).
-        pauli: observe Pauli expectations (True) or amplitudes (False).
+        params: :class:`.state.CircuitParams` as a one-row record.
+        blocks: :class:`.state.ObservationBlocks` as a one-row record.
+        actions: ``(B,)`` action indices.
         obs: ``(B, D)`` float32 output observations.
     """
+    named, fixed = CircuitState(*state), CircuitTables(*tables)
+    # the fields as local arrays (see observe_pure)
+    states, counters, layer, history, record = (
+        named.states, named.counters, named.layer, named.history, named.record
+    )  # fmt: skip
+    gates, target = fixed.gates, fixed.target
     for b in range(states.shape[0]):
         a = actions[b]
         apply_unitary(states[b], unitaries[a], gates[a])
-        _track(b, a, gates[a], counters, layer, history, record, fidelity_pure(states[b], target))
-    observe_pure(states, counters, n, xmask, phase, max_gates, pauli, obs)
+        fidelity = fidelity_pure(states[b], target)
+        _track(b, a, gates[a], counters, layer, history, record, fidelity)
+    observe_pure(state, tables, params, blocks, obs)
 
 
 @njit(cache=True)
-def advance_mixed(
-    rhos, actions, superops, pattern, gates, target, counters, layer, history, record,
-    n, xmask, phase, pairs, readout, max_gates, obs,
-) -> None:  # fmt: skip
+def advance_mixed(state, tables, superops, readout, params, blocks, actions, obs) -> None:
     """:func:`advance_pure` for density matrices: each copy's gate and noise as one superop.
 
-    ``superops`` is ``(patterns, A, 16, 16)`` and ``pattern`` ``(B,)`` each copy's noise
-    pattern; ``pairs`` and ``readout`` as :func:`observe_mixed` takes them.
+    ``superops`` is ``(patterns, A, 16, 16)``, indexed by each copy's noise pattern;
+    ``readout`` as :func:`observe_mixed` takes it.
     """
+    named, fixed = CircuitState(*state), CircuitTables(*tables)
+    rhos, pattern, counters, layer, history, record = (
+        named.states, named.pattern, named.counters, named.layer, named.history, named.record
+    )  # fmt: skip
+    gates, target = fixed.gates, fixed.target
     for b in range(rhos.shape[0]):
         a = actions[b]
         apply_superop(rhos[b], superops[pattern[b], a], gates[a])
-        _track(b, a, gates[a], counters, layer, history, record, fidelity_mixed(rhos[b], target))
-    observe_mixed(rhos, counters, n, xmask, phase, pairs, readout, pattern, max_gates, obs)
+        fidelity = fidelity_mixed(rhos[b], target)
+        _track(b, a, gates[a], counters, layer, history, record, fidelity)
+    observe_mixed(state, tables, readout, params, blocks, obs)

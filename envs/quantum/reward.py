@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fieldgym.envs.core.rewards import RewardFn, weighted_sum
+from fieldgym.envs.quantum.state import RECORD
 
 
 def dense_reward(parts: Mapping[str, Any], weights: Mapping[str, float], config: Any) -> Any:
@@ -22,14 +23,15 @@ REWARDS: dict[str, RewardFn] = {"dense": dense_reward, "sparse": sparse_reward}
 
 
 def reward_parts(columns: Sequence[Any], threshold: float) -> dict[str, Any]:
-    """The signed reward parts from a step's record columns (:data:`RECORD` order).
+    """The signed reward parts from a step's record columns (:class:`.state.RecordColumns`).
 
     ``columns`` holds one float per column (single env) or one array per column with a
     value per copy (vector env); the parts come out alike. ``fidelity``: fidelity after
     minus before the gate; ``success``: 1 when the fidelity reaches ``threshold``;
     ``gate``: -1; ``cnot``: -1 for a two-qubit gate.
     """
-    fidelity, previous, two_qubit = columns[0], columns[1], columns[2]
+    fidelity, previous = columns[RECORD.fidelity], columns[RECORD.previous_fidelity]
+    two_qubit = columns[RECORD.two_qubit]
     return {
         "fidelity": fidelity - previous,
         "success": (fidelity >= threshold) * 1.0,
@@ -45,11 +47,11 @@ def step_kpis(columns: Sequence[Any], threshold: float) -> dict[str, Any]:
     noisy mode), ``gates``, ``cnots`` (two-qubit gates) and ``depth`` describe the circuit
     so far, and ``success`` is 1 once the fidelity reaches the threshold.
     """
-    fidelity = columns[0]
+    fidelity = columns[RECORD.fidelity]
     return {
         "fidelity": fidelity,
-        "gates": columns[3],
-        "cnots": columns[4],
-        "depth": columns[5],
+        "gates": columns[RECORD.gates],
+        "cnots": columns[RECORD.cnots],
+        "depth": columns[RECORD.depth],
         "success": (fidelity >= threshold) * 1.0,
     }

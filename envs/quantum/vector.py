@@ -14,6 +14,7 @@ from fieldgym.envs.quantum.config import QuantumConfig
 from fieldgym.envs.quantum.dynamics import CircuitSystem
 from fieldgym.envs.quantum.env import check_ready, choose_patterns, observation_space
 from fieldgym.envs.quantum.reward import REWARDS, reward_parts, step_kpis
+from fieldgym.envs.quantum.state import RECORD
 
 
 class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
@@ -85,7 +86,7 @@ class QuantumArchitectureSearchVectorEnv(BatchVectorEnv):
         parts = reward_parts(columns, threshold)
         rewards = np.asarray(self._reward(parts, self.config.reward_weights, self.config))
         infos: dict[str, Any] = {"reward_parts": parts, "kpi": step_kpis(columns, threshold)}
-        terminated = record[:, 0] >= threshold
+        terminated = record[:, RECORD.fidelity] >= threshold
         # the single env's own truncation, then TimeLimit's (which holds even if terminated)
         truncated = ~terminated & (system.t >= self.config.max_gates)
         truncated |= truncation(system.t, self.max_episode_steps)

@@ -142,7 +142,9 @@ class CircuitSystem:
         """New state arrays for ``num_copies`` copies (the tables above are shared)."""
         self.num_copies = num_copies
         self.state = empty_state(self.config, num_copies)
-        self.states, self.pattern, self.counters, self.layer, self.history, self.record = self.state
+        state = self.state  # its arrays, by name (the planners read them as attributes)
+        self.states, self.pattern, self.counters = state.states, state.pattern, state.counters
+        self.layer, self.history, self.record = state.layer, state.history, state.record
         self._plain_state = tuple(self.state)
 
     def spawn(self, num_copies: int) -> CircuitSystem:

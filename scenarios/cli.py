@@ -13,7 +13,7 @@
                   [--set ...] [--env LABEL] [--storage URL_OR_FILE] [--study NAME]
                   [--workers K] [--backend local|ray] [--address A]
                   [--validation-seeds 50000:50005] [--checkpoints 4] [--max-steps T]
-                  [--seed 0] [--write | --write-to DIR]
+                  [--seed 0] [--train-seeds 1] [--write | --write-to DIR]
 
 Values of ``--set`` and ``--param`` are read as YAML (``lead_times=[1,1,2,2]``,
 ``lost_sales=true``, ``demand=poisson``). fieldgym's own errors (a bad config field, a
@@ -190,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=at_least_one, help="validation episode length")
     p.add_argument(
         "--seed", type=seed_number, default=0, help="added to each trial's number: its seed"
+    )
+    p.add_argument(
+        "--train-seeds",
+        type=at_least_one,
+        default=1,
+        help="trainings per trial, on as many seeds; the trial scores their mean (default 1)",
     )
     p.add_argument(
         "--write", action="store_true", help="write the best trial into hyperparams/<agent>.yml"
@@ -599,6 +605,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         seed=args.seed,
         validation_dates=args.validation_dates,
+        train_seeds=args.train_seeds,
     )
     study = tune.run(
         spec, args.workers, backend=args.backend, address=args.address, progress=not args.quiet

@@ -11,6 +11,13 @@ seeds (default 50000..50004) are disjoint from them and from the evaluation seed
 reports use (a scenario's are checked), so choosing hyperparameters never looks at the
 numbers a report shows.
 
+With ``--train-seeds K`` a trial trains its configuration K times, on K training seeds,
+and its value is the mean of their last checkpoints: a configuration that learns on one
+seed and diverges on the next scores as it would in a report over several training seeds,
+instead of winning on a lucky seed. The pruner watches the first seed's checkpoints; the
+other seeds train only for trials it lets through, so K multiplies the cost of complete
+trials only.
+
 A study lives in Optuna storage: by default the journal file
 ``runs/tune/<study>.journal``, which several processes on one machine share and from
 which a killed tune resumes (``--trials N`` is the total of finished trials wanted, so a
@@ -100,6 +107,12 @@ class TuneSpec:
     the learner trains on the dates before it."""
     pruner: Any = None
     """An Optuna pruner; ``None`` for the median pruner."""
+    train_seeds: int = 1
+    """Training runs per trial (seeds :meth:`training_seed`); the value is their mean."""
+
+    def training_seed(self, trial: int, run: int) -> int:
+        """The seed of a trial's ``run``-th training (``seed + trial`` with one run)."""
+        return self.seed + trial * self.train_seeds + run
 
     def setup(self) -> dict[str, Any]:
         """What every run of the same study must share (stored with the study)."""
@@ -115,6 +128,8 @@ class TuneSpec:
             "checkpoints": self.checkpoints,
             "validation_dates": self.validation_dates,
         }
+        if self.train_seeds > 1:  # absent with one, so studies from before it resume
+            setup["train_seeds"] = self.train_seeds
         return json.loads(json.dumps(setup, default=str))
 
     @property
@@ -159,6 +174,7 @@ def prepare(
     seed: int = 0,
     pruner: Any = None,
     validation_dates: str | None = None,
+    train_seeds: int = 1,
 ) -> TuneSpec:
     """Check a tune's arguments and resolve them into a :class:`TuneSpec`.
 
@@ -180,10 +196,13 @@ def prepare(
         checkpoints: Evaluations per trial (the pruner sees each; the last is the value).
         max_steps: Length of validation episodes (default: the scenario's, else the
             registered limit).
-        seed: Added to the trial number to give each trial's training seed.
+        seed: Added to the trial number to give each trial's training seed (with
+            ``train_seeds`` K, trial n trains on ``seed + n*K`` .. ``seed + n*K + K-1``).
         pruner: An Optuna pruner instead of the median pruner.
         validation_dates: ``START:END``, the validation backtest of dated market data
             (default: a scenario's test range shifted to just before itself).
+        train_seeds: Training runs per trial, each on its own seed; the trial's value is
+            the mean of their scores.
 
     Raises:
         ConfigError: On an unknown target or agent, an agent that does not learn or has
@@ -199,6 +218,8 @@ def prepare(
         raise ConfigError(f"--seconds {seconds} is not allowed; give a positive number.")
     if checkpoints < 1:
         raise ConfigError(f"--checkpoints {checkpoints} is not allowed; give 1 or more.")
+    if isinstance(train_seeds, bool) or not isinstance(train_seeds, int) or train_seeds < 1:
+        raise ConfigError(f"--train-seeds {train_seeds} is not allowed; give 1 or more.")
     seeds = tuple(int(s) for s in validation_seeds)
     if not seeds or len(set(seeds)) != len(seeds):
         raise ConfigError(f"validation seeds must be distinct and at least one: {list(seeds)}.")
@@ -223,10 +244,11 @@ def prepare(
             f"validation seeds {sorted(set(seeds) & evaluation_seeds)} are also {where}; "
             f"tune on other seeds (default --validation-seeds 50000:50005)."
         )
-    if set(seeds) & set(range(seed, seed + trials)):
+    training = set(range(seed, seed + trials * train_seeds))
+    if set(seeds) & training:
         raise ConfigError(
-            f"validation seeds {sorted(set(seeds) & set(range(seed, seed + trials)))} are also "
-            f"training seeds (--seed {seed} + trial number); move --seed or the validation seeds."
+            f"validation seeds {sorted(set(seeds) & training)} are also training seeds "
+            f"(--seed {seed} + trial number × --train-seeds); move --seed or the validation seeds."
         )
     parallel = is_parallel(env.id)
     if parallel and max_steps is not None:
@@ -278,6 +300,7 @@ def prepare(
         rows=rows,
         pruner=pruner,
         validation_dates=dates,
+        train_seeds=train_seeds,
     )
     open_study(spec)  # a bad URL or a clashing study fails now, before any worker starts
     return spec
@@ -482,11 +505,14 @@ def trial_agent(spec: TuneSpec, params: dict[str, Any]) -> Any:
 def objective(trial: optuna.Trial, spec: TuneSpec) -> float:
     """Train one sampled configuration for the budget and return its last checkpoint.
 
-    Raises ``optuna.TrialPruned`` when the pruner stops it before its last checkpoint. A
-    configuration whose training diverges (NaN in the networks, which torch reports as a
-    ``ValueError``) returns NaN, which Optuna records as a failed trial.
+    With several training seeds, each trains a fresh learner for the full budget and the
+    value is the mean of their last checkpoints (each seed's is kept as the user attribute
+    ``seed_values``). Raises ``optuna.TrialPruned`` when the pruner stops the first seed
+    before its last checkpoint. A configuration whose training diverges on any seed (NaN
+    in the networks, which torch reports as a ``ValueError``) returns NaN, which Optuna
+    records as a failed trial.
     """
-    policy = trial_agent(spec, SPACES[spec.agent](trial, spec.rows))
+    params = SPACES[spec.agent](trial, spec.rows)
     pruned: list[int] = []
 
     def on_checkpoint(point: Any) -> bool:
@@ -496,25 +522,33 @@ def objective(trial: optuna.Trial, spec: TuneSpec) -> float:
             return False
         return True
 
-    budget = Budget(
-        seconds=spec.seconds,
-        checkpoints=spec.checkpoints,
-        evaluate=functools.partial(validation_score, spec=spec),
-        on_checkpoint=on_checkpoint,
-        cpu_time=True,
-    )
-    try:
-        policy.fit(budget, seed=spec.seed + trial.number)
-    except FieldgymError:
-        raise
-    except (ValueError, AssertionError, FloatingPointError) as exc:
-        trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:300])
-        return math.nan
-    last = [row for row in policy.learning_curve if "eval" in row][-1]
-    trial.set_user_attr("steps", int(last["step"]))
-    if pruned:
-        raise optuna.TrialPruned(f"pruned at checkpoint {pruned[0] + 1} of {spec.checkpoints}")
-    return float(last["eval"])
+    values, steps = [], []
+    for run in range(spec.train_seeds):
+        policy = trial_agent(spec, params)
+        budget = Budget(
+            seconds=spec.seconds,
+            checkpoints=spec.checkpoints,
+            evaluate=functools.partial(validation_score, spec=spec),
+            on_checkpoint=on_checkpoint if run == 0 else None,
+            cpu_time=True,
+        )
+        try:
+            policy.fit(budget, seed=spec.training_seed(trial.number, run))
+        except FieldgymError:
+            raise
+        except (ValueError, AssertionError, FloatingPointError) as exc:
+            trial.set_user_attr("error", f"seed {run}: {type(exc).__name__}: {exc}"[:300])
+            return math.nan
+        last = [row for row in policy.learning_curve if "eval" in row][-1]
+        values.append(float(last["eval"]))
+        steps.append(int(last["step"]))
+        if pruned:
+            trial.set_user_attr("steps", steps[0])
+            raise optuna.TrialPruned(f"pruned at checkpoint {pruned[0] + 1} of {spec.checkpoints}")
+    trial.set_user_attr("steps", round(sum(steps) / len(steps)))
+    if spec.train_seeds > 1:
+        trial.set_user_attr("seed_values", values)
+    return sum(values) / len(values)
 
 
 def _stop_when_done(spec: TuneSpec, study: optuna.Study, _trial: Any) -> None:
@@ -703,14 +737,25 @@ def scored_on(spec: TuneSpec) -> str:
     """What a trial's value is measured on, in words."""
     if spec.validation_dates is not None:
         first, last = spec.validation_dates
-        return f"the validation backtest {first}..{last} (trained on the dates before)"
-    seeds = spec.validation_seeds
-    return f"validation seeds {min(seeds)}..{max(seeds)} ({len(seeds)} episodes)"
+        where = f"the validation backtest {first}..{last} (trained on the dates before)"
+    else:
+        seeds = spec.validation_seeds
+        where = f"validation seeds {min(seeds)}..{max(seeds)} ({len(seeds)} episodes)"
+    if spec.train_seeds > 1:
+        return f"{where}, mean of {spec.train_seeds} training seeds"
+    return where
 
 
 def defaults_trial(study: optuna.Study) -> optuna.trial.FrozenTrial | None:
     """The trial that ran the learner's defaults (``None`` in studies from before them)."""
     return next((t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("defaults")), None)
+
+
+def _seed_values(trial: optuna.trial.FrozenTrial) -> str:
+    values = trial.user_attrs.get("seed_values")
+    if not values:
+        return ""
+    return f" (per training seed: {', '.join(f'{v:.6g}' for v in values)})"
 
 
 def _defaults_note(study: optuna.Study) -> str:
@@ -764,7 +809,7 @@ def summarize(study: optuna.Study, spec: TuneSpec, command: str = "") -> str:
             f"## Best trial: {best.number}",
             "",
             f"{spec.headline} = {best.value:.6g} after {best.user_attrs.get('steps', 0):,} steps"
-            f"{_defaults_note(study)}",
+            f"{_seed_values(best)}{_defaults_note(study)}",
             "",
             "```yaml",
             yaml.safe_dump(shown, sort_keys=False, width=1000).strip(),

@@ -82,6 +82,33 @@ def test_a_pruner_stops_trials_at_their_first_checkpoint(in_tmp):
         tune.write_best(study, spec, "fieldgym tune ...", in_tmp / "hp")
 
 
+def test_a_trial_on_several_training_seeds_scores_their_mean(in_tmp, monkeypatch):
+    seen = []
+    fit = SB3Agent.fit
+
+    def recording_fit(self, budget, seed=None, **kwargs):
+        seen.append(seed)
+        return fit(self, budget, seed=seed, **kwargs)
+
+    monkeypatch.setattr(SB3Agent, "fit", recording_fit)
+    spec = tune.prepare(ENV_ID, "a2c", 2, 0.2, **TINY, seed=7, train_seeds=3)
+    assert spec.setup()["train_seeds"] == 3
+    assert "train_seeds" not in tune.prepare(ENV_ID, "a2c", 2, 0.2, study="one", **TINY).setup()
+    study = tune.run(spec, progress=False)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    assert seen[1:] == [7, 8, 9, 10, 11, 12]  # the first is the worker's warm-up fit
+    for trial in study.trials:
+        values = trial.user_attrs["seed_values"]
+        assert len(values) == 3 and trial.value == pytest.approx(sum(values) / 3)
+        # the pruner saw the first seed's checkpoints only
+        assert trial.intermediate_values[1] == values[0]
+    summary = tune.summarize(study, spec)
+    assert "(2 episodes), mean of 3 training seeds" in summary
+    assert "(per training seed: " in summary
+    with pytest.raises(ConfigError, match=r"validation seeds \[50000, 50001\] are also training"):
+        tune.prepare(ENV_ID, "a2c", 2, 0.2, **TINY, seed=49_996, train_seeds=3)
+
+
 @pytest.mark.parametrize("agent", sorted(tune.SPACES))
 def test_every_search_space_gives_a_configuration_its_learner_trains_with(agent, recwarn):
     env_id, kwargs = UAV if agent in ("shared_ppo", "mappo") else (ENV_ID, {})

@@ -3,10 +3,10 @@
 :func:`plan_scenario` resolves what the schema cannot check alone: it builds every
 environment's config, loads every agent's class (does it learn, which parameters it
 takes, which ids it acts on), resolves each agent's parameters on each environment
-(defaults, tuned entry, the file's ``params``), expands walk-forward blocks into
-windows, resolves labels and references, and checks the report's metrics against what
-each environment reports. Every error names the scenario file and the place of the
-mistake.
+(defaults, tuned entry, the file's ``params``), splits entries that turn a domain hook
+on (trading's walk-forward windows) into parts, resolves labels and references, and
+checks the report's metrics against what each environment reports. Every error names
+the scenario file and the place of the mistake.
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ from fieldgym.agents.registry import (
     AGENTS,
     check_acts_on,
     check_param_names,
-    keyword_parameters,
     make_agent,
     resolved_params,
 )
 from fieldgym.agents.target import make_target
 from fieldgym.envs import ENVS, PARALLEL_ENVS
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios.plan import walk_forward
+from fieldgym.scenarios.plan import hooks
 from fieldgym.scenarios.plan.spec import (
     AgentPlan,
     AgentSpec,
@@ -81,7 +80,7 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
                 f"{where}: its label {spec.default_label!r} (from its {origin}) {problem}; "
                 "give the environment a 'label' such as 'variant_2'."
             )
-    entries = _windowed(_env_list(scenario, fail), fail)
+    entries = _split(_env_list(scenario, fail), fail)
     env_specs = [spec for spec, _, _ in entries]
     labels = [spec.default_label for spec in env_specs]
     if len(set(labels)) != len(labels):
@@ -141,7 +140,7 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
         )
         env = _check_env(spec, label, where, runs_here, scenario, fail, group)
         if window is not None:
-            _check_walk_forward(env, agents, where, fail)
+            hooks.part_hook(env.domain).check(env, agents, where, fail)
             env = dataclasses.replace(env, window=window)
         params: dict[str, dict[str, Any]] = {}
         for agent in agents:
@@ -181,53 +180,21 @@ def plan_scenario(scenario: Scenario, source: str = "<scenario>") -> Plan:
     )
 
 
-def _windowed(specs: list[EnvSpec], fail: Any) -> list[tuple[EnvSpec, str, dict[str, str] | None]]:
-    """``(spec, group label, window)`` per environment: walk-forward entries split per window."""
+def _split(specs: list[EnvSpec], fail: Any) -> list[tuple[EnvSpec, str, dict[str, str] | None]]:
+    """``(spec, group label, part)`` per environment.
+
+    Entries that turn a domain hook on (:mod:`fieldgym.scenarios.plan.hooks`) are split
+    into the hook's parts; the others have no part (``None``).
+    """
     out: list[tuple[EnvSpec, str, dict[str, str] | None]] = []
     for spec in specs:
         group = spec.default_label
-        if spec.walk_forward is None:
+        hook = hooks.hook_of(spec)
+        if hook is None:
             out.append((spec, group, None))
-            continue
-        try:
-            config = make_target(spec.id, spec.kwargs).config if spec.id in ENVS else None
-        except (ConfigError, TypeError, ValueError) as exc:
-            raise fail(f"env {group!r}: {exc}") from exc
-        fields = {f.name for f in dataclasses.fields(config)} if config is not None else set()
-        if not set(walk_forward.RANGE_FIELDS) <= fields:
-            raise fail(
-                f"env {group!r}: walk_forward needs an environment with a date range "
-                f"({', '.join(walk_forward.RANGE_FIELDS)} config fields), such as the trading "
-                f"ids; {spec.id} has none."
-            )
-        try:
-            dates = walk_forward.windows(spec.walk_forward)
-        except (ConfigError, ValueError) as exc:
-            raise fail(f"env {group!r}: walk_forward: {exc}") from exc
-        for k, window in enumerate(dates):
-            windowed = spec.model_copy(
-                update={
-                    "config": walk_forward.test_config(spec.config, window),
-                    "label": f"{group}.w{k}",
-                    "walk_forward": None,
-                }
-            )
-            out.append((windowed, group, window))
+        else:
+            out += [(part, group, data) for part, data in hook.split(spec, group, fail)]
     return out
-
-
-def _check_walk_forward(env: EnvPlan, agents: tuple[AgentPlan, ...], where: str, fail: Any) -> None:
-    """A walk-forward window's learners must train on the window's training range only."""
-    for agent in agents:
-        if agent.label not in env.agents or not agent.learns:
-            continue
-        accepted = keyword_parameters(load_env_creator(AGENTS[agent.name].factory))
-        if accepted is None or not set(walk_forward.TRAIN_RANGE) <= accepted:
-            raise fail(
-                f"{where}: learner {agent.label!r} cannot be confined to the training range "
-                f"(it takes no {' / '.join(walk_forward.TRAIN_RANGE)}); on walk-forward "
-                "environments use 'drl' with params {algo: ...}."
-            )
 
 
 def _check_suite(envs: list[EnvPlan], agents: tuple[AgentPlan, ...], fail: Any) -> None:

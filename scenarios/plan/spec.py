@@ -218,9 +218,11 @@ class EnvPlan:
     lower_is_better: bool
     metrics: tuple[str, ...]
     group: str = ""
-    """The scenario's label for the environment; a walk-forward window's label adds ``.w<k>``."""
+    """The scenario's label for the environment; a part of a domain hook's split (see
+    :mod:`fieldgym.scenarios.plan.hooks`) adds its own, a walk-forward window ``.w<k>``."""
     window: dict[str, str] | None = None
-    """A walk-forward window's dates (see :mod:`fieldgym.scenarios.plan.walk_forward`)."""
+    """A part's data from its hook's split: a walk-forward window's dates (see
+    :mod:`fieldgym.scenarios.plan.walk_forward`)."""
     params: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     """Learner label -> the constructor parameters it is made with here, resolved and in
     JSON types (see :func:`fieldgym.scenarios.plan.planner.resolve_params`)."""

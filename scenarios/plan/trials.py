@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from fieldgym.envs.core.errors import ConfigError
-from fieldgym.scenarios.plan import walk_forward
+from fieldgym.scenarios.plan import hooks
 from fieldgym.scenarios.plan.spec import SEPARATOR, Plan
 
 
@@ -35,7 +35,8 @@ class Trial:
     eval_seeds: tuple[int, ...]
     max_steps: int | None
     validation_kwargs: dict[str, Any] | None = None
-    """A walk-forward window's validation backtest, evaluated besides the test (``env_kwargs``)."""
+    """The environment kwargs of an evaluation besides the test, named by a domain hook
+    (:mod:`fieldgym.scenarios.plan.hooks`): a walk-forward window's validation backtest."""
     train_seconds: float | None = None
     checkpoints: int = 0
     checkpoint_seeds: tuple[int, ...] = ()
@@ -80,8 +81,9 @@ def expand(plan: Plan) -> list[Trial]:
     Time budgets come first, largest first, then step budgets, largest first: a known
     long duration is best started early, and seconds and steps compare only through a
     rate no plan knows. Learners run once per training seed; baselines once per
-    environment. On a walk-forward window, learners train on the window's training
-    range only, and every trial is also evaluated on the window's validation range.
+    environment. On a part of a domain hook's split, the hook adds learners' parameters
+    and an extra evaluation: on a walk-forward window, learners train on the window's
+    training range only, and every trial is also evaluated on its validation range.
 
     Raises:
         ConfigError: If two trials would share an id (possible only with labels that
@@ -93,13 +95,12 @@ def expand(plan: Plan) -> list[Trial]:
             agent = plan.agent(label)
             seeds: tuple[int | None, ...] = plan.seeds if agent.learns else (None,)
             params = dict(env.params.get(label, agent.params))
-            if env.window is not None and agent.learns:
-                params.update(walk_forward.training_params(env.window))
-            validation = (
-                walk_forward.validation_kwargs(dict(env.kwargs), env.window)
-                if env.window is not None
-                else None
-            )
+            validation = None
+            if env.window is not None:  # a part of a domain hook's split
+                hook = hooks.part_hook(env.domain)
+                if agent.learns:
+                    params.update(hook.training_params(env.window))
+                validation = hook.extra_evaluation(dict(env.kwargs), env.window)
             for seed in seeds:
                 trials.append(
                     Trial(

@@ -16,16 +16,29 @@ training end), and every agent is evaluated on the validation range and on the t
 range. The report then selects, per agent and window, the training seed with the best
 validation score and reports its test score (model selection on validation only), next
 to the mean over all seeds. Test prices reach neither training nor selection.
+
+Its functions are the trading domain's plan hook (registered in
+:data:`fieldgym.scenarios.plan.hooks.HOOKS`); the trading view's report section shows the
+per-window tables.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
+
+from fieldgym.envs.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fieldgym.scenarios.plan.spec import AgentPlan, EnvPlan, EnvSpec
+
+Fail = Callable[[str], Exception]
 
 RANGE_FIELDS = ("mode", "start", "end")
 """The config fields an environment needs for walk-forward scenarios (the trading ids)."""
@@ -72,6 +85,64 @@ def windows(spec: WalkForwardSpec) -> list[dict[str, str]]:
             spec.anchored,
         )
     ]
+
+
+def split(spec: EnvSpec, group: str, fail: Fail) -> list[tuple[EnvSpec, dict[str, str]]]:
+    """One backtest of each window's test range, labelled ``<group>.w<k>``, with its dates.
+
+    Raises:
+        ConfigError: (made by ``fail``) if the environment has no date range or the
+            windows do not fit between ``first`` and ``last``.
+    """
+    from fieldgym.agents.target import make_target
+    from fieldgym.envs import ENVS
+
+    try:
+        config = make_target(spec.id, spec.kwargs).config if spec.id in ENVS else None
+    except (ConfigError, TypeError, ValueError) as exc:
+        raise fail(f"env {group!r}: {exc}") from exc
+    fields = {f.name for f in dataclasses.fields(config)} if config is not None else set()
+    if not set(RANGE_FIELDS) <= fields:
+        raise fail(
+            f"env {group!r}: walk_forward needs an environment with a date range "
+            f"({', '.join(RANGE_FIELDS)} config fields), such as the trading "
+            f"ids; {spec.id} has none."
+        )
+    try:
+        dates = windows(spec.walk_forward)
+    except (ConfigError, ValueError) as exc:
+        raise fail(f"env {group!r}: walk_forward: {exc}") from exc
+    return [
+        (
+            spec.model_copy(
+                update={
+                    "config": test_config(spec.config, window),
+                    "label": f"{group}.w{k}",
+                    "walk_forward": None,
+                }
+            ),
+            window,
+        )
+        for k, window in enumerate(dates)
+    ]
+
+
+def check_learners(env: EnvPlan, agents: tuple[AgentPlan, ...], where: str, fail: Fail) -> None:
+    """A window's learners must train on the window's training range only."""
+    from gymnasium.envs.registration import load_env_creator
+
+    from fieldgym.agents.registry import AGENTS, keyword_parameters
+
+    for agent in agents:
+        if agent.label not in env.agents or not agent.learns:
+            continue
+        accepted = keyword_parameters(load_env_creator(AGENTS[agent.name].factory))
+        if accepted is None or not set(TRAIN_RANGE) <= accepted:
+            raise fail(
+                f"{where}: learner {agent.label!r} cannot be confined to the training range "
+                f"(it takes no {' / '.join(TRAIN_RANGE)}); on walk-forward "
+                "environments use 'drl' with params {algo: ...}."
+            )
 
 
 def test_config(config: dict[str, Any], window: dict[str, str]) -> dict[str, Any]:

@@ -33,11 +33,11 @@ class DomainView:
         time_label: The x-axis label of per-step plots (what one step is).
         stack: Metric columns whose means stack into one bar per agent.
         stack_label: The y-axis label of the stacked bars.
-        section: Builds a report section of the domain's own from a whole run:
-            ``section(run)`` gets a :class:`SectionInput` and returns a
-            :class:`~fieldgym.scenarios.report.tables.Section`, or ``None`` when the run has
-            nothing for it (the wireless Pareto fronts over a run's preferences, the
-            trading drawdowns, weights and tear sheets).
+        sections: Builds the domain's own report sections from a whole run:
+            ``sections(run)`` gets a :class:`SectionInput` and returns a list of
+            :class:`~fieldgym.scenarios.report.tables.Section`, empty when the run has
+            nothing for them (the wireless Pareto fronts over a run's preferences; the
+            trading drawdowns, weights and tear sheets, and the walk-forward windows).
     """
 
     metrics: tuple[str, ...] = ("episode_return", "length")
@@ -48,7 +48,7 @@ class DomainView:
     time_label: str = "step"
     stack: tuple[str, ...] = ()
     stack_label: str = ""
-    section: Callable[..., Any] | None = None
+    sections: Callable[..., list[Any]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

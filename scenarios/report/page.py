@@ -50,7 +50,6 @@ from fieldgym.scenarios.report.tables import (
     metric_table,
     time_to_reference,
     time_to_reference_table,
-    walk_forward_tables,
 )
 from fieldgym.scenarios.run import store
 from fieldgym.scenarios.stats import intervals as stats
@@ -116,14 +115,13 @@ def write_report(
     before = [cross] if cross is not None else []
     after = _domain_sections(plan, results, records, out, colors)
 
-    walk = walk_forward_tables(plan, records)
     logs = _copy_training_logs(run_dir, records, out / store.TENSORBOARD) if tensorboard else None
     meta = _meta(plan, records, run_dir, command, missing, failed, logs)
     budget = budget_table(plan, records)
     for name, table in (("results.csv", summary), ("episodes.csv", results)):
         with store.atomic_path(out / name) as tmp:
             table.to_csv(tmp, index=False)
-    pages = (plan, meta, sections, budget, before, after, walk)
+    pages = (plan, meta, sections, budget, before, after)
     store.write_text_atomic(out / "results.md", markdown_page(*pages))
     if cross is not None:
         meta["compare"] = (
@@ -287,7 +285,7 @@ def _domain_sections(
     for domain in dict.fromkeys(e.domain for e in plan.envs):
         view = domain_view(domain)
         envs = [e for e in plan.envs if e.domain == domain and e.label in present]
-        if view.section is None or not envs:
+        if view.sections is None or not envs:
             continue
         labels = {e.label for e in envs}
         run = SectionInput(
@@ -298,8 +296,7 @@ def _domain_sections(
             out,
             colors,
         )
-        if (section := view.section(run)) is not None:
-            sections.append(section)
+        sections += view.sections(run)
     return sections
 
 

@@ -14,15 +14,6 @@ from typing import Any
 from fieldgym.scenarios.plan.spec import Plan
 from fieldgym.scenarios.report.tables import EnvSection, Section, Table, env_text, fmt
 
-_WALK_INTRO = (
-    "Each window trains learners on its training range only, then evaluates every agent on "
-    "its validation range and its test range. Per agent and window, the training seed with "
-    "the best validation score is selected and its test score reported (selection never "
-    "sees the test range); the last columns average the selected seeds' test scores over "
-    "the windows, and every seed's."
-)
-
-
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.45}
@@ -76,12 +67,11 @@ def html_page(
     budget: Table,
     before: Sequence[Section] = (),
     after: Sequence[Section] = (),
-    walk: Sequence[Table] = (),
 ) -> str:
     """``index.html``: the page's parts in reading order.
 
     ``before`` (the suite's comparison), each environment, ``after`` (domain sections),
-    the walk-forward tables, then protocol, budgets and provenance.
+    then protocol, budgets and provenance.
     """
     e = html.escape
     parts = [
@@ -115,9 +105,6 @@ def html_page(
         parts.extend(html_table(t) for t in section.tables[1:])
     for extra in after:
         parts += _html_section(extra)
-    if walk:
-        parts.append(f"<h2>Walk-forward</h2><p>{e(_WALK_INTRO)}</p>")
-        parts.extend(html_table(t) for t in walk)
     parts.append("<h2>Protocol and budgets</h2>")
     parts.append(f"<p>{e(meta['protocol'])}.</p><p>Statistics: {e(meta['stats'])}.</p>")
     parts.append(html_table(budget))
@@ -170,7 +157,6 @@ def markdown_page(
     budget: Table,
     before: Sequence[Section] = (),
     after: Sequence[Section] = (),
-    walk: Sequence[Table] = (),
 ) -> str:
     """``results.md``: the tables of :func:`html_page` in the same order, figures linked."""
     out = [f"# Scenario: {plan.name}", ""]
@@ -191,9 +177,6 @@ def markdown_page(
         out += [md_table(t) for t in section.tables]
     for extra in after:
         out += _md_section(extra)
-    if walk:
-        out += ["## Walk-forward", "", _WALK_INTRO, ""]
-        out += [md_table(t) for t in walk]
     out += [
         "## Protocol and budgets",
         "",

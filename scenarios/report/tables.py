@@ -4,8 +4,7 @@ A :class:`Table` is a title, a header and rows of already formatted strings; a
 :class:`Section` groups tables and figures under a heading (the suite's cross-domain
 comparison, a domain's own section such as the wireless Pareto fronts). The builders here
 turn a run's summaries into the tables every report has: the headline ranking, the
-metrics, the time each learner took to reach the reference, the budgets and the
-walk-forward windows.
+metrics, the time each learner took to reach the reference and the budgets.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from fieldgym.agents.evaluation import declared_metrics
-from fieldgym.scenarios.plan import walk_forward
 from fieldgym.scenarios.plan.spec import EnvPlan, Plan
 
 
@@ -330,42 +328,3 @@ def _count_text(value: float) -> str:
         if value >= size:
             return f"{value / size:.3g}{suffix}"
     return f"{value:.0f}"
-
-
-def walk_forward_tables(plan: Plan, records: list[dict[str, Any]]) -> list[Table]:
-    """One table per walk-forward environment: the selected seeds' test scores per window."""
-    table = walk_forward.scores(records, plan)
-    out = []
-    for group, runs in table.groupby("group", sort=False):
-        windows = [e for e in plan.envs if e.group == group and e.window]
-        env = windows[0]  # the windows share the id, config and report settings
-        chosen = walk_forward.selected(runs, env.lower_is_better)
-        header = ["agent"]
-        header += [f"{e.window['test_start']} – {e.window['test_end']}" for e in windows]
-        header += ["mean (selected)", "mean (all seeds)"]
-        rows = []
-        for agent in dict.fromkeys(chosen["agent"]):
-            mine = chosen[chosen["agent"] == agent].set_index("window")
-            cells = [agent]
-            for e in windows:
-                if e.label in mine.index:
-                    row = mine.loc[e.label]
-                    seed = "" if pd.isna(row["seed"]) else f" (seed {int(row['seed'])})"
-                    cells.append(f"{fmt(row['test'])}{seed}")
-                else:
-                    cells.append("–")
-            cells += [fmt(mine["test"].mean()), fmt(mine["test_all_seeds"].mean())]
-            rows.append(cells)
-        direction = "lower" if env.lower_is_better else "higher"
-        first = windows[0].window
-        out.append(
-            Table(
-                f"{group}: test {env.headline} per window ({direction} is better)",
-                header,
-                rows,
-                f"Windows: training from {first['train_start']}, "
-                f"{len(windows)} windows rolled by the test length; seeds selected on "
-                f"validation {env.headline}.",
-            )
-        )
-    return out

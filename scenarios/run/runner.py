@@ -585,10 +585,12 @@ def trial_agent(trial: Trial, target: Any) -> Any:
 
 
 def validate_trial(policy: Any, trial: Trial) -> list[dict[str, Any]] | None:
-    """A walk-forward trial's episodes on its validation range (``None`` for other trials).
+    """The trial's episodes on the extra evaluation its domain hook names, else ``None``.
 
-    A learner acts with its trained network on the validation environment; a baseline is
-    made anew for it (it learns nothing, and reads only the prices up to each decision).
+    That is a walk-forward window's validation range (``Trial.validation_kwargs``, see
+    :mod:`fieldgym.scenarios.plan.hooks`). A learner acts with its trained network on
+    that environment; a baseline is made anew for it (it learns nothing, and reads only
+    the prices up to each decision).
     """
     if trial.validation_kwargs is None:
         return None

@@ -1,7 +1,7 @@
 """What wireless reports show: backlogs, the delay breakdown and Pareto fronts.
 
 Server backlogs over an episode, the delay breakdown per agent, and the Pareto fronts of a
-run whose offloading environments differ by preference (:func:`pareto_section`). The
+run whose offloading environments differ by preference (:func:`pareto_sections`). The
 domain's two environments share this view; each table keeps only the metrics its
 environment reports (offloading: delay, energy, drops; UAVs: association and rates).
 """
@@ -16,13 +16,13 @@ OFFLOADING = "fieldgym/EdgeOffloading-v1"
 PARETO_FIGURE = "pareto_fronts.png"
 
 
-def pareto_section(run: SectionInput) -> Any:
+def pareto_sections(run: SectionInput) -> list[Any]:
     """The agents' Pareto fronts over the preferences of the run's offloading environments.
 
     Each (agent, environment) gives one point: the mean over training seeds and evaluation
     episodes of the delay objective and energy per task, divided by the environment's
     reward scales. Hypervolumes are pymoo's, against one reference point shared by every
-    agent (the worst point seen, plus 10%). ``None`` when fewer than two preferences ran
+    agent (the worst point seen, plus 10%). No section when fewer than two preferences ran
     or the environments' scales differ (their points would not share axes).
     """
     from fieldgym.agents.target import EnvTarget
@@ -37,7 +37,7 @@ def pareto_section(run: SectionInput) -> Any:
     weights = {label: float(c.preference[0]) for label, c in configs.items()}
     scales = {(c.delay_scale_s, c.energy_scale_j) for c in configs.values()}
     if len(set(weights.values())) < 2 or len(scales) != 1:
-        return None
+        return []
     (delay_scale, energy_scale) = scales.pop()
     rows = results[results["env"].isin(list(configs))]
     points = objective_points(
@@ -73,7 +73,7 @@ def pareto_section(run: SectionInput) -> Any:
         [r.agent, f"{r.w_delay:g}", fmt(r.delay), fmt(r.energy)] for r in points.itertuples()
     ]
     ref = (hv["ref_delay"].iloc[0], hv["ref_energy"].iloc[0])
-    return Section(
+    section = Section(
         "Pareto fronts over the preferences",
         [
             Table(
@@ -96,6 +96,7 @@ def pareto_section(run: SectionInput) -> Any:
             "reference point shared by all agents (the worst point seen, plus 10%)."
         ),
     )
+    return [section]
 
 
 VIEW = DomainView(
@@ -121,5 +122,5 @@ VIEW = DomainView(
     time_label="task",
     stack=("avg_tx_time", "avg_queue_time", "avg_compute_time"),
     stack_label="average delay per task (s)",
-    section=pareto_section,
+    sections=pareto_sections,
 )

@@ -13,11 +13,11 @@ from typing import Any
 from fieldgym.scenarios.report.domains import DomainView, SectionInput
 
 
-def backtest_section(run: SectionInput) -> Any:
-    """Drawdowns, weights and tear sheets: :func:`.report.section` (imported when used)."""
-    from fieldgym.scenarios.report.views.trading.report import section  # imports the report modules
+def report_sections(run: SectionInput) -> Any:
+    """Backtest detail and walk-forward windows: :func:`.report.sections` (imported when used)."""
+    from fieldgym.scenarios.report.views.trading.report import sections  # the report modules
 
-    return section(run)
+    return sections(run)
 
 
 VIEW = DomainView(
@@ -54,5 +54,5 @@ VIEW = DomainView(
     levels_label="wealth (equity curve)",
     levels_series="wealth",
     time_label="trading step",
-    section=backtest_section,
+    sections=report_sections,
 )

@@ -1,7 +1,7 @@
-"""The trading domain's report section: drawdowns, weights over time and tear sheets.
+"""The trading domain's report sections: backtest detail, and walk-forward windows.
 
-From the traces the runner keeps of each agent's first evaluation episode (lowest
-training seed), per trading environment of a run:
+**Backtest detail**, from the traces the runner keeps of each agent's first evaluation
+episode (lowest training seed), per trading environment of a run:
 
 * ``<env>_drawdowns.png``: each agent's drawdown (see :func:`drawdowns`);
 * ``<env>_weights.png``: each agent's portfolio weights over the backtest (stacked, cash
@@ -11,6 +11,10 @@ training seed), per trading environment of a run:
   left out (their per-window tables say it all).
 
 The equity curve itself is the report's levels plot (the view's ``levels_kpi``).
+
+**Walk-forward**, for environments split into windows by the walk-forward hook
+(:mod:`fieldgym.scenarios.plan.walk_forward`): per group, each agent's test score per
+window from the training seed selected on validation, and the means.
 """
 
 from __future__ import annotations
@@ -26,16 +30,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fieldgym.scenarios.plan import walk_forward
 from fieldgym.scenarios.report import plots
 from fieldgym.scenarios.report.domains import SectionInput
-from fieldgym.scenarios.report.tables import Section
+from fieldgym.scenarios.report.tables import Section, Table, fmt
 from fieldgym.scenarios.run import store
 
 TEAR_SHEETS = "tearsheets"
 """The report subfolder of the quantstats tear sheets."""
 
 
-def section(run: SectionInput) -> Section | None:
+WALK_FORWARD_INTRO = (
+    "Each window trains learners on its training range only, then evaluates every agent on "
+    "its validation range and its test range. Per agent and window, the training seed with "
+    "the best validation score is selected and its test score reported (selection never "
+    "sees the test range); the last columns average the selected seeds' test scores over "
+    "the windows, and every seed's."
+)
+
+
+def sections(run: SectionInput) -> list[Section]:
+    """The backtest detail and the walk-forward windows, each when the run has any."""
+    found = [backtest_detail(run), walk_forward_section(run)]
+    return [section for section in found if section is not None]
+
+
+def backtest_detail(run: SectionInput) -> Section | None:
     """Drawdowns, weights and tear sheets of every trading environment with traces."""
     figures: list[tuple[str, str]] = []
     links: list[tuple[str, str]] = []
@@ -73,6 +93,48 @@ def section(run: SectionInput) -> Section | None:
         ),
         links=links,
     )
+
+
+def walk_forward_section(run: SectionInput) -> Section | None:
+    """One table per walk-forward group: the selected seeds' test scores per window."""
+    plan = run.plan
+    table = walk_forward.scores(run.records, plan)
+    out = []
+    for group, runs in table.groupby("group", sort=False):
+        windows = [e for e in plan.envs if e.group == group and e.window]
+        env = windows[0]  # the windows share the id, config and report settings
+        chosen = walk_forward.selected(runs, env.lower_is_better)
+        header = ["agent"]
+        header += [f"{e.window['test_start']} – {e.window['test_end']}" for e in windows]
+        header += ["mean (selected)", "mean (all seeds)"]
+        rows = []
+        for agent in dict.fromkeys(chosen["agent"]):
+            mine = chosen[chosen["agent"] == agent].set_index("window")
+            cells = [agent]
+            for e in windows:
+                if e.label in mine.index:
+                    row = mine.loc[e.label]
+                    seed = "" if pd.isna(row["seed"]) else f" (seed {int(row['seed'])})"
+                    cells.append(f"{fmt(row['test'])}{seed}")
+                else:
+                    cells.append("–")
+            cells += [fmt(mine["test"].mean()), fmt(mine["test_all_seeds"].mean())]
+            rows.append(cells)
+        direction = "lower" if env.lower_is_better else "higher"
+        first = windows[0].window
+        out.append(
+            Table(
+                f"{group}: test {env.headline} per window ({direction} is better)",
+                header,
+                rows,
+                f"Windows: training from {first['train_start']}, "
+                f"{len(windows)} windows rolled by the test length; seeds selected on "
+                f"validation {env.headline}.",
+            )
+        )
+    if not out:
+        return None
+    return Section("Walk-forward", out, [], intro=WALK_FORWARD_INTRO)
 
 
 def drawdowns(traces: Mapping[str, Any], colors: Mapping[str, Any], path: Path) -> Path:

@@ -29,7 +29,6 @@ from typing import Any, ClassVar, Self
 
 import gymnasium as gym
 import numpy as np
-import torch
 from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
@@ -37,7 +36,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvS
 from fieldgym.agents import model_files
 from fieldgym.agents.base import ParallelPolicy
 from fieldgym.agents.hyperparams import json_params, live_params
-from fieldgym.agents.sb3 import check_hyperparams, learn
+from fieldgym.agents.sb3 import check_hyperparams, train_model
 from fieldgym.agents.target import ParallelTarget, is_parallel
 from fieldgym.agents.training import Budget
 from fieldgym.envs import PARALLEL_ENVS
@@ -226,13 +225,9 @@ class SharedSB3(ParallelPolicy):
         progress: bool = False,
     ) -> Self:
         """Train within ``budget``: agent-steps (rows of the bridge, all copies) or a Budget."""
-        torch.set_num_threads(1)
-        budget = Budget.of(budget)
+        budget = Budget.of(budget)  # a bad budget fails before the copies are made
         venv = VecMonitor(SharedAgentsVecEnv(self.target.make, self.n_copies))
-        venv.seed(seed)
-        self.model = self._build_model(venv, seed, log_dir)
-        clock = budget.start(self)  # after the set-up, which is not training
-        learn(self.model, clock, self.learning_curve, progress, tb_log_name=self.name)
+        train_model(self, venv, budget, seed, log_dir, progress, self.name)
         venv.close()
         return self
 

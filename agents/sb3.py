@@ -183,20 +183,31 @@ class BudgetCallback(BaseCallback):
         self.bar.close()
 
 
-def learn(
-    model: Any,
-    clock: training.Clock,
-    curve: list[dict[str, float]],
-    show: bool,
+def train_model(
+    agent: Any,
+    venv: VecEnv,
+    budget: Budget,
+    seed: int,
+    log_dir: str | Path | None,
+    progress: bool,
+    name: str,
     callbacks: Sequence[BaseCallback] = (),
-    **kwargs: Any,
 ) -> None:
-    """``model.learn`` within the clock's budget, then its final checkpoint and report.
+    """Build ``agent.model`` anew on ``venv`` and train it within ``budget``.
 
-    ``kwargs`` go to ``learn`` (``tb_log_name``); ``callbacks`` run after the budget's.
+    The opening every SB3-based ``fit`` shares: one torch thread, the copies and the
+    model seeded with ``seed`` (the copies first, as SB3 does), the budget's clock started
+    after that set-up (it is not training), then ``model.learn`` with the budget's
+    callback (checkpoints, the learning curve in ``agent.learning_curve``, the progress
+    bar) before ``callbacks``, and the final checkpoint. ``agent`` provides
+    ``_build_model(venv, seed, log_dir)``; TensorBoard logs are named ``name``.
     """
-    callback = CallbackList([BudgetCallback(clock, curve, show), *callbacks])
-    model.learn(clock.budget.step_cap, callback=callback, **kwargs)
+    torch.set_num_threads(1)
+    venv.seed(seed)
+    agent.model = agent._build_model(venv, seed, log_dir)
+    clock = budget.start(agent)
+    callback = CallbackList([BudgetCallback(clock, agent.learning_curve, progress), *callbacks])
+    agent.model.learn(clock.budget.step_cap, callback=callback, tb_log_name=name)
     clock.finish()
 
 
@@ -300,14 +311,10 @@ class SB3Agent(Policy):
         budget's checkpoint evaluations. The policy can act during training (checkpoints
         evaluate it), with the normalization statistics of the moment.
         """
-        torch.set_num_threads(1)
-        budget = Budget.of(budget)
+        budget = Budget.of(budget)  # a bad budget fails before the copies are made
         env = self._training_env(self.n_envs)
-        env.seed(seed)
-        self.model = self._build_model(env, seed, log_dir)
-        self.stats = env
-        clock = budget.start(self)  # after the set-up, which is not training
-        learn(self.model, clock, self.learning_curve, progress, tb_log_name=self.algo)
+        self.stats = env  # checkpoints normalize with the statistics of the moment
+        train_model(self, env, budget, seed, log_dir, progress, self.algo)
         self.stats.training = False
         return self
 

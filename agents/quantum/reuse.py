@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
-import torch
 from stable_baselines3 import DQN
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
-from fieldgym.agents.sb3 import SB3Agent, learn
+from fieldgym.agents.sb3 import SB3Agent, train_model
 from fieldgym.agents.target import EnvTarget
 from fieldgym.agents.training import Budget
 from fieldgym.envs.core.errors import ConfigError
@@ -183,8 +182,7 @@ class PolicyReuseDQN(SB3Agent):
         progress: bool = False,
     ) -> Self:
         """Train with reuse of :attr:`source`; :attr:`solved_at` is set if checks are on."""
-        torch.set_num_threads(1)
-        budget = Budget.of(budget)
+        budget = Budget.of(budget)  # a bad budget fails before anything is loaded or made
         self._source_model = None
         if self.source is not None:
             old = SB3Agent.load(self.source, self.target)
@@ -192,13 +190,10 @@ class PolicyReuseDQN(SB3Agent):
                 raise ConfigError(f"{self.source} must hold a DQN trained with normalize=False.")
             self._source_model = old.model
         env = self._training_env(self.n_envs)
-        env.seed(seed)
-        self.model = self._build_model(env, seed, log_dir)
         self.stats = env
         checker = FirstSolution(self.target, self.check_every) if self.check_every else None
         callbacks = [checker] if checker is not None else []
-        clock = budget.start(self)  # after the set-up, which is not training
-        learn(self.model, clock, self.learning_curve, progress, callbacks, tb_log_name=self.name)
+        train_model(self, env, budget, seed, log_dir, progress, self.name, callbacks)
         self.solved_at = checker.solved_at if checker else None
         self.reused_steps = self.model.reused_steps
         self.stats = env

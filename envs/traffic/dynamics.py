@@ -37,28 +37,7 @@ import numpy as np
 from numba import njit
 
 from fieldgym.envs.traffic.links import tick_ctm, tick_point
-from fieldgym.envs.traffic.records import (
-    INT_OUTGOING,
-    INT_QUEUE,
-    INT_SWITCHED,
-    INT_VEHICLES,
-    INT_WAIT_CHANGE,
-    INT_WAIT_TOTAL,
-    NET_DELAY_SECONDS,
-    NET_ENTERED,
-    NET_ENTERED_TOTAL,
-    NET_EXITED,
-    NET_EXITED_TOTAL,
-    NET_GENERATED,
-    NET_GENERATED_TOTAL,
-    NET_HALTED_SECONDS,
-    NET_IN_NETWORK,
-    NET_QUEUE_TOTAL,
-    NET_TELEPORTS,
-    NET_VEHICLE_SECONDS,
-    NET_WAITING_SECONDS,
-    NET_WAITING_TO_ENTER,
-)
+from fieldgym.envs.traffic.records import INT, NET
 
 # scalars: packed parameters of :func:`advance`
 S_DT, S_DELTA, S_LOST, S_MIN, S_MAX, S_WAVE, S_MODEL, S_ARRIVAL, S_INTERVAL = range(9)
@@ -238,8 +217,8 @@ def advance(
             start = 0.0
             for g in range(12):
                 start += wait[b, 12 * i + g]
-            rec_int[b, i, INT_WAIT_CHANGE] = start
-            rec_int[b, i, INT_SWITCHED] = switched[b, i]
+            rec_int[b, i, INT.wait_change] = start
+            rec_int[b, i, INT.switched] = switched[b, i]
         for step_tick in range(ticks):
             tick = clock[b]
             # 2. arrivals
@@ -257,7 +236,7 @@ def advance(
                 else:
                     arrived = means[e]
                 entry[b, e] += arrived
-                rec_net[b, NET_GENERATED] += arrived
+                rec_net[b, NET.generated] += arrived
             if ctm:
                 tick_ctm(
                     b, state, lane_target, lane_params, entry_link, green, dt, wave, offer,
@@ -279,16 +258,16 @@ def advance(
             clock[b] += 1
             inside = (
                 totals[b, T_ENTERED]
-                + rec_net[b, NET_ENTERED]
+                + rec_net[b, NET.entered]
                 - totals[b, T_EXITED]
-                - rec_net[b, NET_EXITED]
+                - rec_net[b, NET.exited]
             )
-            rec_net[b, NET_VEHICLE_SECONDS] += inside * dt
+            rec_net[b, NET.vehicle_seconds] += inside * dt
             for e in range(n_entries):
-                rec_net[b, NET_WAITING_SECONDS] += entry[b, e] * dt
-        totals[b, T_GENERATED] += rec_net[b, NET_GENERATED]
-        totals[b, T_ENTERED] += rec_net[b, NET_ENTERED]
-        totals[b, T_EXITED] += rec_net[b, NET_EXITED]
+                rec_net[b, NET.waiting_seconds] += entry[b, e] * dt
+        totals[b, T_GENERATED] += rec_net[b, NET.generated]
+        totals[b, T_ENTERED] += rec_net[b, NET.entered]
+        totals[b, T_EXITED] += rec_net[b, NET.exited]
     observe(state, out_link, at, rec_int, rec_net, obs)
 
 
@@ -337,19 +316,19 @@ def observe(state, out_link, at, rec_int, rec_net, obs):
                 obs[b, i, at.outgoing + a] = outgoing
                 out_i += outgoing
             inside += present_i
-            rec_int[b, i, INT_QUEUE] = halted_i
-            rec_int[b, i, INT_VEHICLES] = present_i
-            rec_int[b, i, INT_WAIT_CHANGE] -= wait_i
-            rec_int[b, i, INT_WAIT_TOTAL] = wait_i
-            rec_int[b, i, INT_OUTGOING] = out_i
+            rec_int[b, i, INT.queue] = halted_i
+            rec_int[b, i, INT.vehicles] = present_i
+            rec_int[b, i, INT.wait_change] -= wait_i
+            rec_int[b, i, INT.wait_total] = wait_i
+            rec_int[b, i, INT.outgoing] = out_i
         waiting = 0.0
         for e in range(state.entry.shape[1]):
             waiting += state.entry[b, e]
-        rec_net[b, NET_IN_NETWORK] = inside
-        rec_net[b, NET_WAITING_TO_ENTER] = waiting
-        rec_net[b, NET_QUEUE_TOTAL] = queue_total
-        rec_net[b, NET_GENERATED_TOTAL] = totals[b, T_GENERATED]
-        rec_net[b, NET_ENTERED_TOTAL] = totals[b, T_ENTERED]
-        rec_net[b, NET_EXITED_TOTAL] = totals[b, T_EXITED]
-        rec_net[b, NET_DELAY_SECONDS] = rec_net[b, NET_HALTED_SECONDS]
-        rec_net[b, NET_TELEPORTS] = 0.0
+        rec_net[b, NET.in_network] = inside
+        rec_net[b, NET.waiting_to_enter] = waiting
+        rec_net[b, NET.queue_total] = queue_total
+        rec_net[b, NET.generated_total] = totals[b, T_GENERATED]
+        rec_net[b, NET.entered_total] = totals[b, T_ENTERED]
+        rec_net[b, NET.exited_total] = totals[b, T_EXITED]
+        rec_net[b, NET.delay_seconds] = rec_net[b, NET.halted_seconds]
+        rec_net[b, NET.teleports] = 0.0

@@ -13,13 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from fieldgym.envs.traffic.records import (
-    INT_DELAY,
-    INT_DISCHARGED,
-    NET_ENTERED,
-    NET_EXITED,
-    NET_HALTED_SECONDS,
-)
+from fieldgym.envs.traffic.records import INT, NET
 
 
 @njit(cache=True, inline="always")
@@ -40,7 +34,7 @@ def tick_point(
         taken = entry[b, e]
         entry[b, e] = 0.0
         inflow[entry_link[e]] += taken
-        rec_net[b, NET_ENTERED] += taken
+        rec_net[b, NET.entered] += taken
     for i in range(n_int):
         open_ = clear[b, i] == 0
         current = phase[b, i]
@@ -51,18 +45,18 @@ def tick_point(
             if open_ and green[current, g] == 1 and q > 0.0:
                 out = min(q, lane_params[lane, 0])
                 wait[b, lane] -= wait[b, lane] * (out / q)
-                rec_int[b, i, INT_DISCHARGED] += out
+                rec_int[b, i, INT.discharged] += out
                 target = lane_target[lane]
                 if target < 0:
-                    rec_net[b, NET_EXITED] += out
+                    rec_net[b, NET.exited] += out
                 else:
                     inflow[target] += out
                 q = max(q - out, 0.0)
             queue[b, lane] = q
             halted[b, lane] = q
             wait[b, lane] += q * dt
-            rec_int[b, i, INT_DELAY] += q * dt
-            rec_net[b, NET_HALTED_SECONDS] += q * dt
+            rec_int[b, i, INT.delay] += q * dt
+            rec_net[b, NET.halted_seconds] += q * dt
     for lane in range(cells.shape[1]):
         cells[b, lane, slot] += inflow[lane // 3] * lane_params[lane, 2]
 
@@ -117,9 +111,9 @@ def tick_ctm(
         if present > 0.0:
             wait[b, lane] -= wait[b, lane] * min(out / present, 1.0)
         offer[lane] = out  # now the tick's discharge
-        rec_int[b, i, INT_DISCHARGED] += out
+        rec_int[b, i, INT.discharged] += out
         if target < 0:
-            rec_net[b, NET_EXITED] += out
+            rec_net[b, NET.exited] += out
         else:
             inflow[target] += out
     for e in range(entry.shape[1]):
@@ -127,7 +121,7 @@ def tick_ctm(
         taken = entry[b, e] * accept[link]
         entry[b, e] -= taken
         inflow[link] += taken
-        rec_net[b, NET_ENTERED] += taken
+        rec_net[b, NET.entered] += taken
     # travel between cells, from the state at the start of the tick
     for lane in range(n_lanes):
         i = lane // 12
@@ -148,5 +142,5 @@ def tick_ctm(
         stopped = max(stopped, 0.0)
         halted[b, lane] = stopped
         wait[b, lane] += stopped * dt
-        rec_int[b, i, INT_DELAY] += stopped * dt
-        rec_net[b, NET_HALTED_SECONDS] += stopped * dt
+        rec_int[b, i, INT.delay] += stopped * dt
+        rec_net[b, NET.halted_seconds] += stopped * dt

@@ -59,30 +59,7 @@ import numpy as np
 from numba import njit
 
 from fieldgym.envs.traffic.dynamics import S_DELTA, S_DT, decide
-from fieldgym.envs.traffic.records import (
-    INT_DELAY,
-    INT_DISCHARGED,
-    INT_OUTGOING,
-    INT_QUEUE,
-    INT_SWITCHED,
-    INT_VEHICLES,
-    INT_WAIT_CHANGE,
-    INT_WAIT_TOTAL,
-    NET_DELAY_SECONDS,
-    NET_ENTERED,
-    NET_ENTERED_TOTAL,
-    NET_EXITED,
-    NET_EXITED_TOTAL,
-    NET_GENERATED,
-    NET_GENERATED_TOTAL,
-    NET_HALTED_SECONDS,
-    NET_IN_NETWORK,
-    NET_QUEUE_TOTAL,
-    NET_TELEPORTS,
-    NET_VEHICLE_SECONDS,
-    NET_WAITING_SECONDS,
-    NET_WAITING_TO_ENTER,
-)
+from fieldgym.envs.traffic.records import INT, NET
 
 # vehicle status
 PENDING, BUFFERED, MOVING, QUEUED, ARRIVED = 0, 1, 2, 3, 4
@@ -325,7 +302,7 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
                 state.status[b, v] = ARRIVED
                 state.road_count[b, r] -= 1
                 totals[b, T_EXITED] += 1
-                rec_net[b, NET_EXITED] += 1.0
+                rec_net[b, NET.exited] += 1.0
             else:
                 state.mv_moving[b, m] -= 1
                 state.status[b, v] = QUEUED
@@ -363,7 +340,7 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
                 totals[b, T_QUEUED] -= 1
                 state.road_count[b, net.mv_in[m]] -= 1
                 if a >= 0:
-                    rec_int[b, a, INT_DISCHARGED] += 1.0
+                    rec_int[b, a, INT.discharged] += 1.0
                     discharged_wait[a] += (t - joined) * dt
                 _enter_road(
                     state, net.route_ticks, net.route_move, b, v, out, state.pos[b, v] + 1, t
@@ -379,7 +356,7 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
         state.pos[b, v] = pos
         _push(nxt, state.buf_head, state.buf_tail, b, net.route_road[pos], v)
         totals[b, T_GENERATED] += 1
-        rec_net[b, NET_GENERATED] += 1.0
+        rec_net[b, NET.generated] += 1.0
         v += 1
     state.next_depart[b] = v
     # 4. entering
@@ -395,13 +372,13 @@ def _tick(state, net, b, dt, rec_int, rec_net, discharged_wait):
             v = _pop(nxt, state.buf_head, state.buf_tail, b, road)
             _enter_road(state, net.route_ticks, net.route_move, b, v, road, state.pos[b, v], t)
             totals[b, T_ENTERED] += 1
-            rec_net[b, NET_ENTERED] += 1.0
+            rec_net[b, NET.entered] += 1.0
             credit -= 1.0
         state.road_credit[b, road] = credit
     # 5. accounting
-    rec_net[b, NET_HALTED_SECONDS] += totals[b, T_QUEUED] * dt
-    rec_net[b, NET_VEHICLE_SECONDS] += (totals[b, T_ENTERED] - totals[b, T_EXITED]) * dt
-    rec_net[b, NET_WAITING_SECONDS] += (totals[b, T_GENERATED] - totals[b, T_ENTERED]) * dt
+    rec_net[b, NET.halted_seconds] += totals[b, T_QUEUED] * dt
+    rec_net[b, NET.vehicle_seconds] += (totals[b, T_ENTERED] - totals[b, T_EXITED]) * dt
+    rec_net[b, NET.waiting_seconds] += (totals[b, T_GENERATED] - totals[b, T_ENTERED]) * dt
 
 
 @njit(cache=True)
@@ -448,9 +425,9 @@ def advance(state, net, actions, scalars, at, rec_int, rec_net, obs):
             start = _wait_total(
                 state.mv_queue, state.mv_joined, state.clock, net.group_move, b, i, dt
             )
-            rec_int[b, i, INT_WAIT_CHANGE] = start
+            rec_int[b, i, INT.wait_change] = start
             discharged_wait[i] = -start
-            rec_int[b, i, INT_SWITCHED] = switched[b, i]
+            rec_int[b, i, INT.switched] = switched[b, i]
         for _ in range(ticks):
             _tick(state, net, b, dt, rec_int, rec_net, discharged_wait)
             for i in range(n_int):
@@ -463,7 +440,7 @@ def advance(state, net, actions, scalars, at, rec_int, rec_net, obs):
             state.clock[b] += 1
         # delay = wait_end - wait_start + waits discharged; observe adds wait_end
         for i in range(n_int):
-            rec_int[b, i, INT_DELAY] = discharged_wait[i]
+            rec_int[b, i, INT.delay] = discharged_wait[i]
     observe(state, net, at, dt, rec_int, rec_net, obs)
 
 
@@ -507,20 +484,20 @@ def observe(state, net, at, dt, rec_int, rec_net, obs):
             for k in range(out_ptr[i], out_ptr[i + 1]):
                 outgoing_i += road_count[b, net.out_roads[k]]
             wait = _wait_total(mv_queue, state.mv_joined, state.clock, group_move, b, i, dt)
-            rec_int[b, i, INT_QUEUE] = queue
-            rec_int[b, i, INT_VEHICLES] = vehicles
-            rec_int[b, i, INT_WAIT_TOTAL] = wait
-            rec_int[b, i, INT_WAIT_CHANGE] -= wait
-            rec_int[b, i, INT_DELAY] += wait
-            rec_int[b, i, INT_OUTGOING] = outgoing_i
+            rec_int[b, i, INT.queue] = queue
+            rec_int[b, i, INT.vehicles] = vehicles
+            rec_int[b, i, INT.wait_total] = wait
+            rec_int[b, i, INT.wait_change] -= wait
+            rec_int[b, i, INT.delay] += wait
+            rec_int[b, i, INT.outgoing] = outgoing_i
         generated = totals[b, T_GENERATED]
         entered = totals[b, T_ENTERED]
         exited = totals[b, T_EXITED]
-        rec_net[b, NET_IN_NETWORK] = entered - exited
-        rec_net[b, NET_WAITING_TO_ENTER] = generated - entered
-        rec_net[b, NET_QUEUE_TOTAL] = totals[b, T_QUEUED]
-        rec_net[b, NET_GENERATED_TOTAL] = generated
-        rec_net[b, NET_ENTERED_TOTAL] = entered
-        rec_net[b, NET_EXITED_TOTAL] = exited
-        rec_net[b, NET_DELAY_SECONDS] = rec_net[b, NET_HALTED_SECONDS]
-        rec_net[b, NET_TELEPORTS] = 0.0
+        rec_net[b, NET.in_network] = entered - exited
+        rec_net[b, NET.waiting_to_enter] = generated - entered
+        rec_net[b, NET.queue_total] = totals[b, T_QUEUED]
+        rec_net[b, NET.generated_total] = generated
+        rec_net[b, NET.entered_total] = entered
+        rec_net[b, NET.exited_total] = exited
+        rec_net[b, NET.delay_seconds] = rec_net[b, NET.halted_seconds]
+        rec_net[b, NET.teleports] = 0.0

@@ -37,31 +37,7 @@ from fieldgym.envs.traffic.config import TrafficConfig
 from fieldgym.envs.traffic.dynamics import T_ENTERED, T_EXITED, decide
 from fieldgym.envs.traffic.flows import read_flow_file, write_sumo_vehicles
 from fieldgym.envs.traffic.network import build_network, movement_flows
-from fieldgym.envs.traffic.records import (
-    INT_DELAY,
-    INT_DISCHARGED,
-    INT_KPIS,
-    INT_OUTGOING,
-    INT_QUEUE,
-    INT_SWITCHED,
-    INT_VEHICLES,
-    INT_WAIT_CHANGE,
-    INT_WAIT_TOTAL,
-    NET_DELAY_SECONDS,
-    NET_ENTERED,
-    NET_EXITED,
-    NET_EXITED_TOTAL,
-    NET_GENERATED,
-    NET_GENERATED_TOTAL,
-    NET_HALTED_SECONDS,
-    NET_IN_NETWORK,
-    NET_KPIS,
-    NET_QUEUE_TOTAL,
-    NET_TELEPORTS,
-    NET_VEHICLE_SECONDS,
-    NET_WAITING_SECONDS,
-    NET_WAITING_TO_ENTER,
-)
+from fieldgym.envs.traffic.records import INT, INT_KPIS, NET, NET_KPIS
 from fieldgym.envs.traffic.render import render_lanes
 from fieldgym.envs.traffic.sumo.netgen import generate
 from fieldgym.envs.traffic.sumo.plan import (
@@ -302,8 +278,8 @@ class SumoSystem(TrafficSystem):
             self.phase, self.next_phase, self.clear, self.elapsed, wanted, self.scalars,
             self.phase_counts, switched,
         )  # fmt: skip
-        rec_int[0, :, INT_SWITCHED] = switched[0]
-        rec_int[0, :, INT_WAIT_CHANGE] = self._wait
+        rec_int[0, :, INT.switched] = switched[0]
+        rec_int[0, :, INT.wait_change] = self._wait
         sims, edges = [], []
         # signals change only while clearing and at the first tick (the previous step may
         # have ended a change); after the last clearing tick nothing changes
@@ -327,17 +303,17 @@ class SumoSystem(TrafficSystem):
                 self.elapsed[0] += dt
         number, halted = self._tally(sims, edges, rec_int, rec_net)
         self._edge_number = number[-1]
-        rec_net[0, NET_QUEUE_TOTAL] = halted[-1].sum()
+        rec_net[0, NET.queue_total] = halted[-1].sum()
         pending = float(len(conn.simulation.getPendingVehicles()))
-        rec_net[0, NET_GENERATED] = rec_net[0, NET_ENTERED] + pending - self._pending
+        rec_net[0, NET.generated] = rec_net[0, NET.entered] + pending - self._pending
         # pending vehicles are read once per decision: their waiting is the trapezoid
-        rec_net[0, NET_WAITING_SECONDS] = 0.5 * (pending + self._pending) * self.ticks * dt
+        rec_net[0, NET.waiting_seconds] = 0.5 * (pending + self._pending) * self.ticks * dt
         self._pending = pending
-        self.totals += rec_net[0, NET_GENERATED : NET_EXITED + 1]
+        self.totals += rec_net[0, NET.generated : NET.exited + 1]
         obs, rec_int = self._observe(rec_int)
-        rec_net[0, NET_IN_NETWORK] = self.totals[T_ENTERED] - self.totals[T_EXITED]
-        rec_net[0, NET_WAITING_TO_ENTER] = pending
-        rec_net[0, NET_GENERATED_TOTAL : NET_EXITED_TOTAL + 1] = self.totals
+        rec_net[0, NET.in_network] = self.totals[T_ENTERED] - self.totals[T_EXITED]
+        rec_net[0, NET.waiting_to_enter] = pending
+        rec_net[0, NET.generated_total : NET.exited_total + 1] = self.totals
         return obs, rec_int, rec_net
 
     def _tally(
@@ -352,16 +328,16 @@ class SumoSystem(TrafficSystem):
         slow = np.clip(1.0 - speed / self.edge_speed, 0.0, None)
         counts = np.array([[sim[DEPARTED], sim[ARRIVED], sim[TELEPORTED]] for sim in sims])
         # running sums in tick order, as ticks would add them one by one
-        rec_int[0, :, INT_DELAY] = np.cumsum((halted @ self.incidence.T) * dt, axis=0)[-1]
-        rec_net[0, NET_HALTED_SECONDS] = np.cumsum(halted.sum(axis=1) * dt)[-1]
+        rec_int[0, :, INT.delay] = np.cumsum((halted @ self.incidence.T) * dt, axis=0)[-1]
+        rec_net[0, NET.halted_seconds] = np.cumsum(halted.sum(axis=1) * dt)[-1]
         loss = [float(np.dot(n, s)) * dt for n, s in zip(number, slow, strict=True)]
-        rec_net[0, NET_DELAY_SECONDS] = np.cumsum(loss)[-1]
+        rec_net[0, NET.delay_seconds] = np.cumsum(loss)[-1]
         departed, arrived, teleported = np.cumsum(counts, axis=0).T
-        rec_net[0, NET_ENTERED] = departed[-1]
-        rec_net[0, NET_EXITED] = arrived[-1]
-        rec_net[0, NET_TELEPORTS] = teleported[-1]
+        rec_net[0, NET.entered] = departed[-1]
+        rec_net[0, NET.exited] = arrived[-1]
+        rec_net[0, NET.teleports] = teleported[-1]
         inside = self.totals[T_ENTERED] + departed - self.totals[T_EXITED] - arrived
-        rec_net[0, NET_VEHICLE_SECONDS] = np.cumsum(inside * dt)[-1]
+        rec_net[0, NET.vehicle_seconds] = np.cumsum(inside * dt)[-1]
         return number, halted
 
     def _observe(self, rec_int: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -392,14 +368,14 @@ class SumoSystem(TrafficSystem):
                 first = seen[vehicle] = tracked.get(vehicle, now)
                 total += now - first
             wait[i] = total
-            rec_int[0, i, INT_DISCHARGED] = len(tracked.keys() - seen.keys())
+            rec_int[0, i, INT.discharged] = len(tracked.keys() - seen.keys())
             self._tracked[i] = seen
         self._wait = np.array(wait)
-        rec_int[0, :, INT_QUEUE] = per_intersection[:, 1]
-        rec_int[0, :, INT_VEHICLES] = per_intersection[:, 0]
-        rec_int[0, :, INT_WAIT_TOTAL] = self._wait
-        rec_int[0, :, INT_WAIT_CHANGE] -= self._wait
-        rec_int[0, :, INT_OUTGOING] = self.out_incidence @ self._edge_number
+        rec_int[0, :, INT.queue] = per_intersection[:, 1]
+        rec_int[0, :, INT.vehicles] = per_intersection[:, 0]
+        rec_int[0, :, INT.wait_total] = self._wait
+        rec_int[0, :, INT.wait_change] -= self._wait
+        rec_int[0, :, INT.outgoing] = self.out_incidence @ self._edge_number
         return obs, rec_int
 
     # --- what baselines and render read --------------------------------------------------

@@ -19,8 +19,6 @@ from fieldgym.envs.trading.simulated import (
     Simulation,
 )
 
-PARTS = ("shortfall", "risk")
-
 
 def cost_reward(parts: Mapping[str, Any], weights: Mapping[str, float], config: Any) -> Any:
     """Minus the period's shortfall and risk penalty, in bps of the arrival value."""

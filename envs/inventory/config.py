@@ -21,6 +21,7 @@ DEMANDS = ("poisson", "normal", "seasonal", "series")
 ACTION_TYPES = ("box", "discrete", "base_stock")
 HOLDING_COST_BASES = ("local", "echelon")
 REWARD_PARTS = ("holding", "pipeline", "shortage", "ordering")
+"""The reward parts: minus each cost of the period (the record's ``<part>_cost`` columns)."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,11 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from fieldgym.envs.inventory.config import InventoryConfig
+from fieldgym.envs.inventory.config import REWARD_PARTS, InventoryConfig
 from fieldgym.envs.inventory.echelon import upstream_first
 
-COST_PARTS = ("holding", "pipeline", "shortage", "ordering")
-"""The cost parts of the record (``<part>_cost``); also the reward parts' names."""
+COST_PARTS = REWARD_PARTS
+"""The cost parts of the record (``<part>_cost``): the reward parts, each a cost."""
 
 
 class InventoryState(NamedTuple):

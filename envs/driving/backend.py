@@ -26,21 +26,22 @@ from typing import Protocol
 
 import numpy as np
 
-EGO_FIELDS = ("x", "y", "heading", "speed", "acceleration", "steering")
-"""Columns of :attr:`WorldState.ego`: position (m), heading relative to the road (rad,
-positive to the left), speed (m/s), the acceleration (m/s²) and steering angle (rad)
-applied in the last step."""
+from fieldgym.envs.driving.state import CrossColumns, EgoColumns, JunctionColumns, OtherColumns
 
-OTHER_FIELDS = ("x", "y", "vx", "vy", "length", "width")
+EGO_FIELDS = EgoColumns._fields
+"""Columns of :attr:`WorldState.ego` (:class:`~fieldgym.envs.driving.state.EgoColumns`):
+position (m), heading relative to the road (rad, positive to the left), speed (m/s), the
+acceleration (m/s²) and steering angle (rad) applied in the last step."""
+
+OTHER_FIELDS = OtherColumns._fields
 """Columns of :attr:`WorldState.others`: position (m), velocity in the road frame (m/s),
 footprint (m)."""
 
-
-CROSS_FIELDS = ("x", "y", "vx", "vy", "length", "width", "heading")
+CROSS_FIELDS = CrossColumns._fields
 """Columns of :attr:`WorldState.crossing`: the :data:`OTHER_FIELDS` (``length`` along the
 heading) and the heading (rad, ``±pi/2`` on a road crossing at right angles)."""
 
-JUNCTION_FIELDS = ("stop_x", "ego_light", "cross_light", "time_left", "cycle")
+JUNCTION_FIELDS = JunctionColumns._fields
 """Entries of :attr:`WorldState.junction`: the ego road's stop line (m along the road),
 the light of the ego's road and of the crossing road (1 green, 0.5 yellow, -1 red, 0 no
 signal), seconds until the ego's light changes and the signal cycle (s; 0 unsignalized)."""

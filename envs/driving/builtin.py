@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from fieldgym.envs.driving import junction, sim
-from fieldgym.envs.driving.backend import JUNCTION_FIELDS, WorldState
+from fieldgym.envs.driving.backend import EGO_FIELDS, WorldState
 from fieldgym.envs.driving.config import LEVELS, DrivingConfig
+from fieldgym.envs.driving.state import CONTINUOUS, JUNCTION, OTHER, SIM, VEH
 
-EGO_COLUMNS = [sim.C_X, sim.C_Y, sim.C_HEAD, sim.C_SPEED, sim.C_ACC, sim.C_STEER]
+EGO_COLUMNS = [getattr(VEH, name) for name in EGO_FIELDS]
 """Columns of ``veh`` that make ``WorldState.ego`` (the contract's ``EGO_FIELDS``)."""
 
 
@@ -37,8 +38,8 @@ class BuiltinBackend:
         self.sim = np.zeros((1, sim.NS))
         crossing = config.crossing_vehicles if config.scenario == "intersection" else 0
         self.cross = np.zeros((1, crossing, sim.NX))
-        self._junction = np.zeros(len(JUNCTION_FIELDS))
-        self._command = np.zeros((2, 1))
+        self._junction = np.zeros(len(JUNCTION))
+        self._command = np.zeros((len(CONTINUOUS), 1))
 
     def reset(self, seed: int | None, level: int) -> WorldState:
         if seed is None:
@@ -56,9 +57,9 @@ class BuiltinBackend:
         return self.state()
 
     def step(self, acceleration: float, steering: float) -> WorldState:
-        self._command[0, 0] = acceleration
-        self._command[1, 0] = steering
-        sim.advance(self.veh, self.sim, self.cross, self.p, self._command[0], self._command[1])
+        acc, steer = self._command[CONTINUOUS.acceleration], self._command[CONTINUOUS.steering]
+        acc[0], steer[0] = acceleration, steering
+        sim.advance(self.veh, self.sim, self.cross, self.p, acc, steer)
         return self.state()
 
     def state(self) -> WorldState:
@@ -67,17 +68,17 @@ class BuiltinBackend:
         junction.features(self.sim, 0, self.p, self._junction)
         return WorldState(
             ego=veh[0, EGO_COLUMNS],
-            others=veh[1:, :6].copy(),
+            others=veh[1:, : len(OTHER)].copy(),
             ego_length=sim.EGO_LENGTH,
             ego_width=sim.EGO_WIDTH,
             lanes=self.config.lanes,
             lane_width=self.config.lane_width,
-            time=float(scalars[sim.S_TIME]),
-            collided=bool(scalars[sim.S_COLLIDED]),
-            lane_invasion=bool(scalars[sim.S_OFFROAD]),
+            time=float(scalars[SIM.time]),
+            collided=bool(scalars[SIM.collided]),
+            lane_invasion=bool(scalars[SIM.offroad]),
             crossing=junction.crossing_rows(self.cross[0]),
             junction=self._junction.copy(),
-            red_light=bool(scalars[sim.S_RED]),
+            red_light=bool(scalars[SIM.red_light]),
         )
 
     def close(self) -> None:

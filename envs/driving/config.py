@@ -21,23 +21,17 @@ from fieldgym.envs.core.config import (
 )
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.driving.reward import REWARDS
+from fieldgym.envs.driving.state import MetaActions, ObservationTypes, RewardParts
 
 BACKENDS = ("builtin", "carla")
 SCENARIOS = ("highway", "merge", "intersection")
 INTERSECTION_CONTROLS = ("signal", "yield")
 INTERSECTION_OBSERVATIONS = ("kinematics",)
 """Observation types defined at an intersection (the others are lane-bound)."""
-OBSERVATION_TYPES = ("kinematics", "occupancy_grid", "ttc")
+OBSERVATION_TYPES = ObservationTypes._fields
 ACTION_TYPES = ("meta", "continuous")
-REWARD_PARTS = (
-    "progress",
-    "speed",
-    "lane_keeping",
-    "collision",
-    "lane_change",
-    "comfort",
-    "red_light",
-)
+REWARD_PARTS = RewardParts._fields
+"""The reward parts' names (:class:`.state.RewardParts`)."""
 
 LEVELS: tuple[tuple[float, float, float], ...] = (
     (10.0, 1.0, 0.00),
@@ -50,7 +44,7 @@ standard deviation of the drivers' desired speeds in m/s, share of aggressive dr
 The number of surrounding vehicles is ``vehicles`` at every level; the density sets the
 length of road they are spread over."""
 
-META_ACTIONS = ("lane_left", "idle", "lane_right", "faster", "slower")
+META_ACTIONS = MetaActions._fields
 """The discrete meta-actions, in action-index order."""
 
 

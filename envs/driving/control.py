@@ -11,7 +11,9 @@ import math
 import numpy as np
 from numba import njit
 
+from fieldgym.envs.driving.observe import headway
 from fieldgym.envs.driving.sim import LF, LR
+from fieldgym.envs.driving.state import KPI, META, PART, KpiColumns, RewardParts
 
 K_SPEED = 0.8
 """Speed tracking gain, 1/s."""
@@ -26,34 +28,14 @@ SPEED_MARGIN = 10.0
 JERK_SCALE = 10.0
 """Mean absolute jerk (m/s³) at which the comfort part reaches -1."""
 
-KPI_NAMES = (
-    "speed",
-    "distance",
-    "collided",
-    "offroad",
-    "lane",
-    "lane_change",
-    "headway",
-    "jerk",
-    "acceleration",
-    "x",
-    "y",
-    "red_light",
-)
+KPI_NAMES = KpiColumns._fields
 """Per-step KPIs, in the order of the KPI arrays: speed (m/s) and position (m) at the end
 of the step, distance driven along the road (m), collision and road-edge flags, lane index
 and lane-change flag, time headway to the leader (s, capped at 10), mean absolute jerk
 (m/s³), the last acceleration (m/s²), and red lights the ego ran (count)."""
 
-PART_NAMES = (
-    "progress",
-    "speed",
-    "lane_keeping",
-    "collision",
-    "lane_change",
-    "comfort",
-    "red_light",
-)
+PART_NAMES = RewardParts._fields
+"""The reward parts, in the order of the parts arrays (the config's ``REWARD_PARTS``)."""
 
 
 @njit(cache=True, error_model="numpy")
@@ -75,13 +57,13 @@ def nearest_speed(speeds: np.ndarray, v: float) -> int:
 @njit(cache=True, error_model="numpy")
 def apply_meta(action: int, lane: int, speed_idx: int, lanes: int, n_speeds: int):
     """New target lane and target-speed index after a meta-action (see ``META_ACTIONS``)."""
-    if action == 0:
+    if action == META.lane_left:
         lane = min(lane + 1, lanes - 1)
-    elif action == 2:
+    elif action == META.lane_right:
         lane = max(lane - 1, 0)
-    elif action == 3:
+    elif action == META.faster:
         speed_idx = min(speed_idx + 1, n_speeds - 1)
-    elif action == 4:
+    elif action == META.slower:
         speed_idx = max(speed_idx - 1, 0)
     return lane, speed_idx
 
@@ -112,16 +94,38 @@ def step_parts(x0, x1, v, y, collided, lane0, lane1, jerk, red, period, lo, hi, 
     the mean absolute jerk over :data:`JERK_SCALE` (at most 1); red_light: -1 when the ego
     ran a red light (``red`` > 0).
     """
-    out[0] = (x1 - x0) / (hi * period)
+    out[PART.progress] = (x1 - x0) / (hi * period)
     if v < lo:
-        out[1] = max(1.0 - (lo - v) / SPEED_MARGIN, 0.0)
+        out[PART.speed] = max(1.0 - (lo - v) / SPEED_MARGIN, 0.0)
     elif v > hi:
-        out[1] = max(1.0 - (v - hi) / max(vmax - hi, 1e-9), 0.0)
+        out[PART.speed] = max(1.0 - (v - hi) / max(vmax - hi, 1e-9), 0.0)
     else:
-        out[1] = 1.0
+        out[PART.speed] = 1.0
     lanes_y = lane1 * lw
-    out[2] = -min(abs(y - lanes_y) / (0.5 * lw), 1.0)
-    out[3] = -1.0 if collided else 0.0
-    out[4] = -1.0 if lane1 != lane0 else 0.0
-    out[5] = -min(jerk / JERK_SCALE, 1.0)
-    out[6] = -1.0 if red > 0 else 0.0
+    out[PART.lane_keeping] = -min(abs(y - lanes_y) / (0.5 * lw), 1.0)
+    out[PART.collision] = -1.0 if collided else 0.0
+    out[PART.lane_change] = -1.0 if lane1 != lane0 else 0.0
+    out[PART.comfort] = -min(jerk / JERK_SCALE, 1.0)
+    out[PART.red_light] = -1.0 if red > 0 else 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def step_kpis(x0, ex, ey, eh, ev, acc, others, collided, offroad, lane0, lane1, jerk, red, out):
+    """The KPIs of one agent step, in :data:`KPI_NAMES` order.
+
+    ``x0`` is the ego's position before the step, ``ex, ey, eh, ev, acc`` its pose, speed
+    and acceleration after it, ``others`` the surrounding vehicles' rows (the contract's
+    ``OTHER_FIELDS``).
+    """
+    out[KPI.speed] = ev
+    out[KPI.distance] = ex - x0
+    out[KPI.collided] = 1.0 if collided else 0.0
+    out[KPI.offroad] = 1.0 if offroad else 0.0
+    out[KPI.lane] = lane1
+    out[KPI.lane_change] = 1.0 if lane1 != lane0 else 0.0
+    out[KPI.headway] = headway(ex, ey, eh, ev, others)
+    out[KPI.jerk] = jerk
+    out[KPI.acceleration] = acc
+    out[KPI.x] = ex
+    out[KPI.y] = ey
+    out[KPI.red_light] = red

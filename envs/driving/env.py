@@ -16,6 +16,7 @@ from fieldgym.envs.driving import control, observe
 from fieldgym.envs.driving.backend import DrivingBackend, WorldState
 from fieldgym.envs.driving.config import META_ACTIONS, OBSERVATION_TYPES, DrivingConfig
 from fieldgym.envs.driving.reward import REWARDS
+from fieldgym.envs.driving.state import CONTINUOUS, EGO
 
 
 def action_space(config: DrivingConfig) -> spaces.Space:
@@ -170,6 +171,7 @@ class DrivingEnv(gym.Env):
         self._po = observe.obs_params(self.config)
         self._speeds = np.asarray(self.config.meta_speeds, dtype=np.float64)
         self._parts = np.zeros(len(control.PART_NAMES))
+        self._kpis = np.zeros(len(control.KPI_NAMES))
         self.level = self.config.level
         self.backend: DrivingBackend | None = None
         self.world: WorldState | None = None
@@ -190,9 +192,10 @@ class DrivingEnv(gym.Env):
         level = int((options or {}).get("level", self.level))
         backend_seed = int(self.np_random.integers(2**31 - 1))
         self.world = world = self.backend.reset(backend_seed, level)
-        self.lane = control.lane_of(world.ego[1], self.config.lane_width, self.config.lanes)
-        self.speed_idx = control.nearest_speed(self._speeds, world.ego[3])
-        self.prev_acc = float(world.ego[4])
+        ego = world.ego
+        self.lane = control.lane_of(ego[EGO.y], self.config.lane_width, self.config.lanes)
+        self.speed_idx = control.nearest_speed(self._speeds, ego[EGO.speed])
+        self.prev_acc = float(ego[EGO.acceleration])
         return self._observe(world), {"level": level}
 
     def _observe(self, world: WorldState) -> np.ndarray:
@@ -200,10 +203,10 @@ class DrivingEnv(gym.Env):
         e = world.ego
         observe.observe(
             self._kind,
-            e[0],
-            e[1],
-            e[2],
-            e[3],
+            e[EGO.x],
+            e[EGO.y],
+            e[EGO.heading],
+            e[EGO.speed],
             world.others,
             world.crossing,
             world.junction,
@@ -219,44 +222,45 @@ class DrivingEnv(gym.Env):
         action = check_action(self.action_space, action, cfg.action_policy)
         lw, lanes, dt = cfg.lane_width, cfg.lanes, cfg.dt
         world = self.world
-        x0 = float(world.ego[0])
-        lane0 = control.lane_of(world.ego[1], lw, lanes)
+        x0 = float(world.ego[EGO.x])
+        lane0 = control.lane_of(world.ego[EGO.y], lw, lanes)
         meta = cfg.action_type == "meta"
         if meta:
             self.lane, self.speed_idx = control.apply_meta(
                 int(action), self.lane, self.speed_idx, lanes, len(self._speeds)
             )
         else:
-            acc, steer = float(action[0]), float(action[1])
+            acc = float(action[CONTINUOUS.acceleration])
+            steer = float(action[CONTINUOUS.steering])
         jerk, taken, red = 0.0, 0, 0
         for _ in range(cfg.substeps):
             taken += 1
             if meta:
                 e = world.ego
                 acc, steer = control.meta_command(
-                    e[1],
-                    e[2],
-                    e[3],
+                    e[EGO.y],
+                    e[EGO.heading],
+                    e[EGO.speed],
                     self.lane * lw,
                     self._speeds[self.speed_idx],
                     cfg.max_acceleration,
                     cfg.max_steering,
                 )
             world = self.backend.step(acc, steer)
-            jerk += abs(world.ego[4] - self.prev_acc) / dt
-            self.prev_acc = float(world.ego[4])
+            jerk += abs(world.ego[EGO.acceleration] - self.prev_acc) / dt
+            self.prev_acc = float(world.ego[EGO.acceleration])
             red += int(world.red_light)
             if world.collided:
                 break
         self.world = world
         jerk /= taken
         e = world.ego
-        lane1 = control.lane_of(e[1], lw, lanes)
+        lane1 = control.lane_of(e[EGO.y], lw, lanes)
         control.step_parts(
             x0,
-            e[0],
-            e[3],
-            e[1],
+            e[EGO.x],
+            e[EGO.speed],
+            e[EGO.y],
             world.collided,
             lane0,
             lane1,
@@ -269,22 +273,25 @@ class DrivingEnv(gym.Env):
             lw,
             self._parts,
         )
-        parts = {name: float(v) for name, v in zip(control.PART_NAMES, self._parts, strict=True)}
+        parts = dict(zip(control.PART_NAMES, self._parts.tolist(), strict=True))
         reward = float(self._reward(parts, cfg.reward_weights, cfg))
-        kpi = {
-            "speed": float(e[3]),
-            "distance": float(e[0] - x0),
-            "collided": float(world.collided),
-            "offroad": float(world.lane_invasion),
-            "lane": float(lane1),
-            "lane_change": float(lane1 != lane0),
-            "headway": observe.headway(e[0], e[1], e[2], e[3], world.others),
-            "jerk": jerk,
-            "acceleration": float(e[4]),
-            "x": float(e[0]),
-            "y": float(e[1]),
-            "red_light": float(red),
-        }
+        control.step_kpis(
+            x0,
+            e[EGO.x],
+            e[EGO.y],
+            e[EGO.heading],
+            e[EGO.speed],
+            e[EGO.acceleration],
+            world.others,
+            world.collided,
+            world.lane_invasion,
+            lane0,
+            lane1,
+            jerk,
+            red,
+            self._kpis,
+        )
+        kpi = dict(zip(control.KPI_NAMES, self._kpis.tolist(), strict=True))
         info = {"reward_parts": parts, "kpi": kpi}
         return self._observe(world), reward, bool(world.collided), False, info
 

@@ -3,11 +3,11 @@
 A two-lane road crosses the main road at right angles ``STOP_MARGIN`` metres past the
 main road's stop line (``x = intersection_distance``), one lane each way, driving on the
 right: vehicles heading ``+y`` (direction +1) in the lane at larger ``x``. Its vehicles
-live in their own array ``cross`` ``(B, K, NX)`` (columns ``X_*`` of :mod:`.layout`), so
+live in their own array ``cross`` ``(B, K, NX)`` (columns ``CROSSING`` of :mod:`.state`), so
 the main road's kernels (x-order, neighbours, MOBIL) never see them; they drive by IDM
 along their lane behind their leader and re-enter at the far end when they leave.
 
-Control (``P_JUNCTION``):
+Control (``PARAM.junction``):
 
 * **signal**: a fixed cycle per copy, offset at random at reset. Each road has its own
   green, then yellow, then red while the other road runs its green and yellow, with an
@@ -33,53 +33,19 @@ import math
 import numpy as np
 from numba import njit
 
-from fieldgym.envs.driving.backend import CROSS_FIELDS
 from fieldgym.envs.driving.layout import (
     APPROACH,
     B_MAX,
     B_STOP,
-    C_AMAX,
-    C_HEAD,
-    C_LEN,
-    C_S0,
-    C_SPEED,
-    C_V0,
-    C_VX,
-    C_X,
-    C_Y,
     CROSS_REACH,
     EGO_LENGTH,
     EGO_WIDTH,
     GAP_MARGIN,
     NO_CHANGE,
-    P_ALLRED,
-    P_CROSS_SPEED,
-    P_DT,
-    P_GREEN,
-    P_GREEN_CROSS,
-    P_JUNCTION,
-    P_LANES,
-    P_LW,
-    P_STOP,
-    P_YELLOW,
     RESPAWN_GAP,
-    S_PHASE,
-    S_TIME,
     STOP_MARGIN,
-    X_AMAX,
-    X_B,
-    X_DIR,
-    X_HEAD,
-    X_LEN,
-    X_S0,
-    X_SPEED,
-    X_T,
-    X_V0,
-    X_VY,
-    X_WID,
-    X_X,
-    X_Y,
 )
+from fieldgym.envs.driving.state import CROSS, CROSSING, JUNCTION, PARAM, SIM, VEH
 from fieldgym.envs.driving.traffic import idm, overlap
 
 GREEN, YELLOW, RED, NONE = 1.0, 0.5, -1.0, 0.0
@@ -94,7 +60,7 @@ LATERAL_MARGIN = 0.5
 @njit(cache=True, error_model="numpy", inline="always")
 def cycle(p: np.ndarray) -> float:
     """The signal cycle's length (s)."""
-    return p[P_GREEN] + p[P_GREEN_CROSS] + 2.0 * (p[P_YELLOW] + p[P_ALLRED])
+    return p[PARAM.green] + p[PARAM.green_cross] + 2.0 * (p[PARAM.yellow] + p[PARAM.all_red])
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -103,13 +69,13 @@ def light(t: float, p: np.ndarray, road: int):
 
     Returns its state code and the seconds until it changes.
     """
-    y, r = p[P_YELLOW], p[P_ALLRED]
+    y, r = p[PARAM.yellow], p[PARAM.all_red]
     length = cycle(p)
     tp = t % length
-    g = p[P_GREEN]
+    g = p[PARAM.green]
     if road == 1:  # its green starts after the main road's yellow and all-red
         tp = (tp - (g + y + r)) % length
-        g = p[P_GREEN_CROSS]
+        g = p[PARAM.green_cross]
     if tp < g:
         return GREEN, g - tp
     if tp < g + y:
@@ -120,14 +86,14 @@ def light(t: float, p: np.ndarray, road: int):
 @njit(cache=True, error_model="numpy", inline="always")
 def cycle_time(sim: np.ndarray, c: int) -> float:
     """Copy ``c``'s position in its signal cycle (s)."""
-    return sim[c, S_TIME] + sim[c, S_PHASE]
+    return sim[c, SIM.time] + sim[c, SIM.phase]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def crossing_span(p: np.ndarray):
     """The crossing road's extent along ``x``: near and far edge (m)."""
-    x_in = p[P_STOP] + STOP_MARGIN
-    return x_in, x_in + 2.0 * p[P_LW]
+    x_in = p[PARAM.stop_x] + STOP_MARGIN
+    return x_in, x_in + 2.0 * p[PARAM.lane_width]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -136,8 +102,8 @@ def band(p: np.ndarray, d: float):
 
     In the coordinate ``s = d * y`` (m) of a vehicle heading that way.
     """
-    lw = p[P_LW]
-    top = (p[P_LANES] - 0.5) * lw
+    lw = p[PARAM.lane_width]
+    top = (p[PARAM.lanes] - 0.5) * lw
     if d > 0:
         return -0.5 * lw, top
     return -top, 0.5 * lw
@@ -172,11 +138,11 @@ def conflict(veh, cross, c, j, front, rear, lo_j, hi_j, p, committed_only) -> bo
     ``committed_only``: only crossing vehicles past their own stop line count (under a
     signal, the others stop on their red).
     """
-    v, a, v0 = veh[c, j, C_SPEED], veh[c, j, C_AMAX], veh[c, j, C_V0]
+    v, a, v0 = veh[c, j, VEH.speed], veh[c, j, VEH.a_max], veh[c, j, VEH.v0]
     for i in range(cross.shape[1]):
-        d = cross[c, i, X_DIR]
-        s = d * cross[c, i, X_Y]
-        hl = 0.5 * cross[c, i, X_LEN]
+        d = cross[c, i, CROSSING.direction]
+        s = d * cross[c, i, CROSSING.y]
+        hl = 0.5 * cross[c, i, CROSSING.length]
         near, _ = band(p, d)
         if committed_only and s + hl <= near - STOP_MARGIN:
             continue
@@ -185,14 +151,18 @@ def conflict(veh, cross, c, j, front, rear, lo_j, hi_j, p, committed_only) -> bo
         out_i = b_hi - (s - hl)
         if out_i <= 0.0:
             continue  # already past j's lane
-        hw = 0.5 * cross[c, i, X_WID] + LATERAL_MARGIN
-        out_j = cross[c, i, X_X] + hw - rear
+        hw = 0.5 * cross[c, i, CROSSING.width] + LATERAL_MARGIN
+        out_j = cross[c, i, CROSSING.x] + hw - rear
         if out_j <= 0.0:
             continue  # j is already past i's lane
-        vi, ai, v0i = cross[c, i, X_SPEED], cross[c, i, X_AMAX], cross[c, i, X_V0]
+        vi, ai, v0i = (
+            cross[c, i, CROSSING.speed],
+            cross[c, i, CROSSING.a_max],
+            cross[c, i, CROSSING.v0],
+        )
         t_in_i = travel_time(b_lo - (s + hl), vi, ai, v0i)
         t_out_i = travel_time(out_i, vi, ai, v0i)
-        t_in_j = travel_time(cross[c, i, X_X] - hw - front, v, a, v0)
+        t_in_j = travel_time(cross[c, i, CROSSING.x] - hw - front, v, a, v0)
         t_out_j = travel_time(out_j, v, a, v0)
         if t_in_j < t_out_i + GAP_MARGIN and t_in_i < t_out_j + GAP_MARGIN:
             return True
@@ -212,33 +182,33 @@ def main_obstacle(veh, cross, c, j, lead, lead_gap, half_j, lo_j, hi_j, p, state
     the main road's light (:func:`light`; ``NONE`` unsignalized).
     """
     _, x_out = crossing_span(p)
-    x = veh[c, j, C_X]
+    x = veh[c, j, VEH.x]
     front, rear = x + half_j, x - half_j
     gap = np.inf
     for i in range(cross.shape[1]):  # crossing vehicles in j's corridor ahead
-        hl = 0.5 * cross[c, i, X_LEN]
-        yi = cross[c, i, X_Y]
+        hl = 0.5 * cross[c, i, CROSSING.length]
+        yi = cross[c, i, CROSSING.y]
         if yi + hl <= lo_j - LATERAL_MARGIN or yi - hl >= hi_j + LATERAL_MARGIN:
             continue
-        hw = 0.5 * cross[c, i, X_WID]
-        xi = cross[c, i, X_X]
+        hw = 0.5 * cross[c, i, CROSSING.width]
+        xi = cross[c, i, CROSSING.x]
         if xi + hw > front and xi - hw > x:
             gap = min(gap, max(xi - hw - LATERAL_MARGIN - front, 0.0))
-    stop = p[P_STOP]
+    stop = p[PARAM.stop_x]
     if front > stop:
         return gap
     to_line = stop - front
-    v = veh[c, j, C_SPEED]
+    v = veh[c, j, VEH.speed]
     wait = False
     if state == RED:
         wait = can_stop(v, to_line, B_MAX)
     elif state == YELLOW:
         wait = can_stop(v, to_line, B_STOP)
     if not wait and can_stop(v, to_line, B_STOP):
-        room = veh[c, j, C_LEN] + veh[c, j, C_S0]
-        blocked = lead >= 0 and lead_gap + front < x_out + room and veh[c, lead, C_SPEED] < 5.0
+        room = veh[c, j, VEH.length] + veh[c, j, VEH.min_gap]
+        blocked = lead >= 0 and lead_gap + front < x_out + room and veh[c, lead, VEH.speed] < 5.0
         wait = blocked or conflict(
-            veh, cross, c, j, front, rear, lo_j, hi_j, p, p[P_JUNCTION] < 1.5
+            veh, cross, c, j, front, rear, lo_j, hi_j, p, p[PARAM.junction] < 1.5
         )
     if wait:
         gap = min(gap, to_line)
@@ -253,7 +223,7 @@ def near_junction(x: float, half: float, p: np.ndarray) -> bool:
     about there) until it has left the crossing road.
     """
     _, x_out = crossing_span(p)
-    return x + half > p[P_STOP] - REACH and x - half < x_out
+    return x + half > p[PARAM.stop_x] - REACH and x - half < x_out
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -263,7 +233,7 @@ def no_lane_change(x: float, half: float, p: np.ndarray) -> bool:
     They are within ``NO_CHANGE`` m before the stop line and inside the intersection.
     """
     _, x_out = crossing_span(p)
-    return x + half > p[P_STOP] - NO_CHANGE and x - half < x_out
+    return x + half > p[PARAM.stop_x] - NO_CHANGE and x - half < x_out
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -273,7 +243,7 @@ def no_spawn(x: float, half: float, p: np.ndarray) -> bool:
     It may not within ``APPROACH`` m before the stop line nor inside the intersection.
     """
     _, x_out = crossing_span(p)
-    return x + half > p[P_STOP] - APPROACH and x - half < x_out + 5.0
+    return x + half > p[PARAM.stop_x] - APPROACH and x - half < x_out + 5.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -286,39 +256,39 @@ def advance_cross(veh, cross, sim, c, p, lo, hi, half) -> None:
     k = cross.shape[1]
     if k == 0:
         return
-    dt = p[P_DT]
-    signal = p[P_JUNCTION] < 1.5
+    dt = p[PARAM.dt]
+    signal = p[PARAM.junction] < 1.5
     state, _ = light(cycle_time(sim, c), p, 1)
     acc = np.empty(k)
     x_in, x_out = crossing_span(p)
     inside = np.empty(veh.shape[1], dtype=np.int64)  # main-road vehicles on the crossing
     m_in = 0
     for j in range(veh.shape[1]):
-        x = veh[c, j, C_X]
+        x = veh[c, j, VEH.x]
         if x + half[j] > x_in - LATERAL_MARGIN and x - half[j] < x_out + LATERAL_MARGIN:
             inside[m_in] = j
             m_in += 1
     for i in range(k):
-        d = cross[c, i, X_DIR]
-        s = d * cross[c, i, X_Y]
-        hl = 0.5 * cross[c, i, X_LEN]
-        xi, hw = cross[c, i, X_X], 0.5 * cross[c, i, X_WID] + LATERAL_MARGIN
-        v = cross[c, i, X_SPEED]
+        d = cross[c, i, CROSSING.direction]
+        s = d * cross[c, i, CROSSING.y]
+        hl = 0.5 * cross[c, i, CROSSING.length]
+        xi, hw = cross[c, i, CROSSING.x], 0.5 * cross[c, i, CROSSING.width] + LATERAL_MARGIN
+        v = cross[c, i, CROSSING.speed]
         lead_gap, lead_v = np.inf, 0.0
         for m in range(k):  # leader in the same lane
-            if m == i or cross[c, m, X_DIR] != d:
+            if m == i or cross[c, m, CROSSING.direction] != d:
                 continue
-            sm = d * cross[c, m, X_Y]
+            sm = d * cross[c, m, CROSSING.y]
             if sm > s:
-                g = sm - 0.5 * cross[c, m, X_LEN] - s - hl
+                g = sm - 0.5 * cross[c, m, CROSSING.length] - s - hl
                 if g < lead_gap:
-                    lead_gap, lead_v = g, cross[c, m, X_SPEED]
+                    lead_gap, lead_v = g, cross[c, m, CROSSING.speed]
         near, far = band(p, d)
         block = np.inf  # main-road vehicles standing in its path
         in_box = False
         for r in range(m_in):
             j = inside[r]
-            xj = veh[c, j, C_X]
+            xj = veh[c, j, VEH.x]
             if xj + half[j] <= xi - hw or xj - half[j] >= xi + hw:
                 continue
             sj = min(d * lo[j], d * hi[j]) - LATERAL_MARGIN
@@ -338,18 +308,22 @@ def advance_cross(veh, cross, sim, c, p, lo, hi, half) -> None:
                 wait = can_stop(v, to_line, B_STOP)
             if wait:
                 block = min(block, to_line)
-        v0, T, a = cross[c, i, X_V0], cross[c, i, X_T], cross[c, i, X_AMAX]
-        b, s0 = cross[c, i, X_B], cross[c, i, X_S0]
+        v0, T, a = (
+            cross[c, i, CROSSING.v0],
+            cross[c, i, CROSSING.headway],
+            cross[c, i, CROSSING.a_max],
+        )
+        b, s0 = cross[c, i, CROSSING.comfort_braking], cross[c, i, CROSSING.min_gap]
         acc[i] = idm(v, v0, T, a, b, s0, lead_gap, lead_v)
         if block < np.inf:
             acc[i] = min(acc[i], idm(v, v0, T, a, b, s0, block, 0.0))
     for i in range(k):
-        d = cross[c, i, X_DIR]
-        v = cross[c, i, X_SPEED]
+        d = cross[c, i, CROSSING.direction]
+        v = cross[c, i, CROSSING.speed]
         v_new = max(0.0, v + acc[i] * dt)
-        cross[c, i, X_Y] += d * 0.5 * (v + v_new) * dt
-        cross[c, i, X_SPEED] = v_new
-        cross[c, i, X_VY] = d * v_new
+        cross[c, i, CROSSING.y] += d * 0.5 * (v + v_new) * dt
+        cross[c, i, CROSSING.speed] = v_new
+        cross[c, i, CROSSING.vy] = d * v_new
     recycle_cross(cross, c, p)
 
 
@@ -362,25 +336,29 @@ def recycle_cross(cross, c, p) -> None:
     """
     k = cross.shape[1]
     for i in range(k):
-        d = cross[c, i, X_DIR]
+        d = cross[c, i, CROSSING.direction]
         near, far = band(p, d)
-        hl = 0.5 * cross[c, i, X_LEN]
-        if d * cross[c, i, X_Y] - hl <= far + CROSS_REACH:
+        hl = 0.5 * cross[c, i, CROSSING.length]
+        if d * cross[c, i, CROSSING.y] - hl <= far + CROSS_REACH:
             continue
         start = near - CROSS_REACH
         gap, vl = np.inf, 0.0
         for m in range(k):
-            if m != i and cross[c, m, X_DIR] == d:
-                g = d * cross[c, m, X_Y] - 0.5 * cross[c, m, X_LEN] - start - hl
+            if m != i and cross[c, m, CROSSING.direction] == d:
+                g = d * cross[c, m, CROSSING.y] - 0.5 * cross[c, m, CROSSING.length] - start - hl
                 if g < gap:
-                    gap, vl = g, cross[c, m, X_SPEED]
+                    gap, vl = g, cross[c, m, CROSSING.speed]
         if gap < RESPAWN_GAP:
             continue
-        cross[c, i, X_Y] = d * start
+        cross[c, i, CROSSING.y] = d * start
         if gap < np.inf:
-            cap = vl + math.sqrt(2.0 * cross[c, i, X_B] * max(gap - cross[c, i, X_S0], 0.0))
-            cross[c, i, X_SPEED] = min(cross[c, i, X_SPEED], cap)
-            cross[c, i, X_VY] = d * cross[c, i, X_SPEED]
+            cap = vl + math.sqrt(
+                2.0
+                * cross[c, i, CROSSING.comfort_braking]
+                * max(gap - cross[c, i, CROSSING.min_gap], 0.0)
+            )
+            cross[c, i, CROSSING.speed] = min(cross[c, i, CROSSING.speed], cap)
+            cross[c, i, CROSSING.vy] = d * cross[c, i, CROSSING.speed]
 
 
 @njit(cache=True, error_model="numpy")
@@ -390,8 +368,8 @@ def reset_junction(veh, cross, sim, c, p, aggressive) -> None:
     With numba's generator, seeded by the caller; main-road vehicles near the stop line
     are slowed to speeds they can stop from there.
     """
-    lw = p[P_LW]
-    sim[c, S_PHASE] = np.random.random() * cycle(p)
+    lw = p[PARAM.lane_width]
+    sim[c, SIM.phase] = np.random.random() * cycle(p)
     cross[c, :, :] = 0.0
     x_in, _ = crossing_span(p)
     k = cross.shape[1]
@@ -413,31 +391,33 @@ def reset_junction(veh, cross, sim, c, p, aggressive) -> None:
             if s > zone_lo:
                 s += zone_hi - zone_lo
             bold = np.random.random() < aggressive
-            v0 = p[P_CROSS_SPEED] * (0.85 + 0.3 * np.random.random()) + (2.0 if bold else 0.0)
-            cross[c, i, X_X] = x_in + (1.5 if d > 0 else 0.5) * lw
-            cross[c, i, X_Y] = d * s
-            cross[c, i, X_LEN] = 4.5 + 0.5 * np.random.random()
-            cross[c, i, X_WID] = 1.8 + 0.2 * np.random.random()
-            cross[c, i, X_HEAD] = d * 0.5 * math.pi
-            cross[c, i, X_DIR] = d
-            cross[c, i, X_V0] = v0
-            cross[c, i, X_T] = 1.0 if bold else 1.2 + 0.6 * np.random.random()
-            cross[c, i, X_AMAX] = 2.0 if bold else 1.2 + 0.6 * np.random.random()
-            cross[c, i, X_B] = 2.5 if bold else 1.5 + 1.0 * np.random.random()
-            cross[c, i, X_S0] = 2.0 + np.random.random()
+            v0 = p[PARAM.crossing_speed] * (0.85 + 0.3 * np.random.random()) + (
+                2.0 if bold else 0.0
+            )
+            cross[c, i, CROSSING.x] = x_in + (1.5 if d > 0 else 0.5) * lw
+            cross[c, i, CROSSING.y] = d * s
+            cross[c, i, CROSSING.length] = 4.5 + 0.5 * np.random.random()
+            cross[c, i, CROSSING.width] = 1.8 + 0.2 * np.random.random()
+            cross[c, i, CROSSING.heading] = d * 0.5 * math.pi
+            cross[c, i, CROSSING.direction] = d
+            cross[c, i, CROSSING.v0] = v0
+            cross[c, i, CROSSING.headway] = 1.0 if bold else 1.2 + 0.6 * np.random.random()
+            cross[c, i, CROSSING.a_max] = 2.0 if bold else 1.2 + 0.6 * np.random.random()
+            cross[c, i, CROSSING.comfort_braking] = 2.5 if bold else 1.5 + 1.0 * np.random.random()
+            cross[c, i, CROSSING.min_gap] = 2.0 + np.random.random()
             speed = v0 * (0.9 + 0.1 * np.random.random())
-            to_line = near - STOP_MARGIN - s - 0.5 * cross[c, i, X_LEN]
+            to_line = near - STOP_MARGIN - s - 0.5 * cross[c, i, CROSSING.length]
             if to_line > 0.0:
                 speed = min(speed, math.sqrt(2.0 * B_STOP * max(to_line - 3.0, 0.0)))
-            cross[c, i, X_SPEED] = speed
-            cross[c, i, X_VY] = d * speed
-    stop = p[P_STOP]
+            cross[c, i, CROSSING.speed] = speed
+            cross[c, i, CROSSING.vy] = d * speed
+    stop = p[PARAM.stop_x]
     for j in range(1, veh.shape[1]):
-        to_line = stop - veh[c, j, C_X] - 0.5 * veh[c, j, C_LEN]
+        to_line = stop - veh[c, j, VEH.x] - 0.5 * veh[c, j, VEH.length]
         if 0.0 <= to_line < APPROACH:
-            cap = math.sqrt(2.0 * B_STOP * max(to_line - veh[c, j, C_S0], 0.0))
-            veh[c, j, C_SPEED] = min(veh[c, j, C_SPEED], cap)
-            veh[c, j, C_VX] = veh[c, j, C_SPEED]
+            cap = math.sqrt(2.0 * B_STOP * max(to_line - veh[c, j, VEH.min_gap], 0.0))
+            veh[c, j, VEH.speed] = min(veh[c, j, VEH.speed], cap)
+            veh[c, j, VEH.vx] = veh[c, j, VEH.speed]
 
 
 @njit(cache=True, error_model="numpy")
@@ -447,15 +427,19 @@ def ego_hits(veh, cross, c, px, py, ph, dt) -> bool:
     Tested now and half a step ago (``px, py, ph``: the ego's pose at the start of the
     step), so none passes through.
     """
-    ex, ey, eh = veh[c, 0, C_X], veh[c, 0, C_Y], veh[c, 0, C_HEAD]
+    ex, ey, eh = veh[c, 0, VEH.x], veh[c, 0, VEH.y], veh[c, 0, VEH.heading]
     for i in range(cross.shape[1]):
-        xi, yi = cross[c, i, X_X], cross[c, i, X_Y]
+        xi, yi = cross[c, i, CROSSING.x], cross[c, i, CROSSING.y]
         if abs(xi - ex) > 12.0 or abs(yi - ey) > 15.0:
             continue
-        li, wi, hi = cross[c, i, X_LEN], cross[c, i, X_WID], cross[c, i, X_HEAD]
+        li, wi, hi = (
+            cross[c, i, CROSSING.length],
+            cross[c, i, CROSSING.width],
+            cross[c, i, CROSSING.heading],
+        )
         if overlap(ex, ey, eh, EGO_LENGTH, EGO_WIDTH, xi, yi, hi, li, wi):
             return True
-        ym = yi - 0.5 * dt * cross[c, i, X_VY]
+        ym = yi - 0.5 * dt * cross[c, i, CROSSING.vy]
         if overlap(
             0.5 * (ex + px),
             0.5 * (ey + py),
@@ -475,7 +459,7 @@ def ego_hits(veh, cross, c, px, py, ph, dt) -> bool:
 @njit(cache=True, error_model="numpy")
 def main_light(sim, c, p) -> float:
     """The state code of copy ``c``'s main-road light now (``NONE`` unsignalized)."""
-    if p[P_JUNCTION] < 0.5 or p[P_JUNCTION] > 1.5:
+    if p[PARAM.junction] < 0.5 or p[PARAM.junction] > 1.5:
         return NONE
     state, _ = light(cycle_time(sim, c), p, 0)
     return state
@@ -485,16 +469,16 @@ def main_light(sim, c, p) -> float:
 def features(sim, c, p, out) -> None:
     """Copy ``c``'s intersection state into ``out`` (the contract's ``JUNCTION_FIELDS``)."""
     out[:] = 0.0
-    if p[P_JUNCTION] < 0.5:
+    if p[PARAM.junction] < 0.5:
         return
-    out[0] = p[P_STOP]
-    if p[P_JUNCTION] < 1.5:
+    out[JUNCTION.stop_x] = p[PARAM.stop_x]
+    if p[PARAM.junction] < 1.5:
         t = cycle_time(sim, c)
-        out[1], out[3] = light(t, p, 0)
-        out[2], _ = light(t, p, 1)
-        out[4] = cycle(p)
+        out[JUNCTION.ego_light], out[JUNCTION.time_left] = light(t, p, 0)
+        out[JUNCTION.cross_light], _ = light(t, p, 1)
+        out[JUNCTION.cycle] = cycle(p)
 
 
 def crossing_rows(cross: np.ndarray) -> np.ndarray:
     """One copy's crossing vehicles as ``WorldState.crossing`` rows (:data:`CROSS_FIELDS`)."""
-    return cross[:, : len(CROSS_FIELDS)].copy()
+    return cross[:, : len(CROSS)].copy()

@@ -1,43 +1,44 @@
 """The state layout of the built-in simulator and its physical constants.
 
-Column indices of the vehicle array ``veh`` (``C_*``), of the crossing vehicles' array
-``cross`` (``X_*``), of the per-copy scalars ``sim`` (``S_*``) and of the parameter vector
-``p`` (``P_*``), shared by every kernel of :mod:`.sim`, :mod:`.traffic` and
-:mod:`.junction`.
+The sizes of the vehicle array ``veh``, of the crossing vehicles' array ``cross``, of the
+per-copy scalars ``sim`` and of the parameter vector ``p``, whose columns the tables of
+:mod:`.state` name (``VEH``, ``CROSSING``, ``SIM``, ``PARAM``) for every kernel of
+:mod:`.sim`, :mod:`.traffic` and :mod:`.junction`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# Columns of ``veh``.
-C_X, C_Y, C_VX, C_VY, C_LEN, C_WID = 0, 1, 2, 3, 4, 5
-C_HEAD, C_SPEED, C_TY, C_ACC, C_STEER = 6, 7, 8, 9, 10
-C_V0, C_T, C_AMAX, C_B, C_S0, C_POL, C_THR, C_COOL = 11, 12, 13, 14, 15, 16, 17, 18
-C_ORDER = 19
-"""Row ``r`` of this column holds the index of the ``r``-th vehicle by ``x`` (kept sorted
-across steps by insertion sort, which is linear on nearly sorted input)."""
-NF = 20
-# Columns of ``sim``.
-S_TIME, S_COLLIDED, S_OFFROAD, S_BEHIND, S_AHEAD, S_STEP, S_LEVEL = 0, 1, 2, 3, 4, 5, 6
-S_PHASE, S_RED = 7, 8
-"""Intersection: the signal cycle's offset at time 0 (s, drawn at reset), and whether the
-ego's front crossed the stop line on red in the last step."""
-NS = 9
-# Columns of ``cross``: the first six are the contract's ``OTHER_FIELDS`` (``length`` along
-# the heading), then heading (rad), speed, direction (+1: toward +y) and IDM parameters.
-X_X, X_Y, X_VX, X_VY, X_LEN, X_WID, X_HEAD, X_SPEED, X_DIR = 0, 1, 2, 3, 4, 5, 6, 7, 8
-X_V0, X_T, X_AMAX, X_B, X_S0 = 9, 10, 11, 12, 13
-NX = 14
-# Entries of the parameter vector ``p`` (see :func:`params`).
-P_LANES, P_LW, P_DT, P_VMAX, P_AMAX, P_STEER, P_DESIRED = 0, 1, 2, 3, 4, 5, 6
-P_EGO_SPEED, P_MERGE = 7, 8
-P_JUNCTION, P_STOP, P_CROSS_SPEED = 9, 10, 11
-P_GREEN, P_GREEN_CROSS, P_YELLOW, P_ALLRED = 12, 13, 14, 15
-"""Intersection: control (0 none, 1 signal, 2 yield), the main road's stop line (x, m),
-the crossing drivers' mean desired speed (m/s); the signal's green time of the main and
-of the crossing road, its yellow and all-red times (s)."""
-NP = 16
+from fieldgym.envs.driving.state import CROSSING, PARAM, SIM, VEH
+
+NF, NS, NX, NP = len(VEH), len(SIM), len(CROSSING), len(PARAM)
+"""Columns of ``veh`` and ``sim``, of ``cross`` and entries of ``p``."""
+
+# The index names of earlier releases, for callers outside the kernels (which read the
+# tables of :mod:`.state` by name).
+C_X, C_Y, C_VX, C_VY, C_LEN, C_WID = VEH.x, VEH.y, VEH.vx, VEH.vy, VEH.length, VEH.width
+C_HEAD, C_SPEED, C_TY, C_ACC, C_STEER = (
+    VEH.heading,
+    VEH.speed,
+    VEH.target_y,
+    VEH.acceleration,
+    VEH.steering,
+)
+C_V0, C_T, C_AMAX, C_B, C_S0 = VEH.v0, VEH.headway, VEH.a_max, VEH.comfort_braking, VEH.min_gap
+C_POL, C_THR, C_COOL, C_ORDER = VEH.politeness, VEH.threshold, VEH.cooldown, VEH.order
+S_TIME, S_COLLIDED, S_OFFROAD, S_BEHIND = SIM.time, SIM.collided, SIM.offroad, SIM.behind
+S_AHEAD, S_STEP, S_LEVEL, S_PHASE, S_RED = SIM.ahead, SIM.step, SIM.level, SIM.phase, SIM.red_light
+X_X, X_Y, X_VX, X_VY = CROSSING.x, CROSSING.y, CROSSING.vx, CROSSING.vy
+X_LEN, X_WID, X_HEAD, X_SPEED = CROSSING.length, CROSSING.width, CROSSING.heading, CROSSING.speed
+X_DIR, X_V0, X_T, X_AMAX = CROSSING.direction, CROSSING.v0, CROSSING.headway, CROSSING.a_max
+X_B, X_S0 = CROSSING.comfort_braking, CROSSING.min_gap
+P_LANES, P_LW, P_DT, P_VMAX = PARAM.lanes, PARAM.lane_width, PARAM.dt, PARAM.max_speed
+P_AMAX, P_STEER, P_DESIRED = PARAM.max_acceleration, PARAM.max_steering, PARAM.desired_speed
+P_EGO_SPEED, P_MERGE = PARAM.ego_speed, PARAM.merge
+P_JUNCTION, P_STOP = PARAM.junction, PARAM.stop_x
+P_CROSS_SPEED, P_GREEN, P_GREEN_CROSS = PARAM.crossing_speed, PARAM.green, PARAM.green_cross
+P_YELLOW, P_ALLRED = PARAM.yellow, PARAM.all_red
 
 EGO_LENGTH, EGO_WIDTH = 5.0, 2.0
 """Ego footprint, m."""
@@ -87,22 +88,24 @@ GAP_MARGIN = 1.0
 
 
 def params(config) -> np.ndarray:
-    """The parameter vector the kernels read, from a :class:`DrivingConfig`."""
+    """The parameter vector the kernels read (:class:`.state.ParamColumns`), from a config."""
     p = np.zeros(NP)
-    p[P_LANES] = config.lanes
-    p[P_LW] = config.lane_width
-    p[P_DT] = config.dt
-    p[P_VMAX] = config.max_speed
-    p[P_AMAX] = config.max_acceleration
-    p[P_STEER] = config.max_steering
-    p[P_DESIRED] = config.desired_speed
-    p[P_EGO_SPEED] = config.ego_speed
-    p[P_MERGE] = 1.0 if config.scenario == "merge" else 0.0
+    p[PARAM.lanes] = config.lanes
+    p[PARAM.lane_width] = config.lane_width
+    p[PARAM.dt] = config.dt
+    p[PARAM.max_speed] = config.max_speed
+    p[PARAM.max_acceleration] = config.max_acceleration
+    p[PARAM.max_steering] = config.max_steering
+    p[PARAM.desired_speed] = config.desired_speed
+    p[PARAM.ego_speed] = config.ego_speed
+    p[PARAM.merge] = 1.0 if config.scenario == "merge" else 0.0
     if config.scenario == "intersection":
-        p[P_JUNCTION] = 1.0 if config.intersection_control == "signal" else 2.0
-        p[P_STOP] = config.intersection_distance
-        p[P_GREEN], p[P_GREEN_CROSS], p[P_YELLOW], p[P_ALLRED] = config.signal_times
-        p[P_CROSS_SPEED] = config.crossing_speed
+        p[PARAM.junction] = 1.0 if config.intersection_control == "signal" else 2.0
+        p[PARAM.stop_x] = config.intersection_distance
+        green, green_cross, yellow, all_red = config.signal_times
+        p[PARAM.green], p[PARAM.green_cross] = green, green_cross
+        p[PARAM.yellow], p[PARAM.all_red] = yellow, all_red
+        p[PARAM.crossing_speed] = config.crossing_speed
     return p
 
 

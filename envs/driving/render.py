@@ -12,6 +12,7 @@ import numpy as np
 
 from fieldgym.envs.driving.backend import WorldState
 from fieldgym.envs.driving.layout import STOP_MARGIN
+from fieldgym.envs.driving.state import CROSS, EGO, JUNCTION, OTHER
 
 SCALE = 4.0
 """Pixels per metre."""
@@ -75,7 +76,7 @@ def render_world(
     height, width = int(road * SCALE), int(2 * view * SCALE)
     image = np.empty((height, width, 3), dtype=np.uint8)
     image[:] = COLOURS["grass"]
-    ex = float(world.ego[0])
+    ex = float(world.ego[EGO.x])
 
     def to_px(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.stack(
@@ -102,19 +103,31 @@ def render_world(
         _draw_crossing(image, world, to_px, height)
     vehicles = [
         (
-            *world.others[j, :2],
-            math.atan2(world.others[j, 3], max(world.others[j, 2], 0.1)),
-            *world.others[j, 4:6],
+            row[OTHER.x],
+            row[OTHER.y],
+            math.atan2(row[OTHER.vy], max(row[OTHER.vx], 0.1)),
+            row[OTHER.length],
+            row[OTHER.width],
             "other",
         )
-        for j in range(len(world.others))
+        for row in world.others
     ]
-    vehicles += [(*row[:2], row[6], *row[4:6], "crossing") for row in world.crossing]
+    vehicles += [
+        (
+            row[CROSS.x],
+            row[CROSS.y],
+            row[CROSS.heading],
+            row[CROSS.length],
+            row[CROSS.width],
+            "crossing",
+        )
+        for row in world.crossing
+    ]
     vehicles.append(
         (
             ex,
-            world.ego[1],
-            world.ego[2],
+            world.ego[EGO.y],
+            world.ego[EGO.heading],
             world.ego_length,
             world.ego_width,
             "crash" if world.collided else "ego",
@@ -134,7 +147,9 @@ def render_world(
 def _draw_crossing(image: np.ndarray, world: WorldState, to_px, height: int) -> None:
     """The crossing road, the stop lines and the lights of ``world.junction``."""
     lanes, lw = world.lanes, world.lane_width
-    stop, ego_light, cross_light = world.junction[:3]
+    junction = world.junction
+    stop = junction[JUNCTION.stop_x]
+    ego_light, cross_light = junction[JUNCTION.ego_light], junction[JUNCTION.cross_light]
     x_in = stop + STOP_MARGIN
     width = image.shape[1]
     (left, _), (right, _) = to_px(np.array([x_in, x_in + 2 * lw]), np.zeros(2))

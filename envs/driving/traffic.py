@@ -16,24 +16,11 @@ from numba import njit
 from fieldgym.envs.driving.layout import (
     B_MAX,
     B_SAFE,
-    C_AMAX,
-    C_B,
-    C_HEAD,
-    C_LEN,
-    C_POL,
-    C_S0,
-    C_SPEED,
-    C_T,
-    C_THR,
-    C_TY,
-    C_V0,
-    C_WID,
-    C_X,
-    C_Y,
     EGO_LENGTH,
     EGO_WIDTH,
     KEEP_RIGHT,
 )
+from fieldgym.envs.driving.state import VEH
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -70,14 +57,19 @@ def overlap(x1, y1, h1, l1, w1, x2, y2, h2, l2, w2) -> bool:
 def corridors(veh: np.ndarray, c: int, lo: np.ndarray, hi: np.ndarray, half: np.ndarray) -> None:
     """Each vehicle's lateral corridor ``[lo, hi]`` and longitudinal half-length ``half``."""
     n = veh.shape[1]
-    h = veh[c, 0, C_HEAD]
+    h = veh[c, 0, VEH.heading]
     ly = 0.5 * (EGO_LENGTH * abs(math.sin(h)) + EGO_WIDTH * math.cos(h))
-    lo[0] = veh[c, 0, C_Y] - ly
-    hi[0] = veh[c, 0, C_Y] + ly
+    lo[0] = veh[c, 0, VEH.y] - ly
+    hi[0] = veh[c, 0, VEH.y] + ly
     half[0] = 0.5 * (EGO_LENGTH * math.cos(h) + EGO_WIDTH * abs(math.sin(h)))
     for j in range(1, n):
-        y, ty, w, length = veh[c, j, C_Y], veh[c, j, C_TY], veh[c, j, C_WID], veh[c, j, C_LEN]
-        hj = veh[c, j, C_HEAD]
+        y, ty, w, length = (
+            veh[c, j, VEH.y],
+            veh[c, j, VEH.target_y],
+            veh[c, j, VEH.width],
+            veh[c, j, VEH.length],
+        )
+        hj = veh[c, j, VEH.heading]
         side = 0.5 * w if hj == 0.0 else 0.5 * (w * math.cos(hj) + length * abs(math.sin(hj)))
         lo[j] = min(y, ty) - side
         hi[j] = max(y, ty) + side
@@ -94,7 +86,7 @@ def nearest(veh, c, i, xi, halfi, a, b, lo, hi, half, ahead: bool):
     for j in range(veh.shape[1]):
         if j == i or lo[j] >= b or hi[j] <= a:
             continue
-        dx = veh[c, j, C_X] - xi
+        dx = veh[c, j, VEH.x] - xi
         if ahead and dx > 0.0:
             g = dx - halfi - half[j]
         elif not ahead and dx <= 0.0:
@@ -132,9 +124,9 @@ def neighbours(veh, c, lo, hi, lw, low, lanes, order, tab) -> None:
     n = order.shape[0]
     for r in range(1, n):
         j = order[r]
-        xj = veh[c, j, C_X]
+        xj = veh[c, j, VEH.x]
         q = r - 1
-        while q >= 0 and veh[c, order[q], C_X] > xj:
+        while q >= 0 and veh[c, order[q], VEH.x] > xj:
             order[q + 1] = order[q]
             q -= 1
         order[q + 1] = j
@@ -169,7 +161,7 @@ def lane_nearest(veh, c, i, first, last, half, tab, side):
     for k in range(first, last + 1):
         j = tab[side, i, k + 1]
         if j >= 0:
-            g = abs(veh[c, j, C_X] - veh[c, i, C_X]) - half[i] - half[j]
+            g = abs(veh[c, j, VEH.x] - veh[c, i, VEH.x]) - half[i] - half[j]
             if g < gap:
                 best, gap = j, g
     return best, gap
@@ -178,15 +170,15 @@ def lane_nearest(veh, c, i, first, last, half, tab, side):
 @njit(cache=True, error_model="numpy", inline="always")
 def idm_of(veh, c, j, leader, gap):
     """IDM acceleration of vehicle ``j`` behind ``leader`` (index, -1 for none) at ``gap``."""
-    vl = veh[c, leader, C_SPEED] if leader >= 0 else 0.0
+    vl = veh[c, leader, VEH.speed] if leader >= 0 else 0.0
     g = gap if leader >= 0 else np.inf
     return idm(
-        veh[c, j, C_SPEED],
-        veh[c, j, C_V0],
-        veh[c, j, C_T],
-        veh[c, j, C_AMAX],
-        veh[c, j, C_B],
-        veh[c, j, C_S0],
+        veh[c, j, VEH.speed],
+        veh[c, j, VEH.v0],
+        veh[c, j, VEH.headway],
+        veh[c, j, VEH.a_max],
+        veh[c, j, VEH.comfort_braking],
+        veh[c, j, VEH.min_gap],
         g,
         vl,
     )
@@ -196,12 +188,12 @@ def idm_of(veh, c, j, leader, gap):
 def idm_standing(veh, c, j, gap):
     """IDM acceleration of vehicle ``j`` behind a standing obstacle ``gap`` m ahead."""
     return idm(
-        veh[c, j, C_SPEED],
-        veh[c, j, C_V0],
-        veh[c, j, C_T],
-        veh[c, j, C_AMAX],
-        veh[c, j, C_B],
-        veh[c, j, C_S0],
+        veh[c, j, VEH.speed],
+        veh[c, j, VEH.v0],
+        veh[c, j, VEH.headway],
+        veh[c, j, VEH.a_max],
+        veh[c, j, VEH.comfort_braking],
+        veh[c, j, VEH.min_gap],
         gap,
         0.0,
     )
@@ -210,8 +202,8 @@ def idm_standing(veh, c, j, gap):
 @njit(cache=True, error_model="numpy")
 def mobil(veh, c, i, acc, lw, low, lanes, lo, hi, half, tab):
     """The lane (index) vehicle ``i`` changes to by MOBIL, or -1 to stay."""
-    lane = round(veh[c, i, C_TY] / lw)
-    pol = veh[c, i, C_POL]
+    lane = round(veh[c, i, VEH.target_y] / lw)
+    pol = veh[c, i, VEH.politeness]
     gain_o = np.nan  # the old follower's gain once i has left, computed when needed
     best, best_gain = -1, 0.0
     for side in range(-1, 2, 2):
@@ -242,7 +234,7 @@ def mobil(veh, c, i, acc, lw, low, lanes, lo, hi, half, tab):
                     after = idm_of(veh, c, fo, -1, np.inf)
                 gain_o = after - acc[fo]
         own = idm_of(veh, c, i, nl, gl) - acc[i]
-        gain = own + pol * (gain_n + gain_o) - veh[c, i, C_THR]
+        gain = own + pol * (gain_n + gain_o) - veh[c, i, VEH.threshold]
         gain += KEEP_RIGHT if side < 0 else -KEEP_RIGHT
         if gain > best_gain:
             best, best_gain = k, gain

@@ -14,6 +14,7 @@ from fieldgym.envs.driving import batch, control, observe, sim
 from fieldgym.envs.driving.config import LEVELS, OBSERVATION_TYPES, DrivingConfig
 from fieldgym.envs.driving.env import action_space, observation_space
 from fieldgym.envs.driving.reward import REWARDS
+from fieldgym.envs.driving.state import SIM
 
 
 class DrivingVectorEnv(BatchVectorEnv):
@@ -150,7 +151,7 @@ class DrivingVectorEnv(BatchVectorEnv):
         rewards = np.asarray(
             self._reward(named, self.config.reward_weights, self.config), dtype=np.float64
         )
-        terminated = self.sim[:, sim.S_COLLIDED] > 0.5
+        terminated = self.sim[:, SIM.collided] > 0.5
         truncated = truncation(self.elapsed, self.max_episode_steps)
         infos = {
             "reward_parts": named,

@@ -59,6 +59,7 @@ from fieldgym.envs.driving.carla.traffic import (
     plan_traffic,
     window,
 )
+from fieldgym.envs.driving.state import EGO
 
 EGO_BLUEPRINT = "vehicle.tesla.model3"
 SENSOR_RANGE = 100.0
@@ -189,7 +190,7 @@ class CarlaBackend:
             self.measured_acceleration = (speed - self.speed) / self.dt
             self.speed = speed
             state = self._state(self.measured_acceleration, steer_angle(steer, self.max_steer))
-            self._extend_route(float(state.ego[0]))
+            self._extend_route(float(state.ego[EGO.x]))
             return state
         except BaseException:
             self._abort()
@@ -403,8 +404,12 @@ class CarlaBackend:
         if over_edge(y, heading, self.ego_length, self.ego_width, self.lanes, self.map_lane_width):
             collided = invaded = True
         scale = self.lateral_scale
-        ego = np.array(
-            [x, y * scale, heading, self.speed, acceleration, steering], dtype=np.float64
+        ego = np.empty(len(EGO))
+        ego[EGO.x], ego[EGO.y], ego[EGO.heading] = x, y * scale, heading
+        ego[EGO.speed], ego[EGO.acceleration], ego[EGO.steering] = (
+            self.speed,
+            acceleration,
+            steering,
         )
         return WorldState(
             ego=ego,

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from fieldgym.envs.driving.backend import OTHER_FIELDS
 from fieldgym.envs.driving.carla.route import Route, to_plane
+from fieldgym.envs.driving.state import OTHER
 
 SEARCH_MARGIN = 20.0
 """Route searched beyond the sensor range when projecting traffic (m)."""
@@ -33,7 +33,7 @@ def traffic_rows(
     """
     alive = [a for a in actors if getattr(a, "is_alive", True)]
     if not alive:
-        return np.zeros((0, len(OTHER_FIELDS)))
+        return np.zeros((0, len(OTHER)))
     transforms = [a.get_transform() for a in alive]
     points = np.array([to_plane(t.location.x, t.location.y) for t in transforms])
     margin = sensor_range + SEARCH_MARGIN
@@ -51,9 +51,12 @@ def traffic_rows(
         & (near.y >= -lane_width)
         & (near.y <= lanes * lane_width)
     )
-    rows = np.stack([near.x, near.y * lateral_scale, vx, vy * lateral_scale, length, width], 1)
+    rows = np.empty((len(alive), len(OTHER)))
+    rows[:, OTHER.x], rows[:, OTHER.y] = near.x, near.y * lateral_scale
+    rows[:, OTHER.vx], rows[:, OTHER.vy] = vx, vy * lateral_scale
+    rows[:, OTHER.length], rows[:, OTHER.width] = length, width
     rows = rows[keep]
-    return rows[np.argsort(rows[:, 0], kind="stable")].astype(np.float64)
+    return rows[np.argsort(rows[:, OTHER.x], kind="stable")]
 
 
 def over_edge(

@@ -32,6 +32,7 @@ import numpy as np
 
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.driving.config import LEVELS
+from fieldgym.envs.driving.state import LEVEL
 
 KMH = 3.6
 """km/h per m/s (the Traffic Manager's speed unit)."""
@@ -74,7 +75,7 @@ def level_parameters(level: int) -> tuple[float, float, float]:
 
 def window(vehicles: int, lanes: int, level: int) -> tuple[float, float]:
     """How far behind and ahead of the ego (m) the traffic of ``level`` is spread."""
-    density = level_parameters(level)[0]
+    density = level_parameters(level)[LEVEL.density]
     length = max(vehicles, 1) / (density * lanes) * 1000.0
     return length / 3.0, 2.0 * length / 3.0
 

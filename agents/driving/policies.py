@@ -23,7 +23,8 @@ from fieldgym.envs.driving.config import DrivingConfig
 from fieldgym.envs.driving.control import K_SPEED, lane_of, meta_command, nearest_speed
 from fieldgym.envs.driving.junction import GREEN, RED, YELLOW, travel_time
 from fieldgym.envs.driving.layout import B_STOP, GAP_MARGIN, NO_CHANGE, STOP_MARGIN
-from fieldgym.envs.driving.observe import HEADING_SCALE, REL_SPEED
+from fieldgym.envs.driving.observe import HEADING_SCALE, REL_SPEED, TTC_FEATURES, TTC_LANES
+from fieldgym.envs.driving.state import EGO_FEATURE, JUNCTION_ROW, KIN
 
 LANE_LEFT, IDLE, LANE_RIGHT, FASTER, SLOWER = range(5)
 
@@ -39,14 +40,15 @@ def driving_config(target: EnvTarget) -> DrivingConfig:
 def ego_state(obs: np.ndarray, config: DrivingConfig) -> tuple[float, float, float]:
     """The ego's lateral position (m), speed (m/s) and heading (rad) from the observation."""
     if config.observation_type == "kinematics":
-        feats = np.asarray(obs)[0, 1:4]
+        feats = np.asarray(obs)[0, KIN.presence + 1 :]  # the ego row: presence, its features
     elif config.observation_type == "ttc":
-        feats = np.asarray(obs)[15:18]
+        feats = np.asarray(obs)[TTC_LANES * len(TTC_FEATURES) :]  # after the lane blocks
     else:
         raise ConfigError("occupancy_grid observations do not carry the ego's lateral position.")
     lanes, lw = config.lanes, config.lane_width
-    y = float(feats[0]) * 0.5 * lanes * lw + 0.5 * (lanes - 1) * lw
-    return y, float(feats[1]) * config.max_speed, float(feats[2]) * HEADING_SCALE
+    y = float(feats[EGO_FEATURE.lateral]) * 0.5 * lanes * lw + 0.5 * (lanes - 1) * lw
+    speed = float(feats[EGO_FEATURE.speed]) * config.max_speed
+    return y, speed, float(feats[EGO_FEATURE.heading]) * HEADING_SCALE
 
 
 class ConstantSpeedPolicy(Policy):
@@ -174,11 +176,11 @@ class IDMMobilPolicy(Policy):
         """Rows ``(dx, y, vx, vy)`` of the observed vehicles on the ego's road."""
         cfg = self.config
         rows = np.asarray(obs)[1 : cfg.observed_vehicles + 1]
-        rows = rows[rows[:, 0] > 0.5]
-        dx = rows[:, 1] * cfg.perception_range
-        oy = y + rows[:, 2] * cfg.lanes * cfg.lane_width
-        vx = rows[:, 3] * REL_SPEED + speed * math.cos(heading)
-        vy = rows[:, 4] * REL_SPEED + speed * math.sin(heading)
+        rows = rows[rows[:, KIN.presence] > 0.5]
+        dx = rows[:, KIN.x] * cfg.perception_range
+        oy = y + rows[:, KIN.y] * cfg.lanes * cfg.lane_width
+        vx = rows[:, KIN.vx] * REL_SPEED + speed * math.cos(heading)
+        vy = rows[:, KIN.vy] * REL_SPEED + speed * math.sin(heading)
         return np.stack([dx, oy, vx, vy], axis=1)
 
     def _crossing(self, obs: np.ndarray, y: float, speed: float, heading: float):
@@ -191,19 +193,20 @@ class IDMMobilPolicy(Policy):
         rows = np.asarray(obs)
         n = cfg.observed_vehicles
         cross = rows[n + 1 : n + 1 + cfg.observed_crossing]
-        cross = cross[cross[:, 0] > 0.5]
+        cross = cross[cross[:, KIN.presence] > 0.5]
         rng = cfg.perception_range
         table = np.stack(
             [
-                cross[:, 1] * rng,
-                y + cross[:, 2] * rng,
-                cross[:, 4] * REL_SPEED + speed * math.sin(heading),
+                cross[:, KIN.x] * rng,
+                y + cross[:, KIN.y] * rng,
+                cross[:, KIN.vy] * REL_SPEED + speed * math.sin(heading),
             ],
             axis=1,
         )
-        last = rows[-1]
-        to_line = math.inf if last[1] >= 1.0 else float(last[1]) * rng
-        return table, to_line, float(last[2])
+        junction = rows[-1]
+        line = float(junction[JUNCTION_ROW.to_stop_line])
+        to_line = math.inf if line >= 1.0 else line * rng
+        return table, to_line, float(junction[JUNCTION_ROW.ego_light])
 
     def _neighbours(self, cars: np.ndarray, lane_y: float) -> tuple[float, float, float, float]:
         """Gap and speed of the leader and of the follower in the lane at ``lane_y``.

@@ -28,7 +28,7 @@ from fieldgym.agents.base import Policy
 from fieldgym.agents.target import EnvTarget
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.trading.execution.config import ExecutionConfig
-from fieldgym.envs.trading.execution.dynamics import liquidity_schedule
+from fieldgym.envs.trading.execution.dynamics import OBSERVATION, liquidity_schedule
 
 
 def almgren_chriss_holdings(
@@ -106,13 +106,13 @@ class SchedulePolicy(Policy):
 
     def act(self, observation: np.ndarray) -> int | np.ndarray:
         n = self.config.periods
-        k = min(round((1.0 - float(observation[0])) * n), n - 1)
+        k = min(round((1.0 - float(observation[OBSERVATION.time_left])) * n), n - 1)
         left = self.holdings[k]
         fraction = (left - self.holdings[k + 1]) / left if left > 0 else 1.0
         if self.config.action_type == "box":
             return np.array([fraction], dtype=np.float32)
         # the discrete level whose sale (a fraction of what is actually left) is closest
-        actual = float(observation[1]) * self.config.initial_shares
+        actual = float(observation[OBSERVATION.inventory_left]) * self.config.initial_shares
         wanted = min(max(actual - self.holdings[k + 1], 0.0), actual)
         if actual <= 0:
             return 0

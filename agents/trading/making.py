@@ -11,6 +11,7 @@ from fieldgym.agents.target import EnvTarget
 from fieldgym.envs.core.config import check_number
 from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.trading.making.config import MarketMakingConfig
+from fieldgym.envs.trading.making.dynamics import OBSERVATION
 
 
 class AvellanedaStoikov(Policy):
@@ -44,8 +45,8 @@ class AvellanedaStoikov(Policy):
     def quotes(self, observation: np.ndarray) -> tuple[float, float]:
         """Bid and ask distances from the mid for an observation."""
         config, gamma = self.config, self.gamma
-        left = float(observation[0]) * config.horizon
-        q = round(float(observation[1]) * config.max_inventory)
+        left = float(observation[OBSERVATION.time_left]) * config.horizon
+        q = round(float(observation[OBSERVATION.inventory]) * config.max_inventory)
         skew = q * gamma * config.volatility**2 * left
         spread = gamma * config.volatility**2 * left + 2.0 / gamma * math.log1p(
             gamma / config.decay

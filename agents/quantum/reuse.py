@@ -196,6 +196,5 @@ class PolicyReuseDQN(SB3Agent):
         train_model(self, env, budget, seed, log_dir, progress, self.name, callbacks)
         self.solved_at = checker.solved_at if checker else None
         self.reused_steps = self.model.reused_steps
-        self.stats = env
         self.stats.training = False
         return self

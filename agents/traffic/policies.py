@@ -51,13 +51,12 @@ class SignalPolicy(Policy):
         self.control: Controller = CONTROLLERS[self.controller](info, **params)
         self._index = np.zeros(1, dtype=np.int64)
         self._agents = {agent: k for k, agent in enumerate(system.agent_names)}
-        self._multi_agent = target.kind == "parallel"
 
     def reset(self, seed: int | None = None) -> None:
         self.control.reset()
 
     def act(self, observation: Any, state: np.ndarray | None = None) -> Any:
-        if self._multi_agent:  # the agents' observations, by name
+        if self.target.kind == "parallel":  # the agents' observations, by name
             agents = list(observation)
             index = np.array([self._agents[a] for a in agents], dtype=np.int64)
             phases = self.control.act(np.stack([observation[a] for a in agents]), index)

@@ -55,6 +55,12 @@ def trained(tmp_path_factory):
             algo, EnvTarget(ENV_ID), n_envs=2, normalize=normalize, hyperparams=hyperparams
         )
         agents[algo] = agent.fit(200, seed=0)
+    # One step of the plain env compiles its action check, which numba's cache loads with
+    # pickle: done here, before a test forbids pickle.load (else the test fails when it
+    # is the first in its process to step the env).
+    env = EnvTarget(ENV_ID).make()
+    observation, _ = env.reset(seed=0)
+    env.step(agents["ppo"].act(observation))
     return agents
 
 

@@ -21,7 +21,10 @@ arguments have those values; the most specific matching key wins, the plain id o
 
 ``policy_kwargs`` written as rl-zoo3's string is *parsed*, never evaluated: only
 ``dict(...)`` of literals, nested ``dict``/lists, and the activations of
-:data:`ACTIVATIONS` are accepted.
+:data:`ACTIVATIONS` are accepted. ``learning_rate: lin_0.001`` (or ``clip_range``,
+``clip_range_vf``) is rl-zoo3's linear schedule: from 0.001 down to 0 at the end of
+training, which under a seconds budget is the end of the time
+(:func:`linear_start`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,11 @@ ACTIVATIONS = ("ReLU", "Tanh", "ELU", "LeakyReLU", "SiLU", "GELU")
 
 FILE_ONLY_KEYS = ("n_timesteps",)
 """Keys of an entry that are not agent parameters (rl-zoo3's budget)."""
+
+SCHEDULED_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
+"""Hyperparameters that may be rl-zoo3's linear schedule ``"lin_<start>"``."""
+
+_LINEAR_PREFIX = "lin_"
 
 _KEY = re.compile(r"^(?P<id>[^\[\]]+?)(?:\[(?P<conditions>[^\[\]]*)\])?$")
 
@@ -99,6 +108,37 @@ def parse_key(key: str, where: Path | str = "") -> tuple[str, dict[str, str]]:
             f"'id[field=value,...]' such as 'fieldgym/TrafficSignal-v1[backend=sumo]'."
         )
     return match["id"].strip(), conditions
+
+
+def linear_start(key: str, value: Any, where: str = "") -> float | None:
+    """The start of ``value`` if it is rl-zoo3's linear schedule ``"lin_<start>"``, else ``None``.
+
+    The schedule falls linearly from ``<start>`` to 0 over training (stable-baselines3's
+    ``progress_remaining``, which fieldgym keeps as the share of the budget left, time or
+    steps). Other text is left for the algorithm to judge.
+
+    Raises:
+        ConfigError: On ``"lin_..."`` whose start is not a positive number, or given for
+            a key that takes no schedule.
+    """
+    if not (isinstance(value, str) and value.startswith(_LINEAR_PREFIX)):
+        return None
+    prefix = f"{where}: " if where else ""
+    if key not in SCHEDULED_KEYS:
+        raise ConfigError(
+            f"{prefix}{key}={value!r}: only {', '.join(SCHEDULED_KEYS)} take a linear "
+            f"schedule; give {key} a number."
+        )
+    try:
+        start = float(value.removeprefix(_LINEAR_PREFIX))
+    except ValueError:
+        start = math.nan
+    if not (math.isfinite(start) and start > 0):
+        raise ConfigError(
+            f"{prefix}{key}={value!r} is not a linear schedule; write 'lin_<start>' with a "
+            f"positive start, such as 'lin_0.0003' (it falls to 0 by the end of training)."
+        )
+    return start
 
 
 def variant_key(env_id: str, conditions: dict[str, Any] | None = None) -> str:

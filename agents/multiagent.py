@@ -21,7 +21,6 @@ agents to share one observation and one action space, as parameter sharing requi
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -36,7 +35,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvS
 from fieldgym.agents import model_files
 from fieldgym.agents.base import ParallelPolicy
 from fieldgym.agents.hyperparams import json_params, live_params
-from fieldgym.agents.sb3 import check_hyperparams, train_model
+from fieldgym.agents.sb3 import algorithm_kwargs, check_hyperparams, train_model
 from fieldgym.agents.target import ParallelTarget, is_parallel
 from fieldgym.agents.training import Budget
 from fieldgym.envs import PARALLEL_ENVS
@@ -214,7 +213,7 @@ class SharedSB3(ParallelPolicy):
             device="cpu",
             verbose=0,
             tensorboard_log=None if log_dir is None else str(log_dir),
-            **copy.deepcopy(self.hyperparams),  # SB3 may write into policy_kwargs
+            **algorithm_kwargs(self.hyperparams),
         )
 
     def fit(

@@ -10,11 +10,12 @@ A saved learner is a folder that loads without unpickling (:mod:`fieldgym.agents
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -24,6 +25,7 @@ from gymnasium import spaces
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor, VecNormalize
 
 from fieldgym.agents import hyperparams as hyperparams_files
@@ -114,11 +116,13 @@ def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any
     the model is built at the start of training.
 
     Raises:
-        ConfigError: Naming the unknown key, the closest valid one and where to look.
+        ConfigError: Naming the unknown key, the closest valid one and where to look; or
+            on a malformed linear schedule (``"lin_<start>"``).
     """
     parameters = inspect.signature(algorithm.__init__).parameters
     accepted = sorted(set(parameters) - SET_BY_FIELDGYM - {"self"})
-    for key in hyperparams:
+    for key, value in hyperparams.items():
+        hyperparams_files.linear_start(key, value, "hyperparams")
         if key not in accepted:
             hint = difflib.get_close_matches(key, accepted, n=1)
             suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
@@ -127,6 +131,21 @@ def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any
                 f"hyperparams: {key!r}{given} is not a keyword argument of stable-baselines3's "
                 f"{algorithm.__name__}.{suggestion} Valid: {', '.join(accepted)}."
             )
+
+
+def algorithm_kwargs(hyperparams: dict[str, Any]) -> dict[str, Any]:
+    """``hyperparams`` as an SB3 algorithm takes them: a copy, schedules made callable.
+
+    A copy because SB3 writes into what it is given (A2C adds RMSprop to
+    ``policy_kwargs``); each ``"lin_<start>"`` becomes SB3's ``LinearSchedule`` from
+    ``<start>`` to 0.
+    """
+    kwargs = copy.deepcopy(hyperparams)
+    for key, value in hyperparams.items():
+        start = hyperparams_files.linear_start(key, value)
+        if start is not None:
+            kwargs[key] = LinearSchedule(start, 0.0, 1.0)
+    return kwargs
 
 
 def check_learner_options(algo: str, n_envs: Any, levels: Any, policy: Any) -> None:
@@ -207,8 +226,30 @@ def train_model(
     agent.model = agent._build_model(venv, seed, log_dir)
     clock = budget.start(agent)
     callback = CallbackList([BudgetCallback(clock, agent.learning_curve, progress), *callbacks])
-    agent.model.learn(clock.budget.step_cap, callback=callback, tb_log_name=name)
+    with _progress_from_projected_total(agent.model):
+        agent.model.learn(clock.budget.step_cap, callback=callback, tb_log_name=name)
     clock.finish()
+
+
+@contextlib.contextmanager
+def _progress_from_projected_total(model: BaseAlgorithm) -> Iterator[None]:
+    """Within the block, ``model``'s training progress is taken from ``model._total_timesteps``.
+
+    :class:`BudgetCallback` projects that total from the share of a seconds budget used,
+    and off-policy SB3 reads it; on-policy SB3 (PPO, A2C) passes ``learn``'s own
+    ``total_timesteps`` (the budget's step cap) instead, so without this their schedules
+    (``"lin_<start>"``) would not move under a seconds budget. With a steps budget the
+    two totals are equal. The override is an attribute of the instance, removed on exit
+    (it must not be saved with the model).
+    """
+    update = model._update_current_progress_remaining
+    model._update_current_progress_remaining = lambda num_timesteps, _total: update(  # type: ignore[method-assign]
+        num_timesteps, model._total_timesteps
+    )
+    try:
+        yield
+    finally:
+        del model._update_current_progress_remaining
 
 
 class SB3Agent(Policy):
@@ -293,8 +334,7 @@ class SB3Agent(Policy):
             verbose=0,
             tensorboard_log=None if log_dir is None else str(log_dir),
             **extra,
-            # A copy: SB3 writes into what it is given (A2C adds RMSprop to policy_kwargs).
-            **copy.deepcopy(self.hyperparams),
+            **algorithm_kwargs(self.hyperparams),
         )
 
     def fit(

@@ -30,6 +30,13 @@ def _gamma(trial: Any) -> float:
     return 1.0 - trial.suggest_float("one_minus_gamma", 1e-4, 0.1, log=True)
 
 
+def _learning_rate(trial: Any) -> float | str:
+    """A learning rate, constant or rl-zoo3's linear schedule from it down to 0."""
+    rate = trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True)
+    linear = trial.suggest_categorical("lr_schedule", ["constant", "linear"]) == "linear"
+    return f"lin_{rate}" if linear else rate
+
+
 def _actor_critic(
     trial: Any, rows: int, copies: Sequence[int], n_steps: Sequence[int], epochs: Sequence[int]
 ) -> tuple[int, dict[str, Any]]:
@@ -42,7 +49,7 @@ def _actor_critic(
         "n_steps": steps,
         "gamma": _gamma(trial),
         "gae_lambda": 1.0 - trial.suggest_float("one_minus_gae_lambda", 1e-3, 0.2, log=True),
-        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True),
+        "learning_rate": _learning_rate(trial),
         "ent_coef": trial.suggest_float("ent_coef", 1e-8, 0.1, log=True),
         "max_grad_norm": trial.suggest_float("max_grad_norm", 0.3, 2.0),
         "policy_kwargs": hyperparams.parse_policy_kwargs(
@@ -177,7 +184,13 @@ _SB3_SHARED = {  # stable-baselines3's own defaults the spaces search
     "one_minus_gamma": 0.01,  # gamma 0.99
     "net_arch": "small",  # [64, 64]
 }
-_ACTOR_CRITIC = {**_SB3_SHARED, "activation_fn": "tanh", "max_grad_norm": 0.5, "ent_coef": 1e-8}
+_ACTOR_CRITIC = {
+    **_SB3_SHARED,
+    "activation_fn": "tanh",
+    "max_grad_norm": 0.5,
+    "ent_coef": 1e-8,
+    "lr_schedule": "constant",
+}
 _OFF_POLICY = {**_SB3_SHARED, "batch_size": 256, "train_freq": 1}
 
 

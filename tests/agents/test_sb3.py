@@ -108,6 +108,14 @@ def test_vec_adapter_refuses_next_step_autoreset():
         ({"levels": 1}, r"levels=1 is not allowed; give a whole number >= 2"),
         ({"policy": "MlpPolicyy"}, r"policy='MlpPolicyy' .* Did you mean 'MlpPolicy'"),
         ({"hyperparams": "fast"}, r"hyperparams='fast' is not a mapping"),
+        (
+            {"hyperparams": {"learning_rate": "lin_fast"}},
+            r"learning_rate='lin_fast' is not a linear schedule; write 'lin_<start>'",
+        ),
+        (
+            {"hyperparams": {"gamma": "lin_0.9"}},
+            r"only learning_rate, clip_range, clip_range_vf take a linear schedule",
+        ),
     ],
 )
 def test_bad_learner_parameters_are_refused_when_the_agent_is_made(params, message):

@@ -60,6 +60,23 @@ def test_a_seconds_budget_stops_training_and_drives_the_schedules(fake_clock):
     assert all(row["seconds"] <= seconds for row in agent.learning_curve)
 
 
+def test_a_linear_learning_rate_falls_over_a_seconds_budget_for_on_policy_learners(fake_clock):
+    # PPO's learn loop passes its own step cap to the progress update; the learner must
+    # follow the share of time used instead, or the schedule would stay at its start
+    start = 1e-3
+    agent = make_agent(
+        "ppo",
+        INVENTORY,
+        n_envs=4,
+        tuned=False,
+        hyperparams={**SMALL_PPO, "learning_rate": f"lin_{start}"},
+    )
+    agent.fit(Budget(seconds=2.0), seed=0)
+    last_rate = agent.model.policy.optimizer.param_groups[0]["lr"]
+    assert 0 < last_rate < 0.25 * start
+    assert "_update_current_progress_remaining" not in vars(agent.model)  # not saved with it
+
+
 def test_checkpoints_evaluate_on_schedule_and_their_time_is_not_counted(fake_clock):
     agent = make_agent("ppo", INVENTORY, n_envs=4, hyperparams=SMALL_PPO, tuned=False)
 

@@ -121,6 +121,20 @@ def test_every_search_space_gives_a_configuration_its_learner_trains_with(agent,
     assert not [w for w in recwarn if "mini-batch" in str(w.message)]
 
 
+def test_a_linear_learning_rate_is_written_as_rl_zoos_schedule_and_read_back(tmp_path):
+    point = {**tune.default_point("ppo"), "lr_schedule": "linear"}
+    params = tune.SPACES["ppo"](optuna.trial.FixedTrial(point))
+    assert params["hyperparams"]["learning_rate"] == "lin_0.0003"
+    entry = {"n_envs": params["n_envs"], **params["hyperparams"]}
+    hyperparams.write_entry("ppo", ENV_ID, entry, "a test", folder=tmp_path)
+    assert "learning_rate: lin_0.0003\n" in (tmp_path / "ppo.yml").read_text()
+    read = hyperparams.agent_params(SB3Agent, hyperparams.read("ppo", tmp_path)[ENV_ID])
+    agent = make_agent("ppo", EnvTarget(ENV_ID), tuned=False, **read)
+    model = agent._build_model(agent._training_env(agent.n_envs))
+    assert model.lr_schedule(1.0) == pytest.approx(3e-4)
+    assert model.lr_schedule(0.25) == pytest.approx(0.75e-4)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

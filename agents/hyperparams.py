@@ -110,6 +110,11 @@ def parse_key(key: str, where: Path | str = "") -> tuple[str, dict[str, str]]:
     return match["id"].strip(), conditions
 
 
+def linear_text(start: float) -> str:
+    """rl-zoo3's text of a linear schedule from ``start`` to 0 (:func:`linear_start` reads it)."""
+    return f"{_LINEAR_PREFIX}{start}"
+
+
 def linear_start(key: str, value: Any, where: str = "") -> float | None:
     """The start of ``value`` if it is rl-zoo3's linear schedule ``"lin_<start>"``, else ``None``.
 

@@ -34,7 +34,7 @@ def _learning_rate(trial: Any) -> float | str:
     """A learning rate, constant or rl-zoo3's linear schedule from it down to 0."""
     rate = trial.suggest_float("learning_rate", 1e-5, 3e-3, log=True)
     linear = trial.suggest_categorical("lr_schedule", ["constant", "linear"]) == "linear"
-    return f"lin_{rate}" if linear else rate
+    return hyperparams.linear_text(rate) if linear else rate
 
 
 def _actor_critic(

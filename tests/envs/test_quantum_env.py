@@ -185,6 +185,29 @@ def test_bell_is_solved_by_h_then_cnot_and_rewards_telescope():
     }
 
 
+def test_w3_preset_holds_the_textbook_w_circuit_whose_fidelity_dips_to_zero():
+    """RY(W) on q0, a controlled Hadamard q0->q1 (RY(pi/4) CX RY(-pi/4)), CX q1->q2, CX
+    q0->q1, X q0: seven gates of the preset's grid prepare W exactly, and qiskit agrees; the
+    fidelity falls to 0 on the sixth gate, a valley a fidelity-greedy search cannot cross."""
+    env = RecordKPIs(gym.make(ENV_ID, preset="w3"))
+    env.reset(seed=0)
+    labels = [a.label for a in env.unwrapped.actions]
+    w_turns = 2 * math.acos(1 / math.sqrt(3)) / math.pi
+    circuit = [f"ry({w_turns:.4g}pi)(0)", "ry(0.25pi)(1)", "cx(0,1)", "ry(-0.25pi)(1)"]
+    circuit += ["cx(1,2)", "cx(0,1)", "x(0)"]
+    ends = [env.step(labels.index(label))[2] for label in circuit]
+    assert ends == [False] * 6 + [True]
+    fidelities = env.episode()["fidelity"]
+    assert fidelities[5] == pytest.approx(0.0, abs=1e-12)
+    assert fidelities[-1] == pytest.approx(1.0)
+    circuit_out = env.unwrapped.circuit()  # qiskit simulates the exported circuit
+    w_state = np.zeros(8)
+    w_state[[1, 2, 4]] = 1 / math.sqrt(3)  # |001> + |010> + |100>
+    prepared = Statevector.from_label("000").evolve(circuit_out)
+    assert circuit_out.size() == 7
+    assert prepared.equiv(Statevector(w_state))
+
+
 def test_budget_truncates_and_unsolved_episode_has_no_steps_to_solution():
     env = RecordKPIs(gym.make(ENV_ID, max_gates=3, reward="sparse"))
     env.reset(seed=0)

@@ -17,7 +17,7 @@ from fieldgym.envs.core.errors import ConfigError
 from fieldgym.envs.core.wrappers import RecordKPIs
 from fieldgym.envs.quantum import PRESETS, QuantumConfig
 from fieldgym.envs.quantum.dynamics import pauli_labels
-from fieldgym.envs.quantum.gates import action_table, backend_edges, target_state
+from fieldgym.envs.quantum.gates import Action, action_table, backend_edges, target_state
 from fieldgym.envs.quantum.metrics import episode_metrics
 
 ENV_ID = "fieldgym/QuantumArchitectureSearch-v1"
@@ -192,8 +192,8 @@ def test_w3_preset_holds_the_textbook_w_circuit_whose_fidelity_dips_to_zero():
     env = RecordKPIs(gym.make(ENV_ID, preset="w3"))
     env.reset(seed=0)
     labels = [a.label for a in env.unwrapped.actions]
-    w_turns = 2 * math.acos(1 / math.sqrt(3)) / math.pi
-    circuit = [f"ry({w_turns:.4g}pi)(0)", "ry(0.25pi)(1)", "cx(0,1)", "ry(-0.25pi)(1)"]
+    w_rotation = Action("ry", (0,), 2 * math.acos(1 / math.sqrt(3))).label
+    circuit = [w_rotation, "ry(0.25pi)(1)", "cx(0,1)", "ry(-0.25pi)(1)"]
     circuit += ["cx(1,2)", "cx(0,1)", "x(0)"]
     ends = [env.step(labels.index(label))[2] for label in circuit]
     assert ends == [False] * 6 + [True]
